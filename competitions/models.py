@@ -1,0 +1,179 @@
+"""Programmes, their phases, events and skills (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AwardPolicy(models.TextChoices):
+    WORLDSKILLS = "worldskills", _("WorldSkills (medals + excellence)")
+    NATIONAL = "national", _("National (medals + 优胜奖 + title)")
+    RATIO = "ratio", _("Ratio (一/二/三等奖)")
+
+
+class JudgementAggregation(models.TextChoices):
+    MEAN = "mean", _("Mean of all scores")
+    TRIMMED = "trimmed", _("Trimmed mean (drop highest and lowest when 5+ judges)")
+
+
+class Programme(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("year"))
+    issuing_body = models.CharField(_("issuing body"), max_length=200, blank=True)
+    default_award_policy = models.CharField(
+        _("default award policy"),
+        max_length=20,
+        choices=AwardPolicy.choices,
+        default=AwardPolicy.RATIO,
+    )
+    # Scale score constants (DESIGN.md §3 rule 6) are settings of the programme.
+    scale_median = models.PositiveSmallIntegerField(_("scale score median"), default=700)
+    scale_spread = models.PositiveSmallIntegerField(_("scale score spread"), default=30)
+    appeal_window_hours = models.PositiveSmallIntegerField(_("appeal window (hours)"), default=2)
+
+    class Meta:
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        ordering = ["-year", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Phase(models.Model):
+    class Kind(models.TextChoices):
+        MOBILISATION = "mobilisation", _("Mobilisation")
+        TRAINING = "training", _("Training")
+        COMPETITION = "competition", _("Competition")
+        COMMENDATION = "commendation", _("Commendation")
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="phases", verbose_name=_("programme")
+    )
+    kind = models.CharField(_("phase"), max_length=20, choices=Kind.choices)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+
+    class Meta:
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        ordering = ["programme", "starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "kind"], name="phase_once_per_programme"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="phase_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} · {self.get_kind_display()}"
+
+
+class Event(models.Model):
+    class Kind(models.TextChoices):
+        TRAINING = "training", _("Training round")
+        SELECTION = "selection", _("Selection round")
+        FINAL = "final", _("Final")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        REGISTRATION = "registration", _("Registration open")
+        COMPETITION = "competition", _("Competition")
+        CLOSED = "closed", _("Closed")
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="events", verbose_name=_("programme")
+    )
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FINAL)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    venue = models.CharField(_("venue"), max_length=200, blank=True)
+    registration_deadline = models.DateTimeField(
+        _("registration deadline"),
+        null=True,
+        blank=True,
+        help_text=_("Delegation leads may register entries until this moment."),
+    )
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-starts_on", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=F("starts_on")),
+                name="event_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def registration_open(self, now=None) -> bool:
+        """Leads may register while the event takes registrations and the deadline is ahead."""
+        now = now or timezone.now()
+        if self.status not in (self.Status.DRAFT, self.Status.REGISTRATION):
+            return False
+        return self.registration_deadline is None or now <= self.registration_deadline
+
+
+class Skill(models.Model):
+    class Category(models.TextChoices):
+        WORLDSKILLS_SELECTION = "worldskills_selection", _("WorldSkills selection")
+        NATIONAL_FEATURED = "national_featured", _("National featured")
+        PROVINCIAL = "provincial", _("Provincial")
+        OTHER = "other", _("Other")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="skills", verbose_name=_("event")
+    )
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    team_size = models.PositiveSmallIntegerField(
+        _("team size"), default=1, validators=[MinValueValidator(1)]
+    )
+    category = models.CharField(
+        _("category"), max_length=30, choices=Category.choices, default=Category.PROVINCIAL
+    )
+    award_policy = models.CharField(
+        _("award policy"), max_length=20, choices=AwardPolicy.choices, default=AwardPolicy.RATIO
+    )
+    judgement_aggregation = models.CharField(
+        _("judgement aggregation"),
+        max_length=10,
+        choices=JudgementAggregation.choices,
+        default=JudgementAggregation.MEAN,
+    )
+    discrepancy_tolerance = models.PositiveSmallIntegerField(
+        _("discrepancy tolerance"),
+        default=1,
+        help_text=_("Judgement scores differing by more than this are flagged."),
+    )
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+        ordering = ["event", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "code"], name="skill_code_unique_in_event"),
+            models.CheckConstraint(condition=Q(team_size__gte=1), name="skill_team_size_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_team(self) -> bool:
+        return self.team_size >= 2

@@ -1,0 +1,116 @@
+"""Who is who. Every view asks these functions, never the user model directly.
+
+Roles (DESIGN.md §1): organiser (a member of the ``organiser`` group, or a
+superuser), chief judge and judge (a user linked to a Judge; chief for the
+skills where their assignment says so), delegation lead (a user linked to a
+Delegation through DelegationLead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+if TYPE_CHECKING:
+    from competitions.models import Skill
+
+    from .models import Delegation, Judge
+
+ORGANISER_GROUP = "organiser"
+
+
+def is_organiser(user) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_is_organiser", None)
+    if cached is None:
+        cached = user.groups.filter(name=ORGANISER_GROUP).exists()
+        user._is_organiser = cached
+    return cached
+
+
+def lead_delegation(user) -> Delegation | None:
+    if not user.is_authenticated:
+        return None
+    lead = getattr(user, "delegation_lead", None)
+    return lead.delegation if lead else None
+
+
+def judge_of(user) -> Judge | None:
+    if not user.is_authenticated:
+        return None
+    return getattr(user, "judge", None)
+
+
+def judged_skills(user) -> QuerySet[Skill]:
+    """Skills the user is assigned to as judge or chief judge."""
+    from competitions.models import Skill
+
+    judge = judge_of(user)
+    if judge is None:
+        return Skill.objects.none()
+    return Skill.objects.filter(assignments__judge=judge).select_related("event")
+
+
+def chief_skills(user) -> QuerySet[Skill]:
+    from competitions.models import Skill
+
+    from .models import JudgeAssignment
+
+    judge = judge_of(user)
+    if judge is None:
+        return Skill.objects.none()
+    return Skill.objects.filter(
+        assignments__judge=judge, assignments__role=JudgeAssignment.Role.CHIEF
+    ).select_related("event")
+
+
+def is_chief_of(user, skill: Skill) -> bool:
+    return chief_skills(user).filter(pk=skill.pk).exists()
+
+
+def role_names(user) -> list[str]:
+    names = []
+    if is_organiser(user):
+        names.append("organiser")
+    if chief_skills(user).exists():
+        names.append("chief")
+    if judge_of(user) is not None:
+        names.append("judge")
+    if lead_delegation(user) is not None:
+        names.append("lead")
+    return names
+
+
+def role_context(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"roles": []}
+    return {"roles": role_names(user)}
+
+
+def _requiring(test: Callable[[object], bool]):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not test(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+organiser_required = _requiring(is_organiser)
+lead_required = _requiring(lambda u: lead_delegation(u) is not None)
+judge_required = _requiring(lambda u: judge_of(u) is not None)
