@@ -1,1 +1,125 @@
-# Register your models here.
+# admin: ready for import-export
+"""Organisers configure programmes, events and skills here."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from portal.admin import OrganiserInline, OrganiserModelAdmin
+
+from .models import Event, Phase, Programme, Skill
+
+
+class PhaseInline(OrganiserInline, admin.TabularInline):
+    model = Phase
+    extra = 0
+    min_num = 0
+    fields = ["kind", "starts_on", "ends_on"]
+
+
+class EventInline(OrganiserInline, admin.TabularInline):
+    model = Event
+    extra = 0
+    fields = ["code", "name", "kind", "status", "starts_on", "ends_on", "venue"]
+    show_change_link = True
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(OrganiserModelAdmin):
+    list_display = ["name", "code", "year", "default_award_policy", "event_count"]
+    list_filter = ["year", "default_award_policy"]
+    search_fields = ["name", "code"]
+    inlines = [PhaseInline, EventInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "year", "issuing_body"]}),
+        (
+            _("Rules"),
+            {
+                "fields": [
+                    "default_award_policy",
+                    "scale_median",
+                    "scale_spread",
+                    "appeal_window_hours",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_events=Count("events"))
+
+    @admin.display(description=_("events"), ordering="_events")
+    def event_count(self, obj: Programme) -> int:
+        return obj._events
+
+
+class SkillInline(OrganiserInline, admin.TabularInline):
+    model = Skill
+    extra = 0
+    fields = ["code", "name", "team_size", "category", "award_policy", "judgement_aggregation"]
+    show_change_link = True
+
+
+@admin.register(Event)
+class EventAdmin(OrganiserModelAdmin):
+    list_display = [
+        "name",
+        "code",
+        "programme",
+        "kind",
+        "status",
+        "starts_on",
+        "ends_on",
+        "venue",
+        "registration_deadline",
+        "skill_count",
+    ]
+    list_filter = ["programme", "kind", "status"]
+    search_fields = ["name", "code", "venue"]
+    date_hierarchy = "starts_on"
+    list_select_related = ["programme"]
+    inlines = [SkillInline]
+    fieldsets = [
+        (None, {"fields": ["programme", "code", "name", "kind", "status"]}),
+        (_("Dates and venue"), {"fields": ["starts_on", "ends_on", "venue"]}),
+        (_("Registration"), {"fields": ["registration_deadline"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_skills=Count("skills"))
+
+    @admin.display(description=_("skills"), ordering="_skills")
+    def skill_count(self, obj: Event) -> int:
+        return obj._skills
+
+
+@admin.register(Skill)
+class SkillAdmin(OrganiserModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "event",
+        "team_size",
+        "category",
+        "award_policy",
+        "judgement_aggregation",
+        "entry_count",
+    ]
+    list_filter = ["event", "category", "award_policy", "judgement_aggregation", "team_size"]
+    search_fields = ["code", "name"]
+    list_select_related = ["event"]
+    ordering = ["event", "code"]
+    fieldsets = [
+        (None, {"fields": ["event", "code", "name", "team_size", "category"]}),
+        (
+            _("Rules"),
+            {"fields": ["award_policy", "judgement_aggregation", "discrepancy_tolerance"]},
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_entries=Count("entries"))
+
+    @admin.display(description=_("entries"), ordering="_entries")
+    def entry_count(self, obj: Skill) -> int:
+        return obj._entries
