@@ -1,0 +1,1 @@
+"""Timing benchmarks for the portal: ``python -m benchmarks <name>`` (see README.md)."""
