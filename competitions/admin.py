@@ -3,11 +3,15 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
 
 from portal.admin import OrganiserInline, OrganiserModelAdmin
 
 from .models import Event, Phase, Programme, Skill
+from .resources import SkillAdminResource
 
 
 class PhaseInline(OrganiserInline, admin.TabularInline):
@@ -73,6 +77,7 @@ class EventAdmin(OrganiserModelAdmin):
         "venue",
         "registration_deadline",
         "skill_count",
+        "workbook",
     ]
     list_filter = ["programme", "kind", "status"]
     search_fields = ["name", "code", "venue"]
@@ -92,9 +97,22 @@ class EventAdmin(OrganiserModelAdmin):
     def skill_count(self, obj: Event) -> int:
         return obj._skills
 
+    @admin.display(description=_("Excel workbook"))
+    def workbook(self, obj: Event) -> str:
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}?event={}">{}</a>',
+            reverse("competitions:event_workbook_export", args=[obj.code]),
+            _("download"),
+            reverse("competitions:event_workbook"),
+            obj.code,
+            _("import"),
+        )
+
 
 @admin.register(Skill)
-class SkillAdmin(OrganiserModelAdmin):
+class SkillAdmin(ImportExportMixin, OrganiserModelAdmin):
+    # Same columns as the event workbook's skills sheet, plus the event code.
+    resource_classes = [SkillAdminResource]
     list_display = [
         "code",
         "name",

@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("competitions/", include("competitions.urls")),
     path("scoring/", include("scoring.urls")),
+    path("tablet/", include("tablets.urls")),
     path("", include("teams.urls")),
 ]

@@ -8,6 +8,7 @@ shown here; everywhere else they are masked.
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin, ImportExportMixin
 
 from portal.admin import OrganiserInline, OrganiserModelAdmin
 
@@ -21,6 +22,7 @@ from .models import (
     JudgeAssignment,
     Quota,
 )
+from .resources import DelegationResource, EntryRowAdminResource, JudgeAssignmentAdminResource
 
 
 class DelegationLeadInline(OrganiserInline, admin.TabularInline):
@@ -36,7 +38,9 @@ class QuotaInline(OrganiserInline, admin.TabularInline):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(OrganiserModelAdmin):
+class DelegationAdmin(ImportExportMixin, OrganiserModelAdmin):
+    # The event workbook's delegations sheet; rows stand alone, so import works here.
+    resource_classes = [DelegationResource]
     list_display = ["code", "name", "athlete_count", "judge_count"]
     search_fields = ["code", "name"]
     inlines = [DelegationLeadInline, QuotaInline]
@@ -85,7 +89,9 @@ class EntryMemberInline(OrganiserInline, admin.TabularInline):
 
 
 @admin.register(Entry)
-class EntryAdmin(OrganiserModelAdmin):
+class EntryAdmin(ExportMixin, OrganiserModelAdmin):
+    # Export only: entries import through the event workbook page (rules span rows).
+    resource_classes = [EntryRowAdminResource]
     list_display = ["competitor_no", "skill", "delegation", "member_names", "status"]
     list_filter = ["skill__event", "status", "skill", "delegation"]
     search_fields = ["competitor_no", "skill__code", "skill__name", "athletes__name"]
@@ -129,7 +135,9 @@ class JudgeAdmin(OrganiserModelAdmin):
 
 
 @admin.register(JudgeAssignment)
-class JudgeAssignmentAdmin(OrganiserModelAdmin):
+class JudgeAssignmentAdmin(ExportMixin, OrganiserModelAdmin):
+    # Export only: judges import through the event workbook page (one chief per skill).
+    resource_classes = [JudgeAssignmentAdminResource]
     list_display = ["judge", "skill", "role"]
     list_filter = ["role", "skill__event", "skill"]
     search_fields = ["judge__code", "judge__name", "skill__code", "skill__name"]

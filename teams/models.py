@@ -259,7 +259,7 @@ class JudgeAssignment(models.Model):
     class Meta:
         verbose_name = _("judge assignment")
         verbose_name_plural = _("judge assignments")
-        ordering = ["skill", "-role", "judge"]
+        ordering = ["skill", "role", "judge"]  # "chief" sorts before "judge"
         constraints = [
             models.UniqueConstraint(fields=["judge", "skill"], name="judge_once_per_skill"),
             models.UniqueConstraint(

@@ -1,0 +1,120 @@
+"""The organisers' event workbook page: upload, result, downloads, access."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import include, path, reverse
+from openpyxl import load_workbook
+
+from competitions.models import Event
+from teams.models import Entry
+from tests import factories
+from tests.competitions.test_workbook_import import model_counts, sample, write_book
+
+# Until the lead includes competitions.urls in portal/urls.py, this module
+# serves as the URLconf: the portal's own URLs plus the competitions app.
+urlpatterns = [
+    path("competitions/", include("competitions.urls")),
+    path("", include("portal.urls")),
+]
+pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
+
+
+def upload(tmp_path, sheets, name="ev.xlsx") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, write_book(tmp_path / name, sheets).read_bytes())
+
+
+def test_organiser_uploads_a_workbook_and_sees_the_summary(client, tmp_path):
+    client.force_login(factories.organiser())
+    response = client.post(
+        reverse("competitions:event_workbook"),
+        {"event": "final", "file": upload(tmp_path, sample())},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "赛事 final 导入完成" in html
+    assert reverse("competitions:event_workbook_export", args=["final"]) in html
+    assert response.context["report"].counts()["entries"]["created"] == 4
+    assert Entry.objects.filter(skill__event__code="final").count() == 3
+
+
+def test_organiser_sees_every_problem_and_nothing_is_written(client, tmp_path):
+    client.force_login(factories.organiser())
+    sheets = sample()
+    sheets["entries"][0][2] = "D09"
+    sheets["skills"][1][2] = "two"
+    response = client.post(
+        reverse("competitions:event_workbook"),
+        {"event": "final", "file": upload(tmp_path, sheets)},
+    )
+    html = response.content.decode()
+    assert "发现 2 个问题，未写入任何数据。" in html
+    assert "Unknown delegation code D09" in html and "未知的代表团代码 D09" in html
+    assert "<td>entries</td><td>2</td><td>delegation_code (C)</td>" in html
+    assert "<td>skills</td><td>3</td><td>team_size (C)</td>" in html
+    assert set(model_counts().values()) == {0}
+    assert not Event.objects.exists()
+
+
+def test_upload_must_be_an_xlsx(client):
+    client.force_login(factories.organiser())
+    response = client.post(
+        reverse("competitions:event_workbook"),
+        {"event": "final", "file": SimpleUploadedFile("ev.csv", b"code,name")},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == ["请上传 .xlsx 工作簿。"]
+    assert response.context["report"] is None
+
+
+def test_organiser_downloads_the_template_and_the_event_workbook(client, tmp_path):
+    client.force_login(factories.organiser())
+    response = client.get(reverse("competitions:event_workbook_template"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(BytesIO(response.content))
+    assert book["delegations"]["A2"].value == "code"
+
+    client.post(
+        reverse("competitions:event_workbook"),
+        {"event": "final", "file": upload(tmp_path, sample())},
+    )
+    response = client.get(reverse("competitions:event_workbook_export", args=["final"]))
+    assert response.status_code == 200
+    assert 'filename="final.xlsx"' in response["Content-Disposition"]
+    assert load_workbook(BytesIO(response.content))["entries"]["D2"].value == "张三"
+    missing = client.get(reverse("competitions:event_workbook_export", args=["nope"]))
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url_name, args",
+    [
+        ("competitions:event_workbook", []),
+        ("competitions:event_workbook_template", []),
+        ("competitions:event_workbook_export", ["final"]),
+    ],
+)
+def test_other_roles_are_refused_and_anonymous_users_sent_to_login(client, url_name, args):
+    factories.event(code="final")
+    url = reverse(url_name, args=args)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+    for user in (factories.lead(), factories.judge().user, factories.user()):
+        client.force_login(user)
+        assert client.get(url).status_code == 403
+
+
+def test_non_organiser_upload_writes_nothing(client, tmp_path):
+    client.force_login(factories.lead())
+    response = client.post(
+        reverse("competitions:event_workbook"),
+        {"event": "final", "file": upload(tmp_path, sample())},
+    )
+    assert response.status_code == 403
+    assert not Event.objects.exists()
