@@ -290,13 +290,35 @@ class Mark(models.Model):
         return f"{self.entry} {self.aspect.code} {self.judge.code}: {self.value}"
 
 
+class LedgerAppendOnly(Exception):
+    """Raised on any attempt to change or delete a ledger record through the ORM."""
+
+
+class LedgerQuerySet(models.QuerySet):
+    # Bulk update()/delete() would skip save()/delete(): refuse them too.
+    # (Deleting a Mark still nulls LedgerRecord.mark: Django's collector does
+    # that with its own UpdateQuery, not through this queryset.)
+    def update(self, **kwargs):
+        raise LedgerAppendOnly("ledger records are append-only")
+
+    def delete(self):
+        raise LedgerAppendOnly("ledger records are append-only")
+
+
 class LedgerRecord(models.Model):
     """Append-only trace of every mark write and marking state change.
 
     Records of one skill form a hash chain: ``hash`` = SHA-256 over the
     record's canonical content and ``prev_hash`` (the skill's previous head),
     so altering or deleting any stored record breaks verification.
+
+    Append-only: ``save()`` of an existing row, ``delete()`` and the
+    queryset's ``update()``/``delete()`` raise ``LedgerAppendOnly``. Raw SQL
+    can still alter rows; ``scoring.ledger.verify_ledger`` detects it.
+    Records are written only by ``scoring.ledger.append``.
     """
+
+    objects = LedgerQuerySet.as_manager()
 
     class Action(models.TextChoices):
         WRITE = "write", _("Mark written")
@@ -356,6 +378,15 @@ class LedgerRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.skill_id}#{self.seq} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise LedgerAppendOnly("ledger records are append-only")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerAppendOnly("ledger records are append-only")
 
 
 class DiscrepancyAcknowledgement(models.Model):

@@ -100,7 +100,9 @@ def test_empty_id_numbers_do_not_collide():
 def test_full_clean_checks_id_against_birth_date_and_gender():
     born = dt.date(1999, 9, 9)
     number = idnumbers.make_id_number("320102", born, 5, "F")
-    a = Athlete(delegation=f.delegation(), name="王芳", gender="M", birth_date=born, id_number=number)
+    a = Athlete(
+        delegation=f.delegation(), name="王芳", gender="M", birth_date=born, id_number=number
+    )
     with pytest.raises(ValidationError) as exc:
         a.full_clean()
     assert "gender" in exc.value.message_dict

@@ -1,0 +1,659 @@
+"""The one path of a mark (DESIGN.md §8) and the marking state of a skill.
+
+Every write of a mark in the product — tablet, import, admin — goes through
+``write_mark``. Everything that changes the marking state (sign-off,
+reopening, acknowledging a discrepancy) is a function here too, and each
+appends a hash-chained ledger record (``scoring.ledger``) in the same
+transaction.
+
+Serialisation: each of these functions locks the skill's ``SkillMarking``
+row (``select_for_update``) before reading anything it decides on. Writes to
+one skill therefore run one after the other (the ledger chain needs a single
+predecessor, and a sign-off must not race a write) while skills proceed in
+parallel. Under PostgreSQL's READ COMMITTED every statement after the lock
+sees what the previous holder committed.
+
+Idempotency: a write with a ``client_key`` whose ledger record exists returns
+that record's outcome (``replayed=True``) and changes nothing, even if the mark
+changed since. A write of the value the mark already has changes nothing; if
+it carries a ``client_key`` it still appends a *confirmation* record (old =
+new, same version, results not made stale) so that the key is remembered and
+a retry replays instead of writing again after someone else's change. Without
+a ``client_key`` such a write records nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from teams import roles
+from teams.models import Entry
+
+from . import ledger, panels, schemes
+from .models import (
+    JUDGEMENT_SCORES,
+    Aspect,
+    AspectKind,
+    DiscrepancyAcknowledgement,
+    LedgerRecord,
+    Mark,
+    SkillMarking,
+)
+
+if TYPE_CHECKING:
+    from competitions.models import Skill
+    from teams.models import Judge
+
+CENT = Decimal("0.01")
+Action = LedgerRecord.Action
+
+
+# ---------------------------------------------------------------- exceptions
+
+
+class MarkRefused(Exception):
+    """A write or state change the rules refuse. ``code`` is stable (for
+    programs); ``message`` is for the person (translated when raised)."""
+
+    code = "refused"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Locked(MarkRefused):
+    code = "locked"
+
+
+class NotRanked(MarkRefused):
+    code = "not_ranked"
+
+
+class SchemeIncomplete(MarkRefused):
+    code = "scheme_incomplete"
+
+
+class NotAllowed(MarkRefused):
+    """Panel rules (assignment, recusal, marking group) or a misused key."""
+
+    code = "not_allowed"
+
+
+class OutOfRange(MarkRefused):
+    """The value is not a valid mark for the aspect (also: not a number)."""
+
+    code = "out_of_range"
+
+
+class StaleMark(MarkRefused):
+    """The optimistic version check failed; carries the current state."""
+
+    code = "stale"
+
+    def __init__(
+        self, message: str, *, current_value: Decimal | None, current_version: int
+    ) -> None:
+        super().__init__(message)
+        self.current_value = current_value
+        self.current_version = current_version
+
+
+class Incomplete(MarkRefused):
+    """Sign-off refused: marks are missing or discrepancies unacknowledged."""
+
+    code = "incomplete"
+
+    def __init__(self, message: str, status: MarkingStatus | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class MarkWriteResult:
+    mark: Mark | None
+    value: Decimal | None
+    version: int
+    created: bool = False
+    changed: bool = False
+    replayed: bool = False
+    record: LedgerRecord | None = None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def marking_state(skill: Skill | int) -> SkillMarking:
+    """The skill's SkillMarking, created on first use.
+
+    ``get_or_create`` copes with two first writers: the loser's INSERT hits
+    the one-to-one unique constraint and it reads the winner's row.
+    """
+    skill_id = skill if isinstance(skill, int) else skill.pk
+    marking, _created = SkillMarking.objects.get_or_create(skill_id=skill_id)
+    return marking
+
+
+def _locked_state(skill_id: int) -> SkillMarking:
+    """The skill's SkillMarking, locked until the end of the transaction."""
+    locked = SkillMarking.objects.select_for_update()
+    try:
+        return locked.get(skill_id=skill_id)
+    except SkillMarking.DoesNotExist:
+        # First write of the skill: create the row (race-safe), then lock it.
+        marking_state(skill_id)
+        return locked.get(skill_id=skill_id)
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value.quantize(CENT):f}"
+
+
+def parse_value(raw: object, aspect: Aspect) -> Decimal:
+    """A mark for ``aspect`` from ``raw`` (str, int or Decimal; never float).
+
+    J: an integer 0–3. M: 0 ≤ v ≤ max_mark with at most 2 decimals.
+    """
+    if isinstance(raw, float):
+        # Floats cannot carry an exact mark: callers pass the text they got.
+        raise OutOfRange(_("“%(value)s” is not a number.") % {"value": raw}, code="not_a_number")
+    if isinstance(raw, bool) or raw is None:
+        raise OutOfRange(_("A mark is required."), code="not_a_number")
+    text = str(raw).strip().replace("，", ".")
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise OutOfRange(
+            _("“%(value)s” is not a number.") % {"value": text}, code="not_a_number"
+        ) from None
+    if not value.is_finite():
+        raise OutOfRange(_("“%(value)s” is not a number.") % {"value": text}, code="not_a_number")
+
+    if aspect.kind == AspectKind.JUDGEMENT:
+        if value != value.to_integral_value() or int(value) not in JUDGEMENT_SCORES:
+            raise OutOfRange(
+                _("Judgement score out of range: give a whole score 0, 1, 2 or 3."),
+                code="out_of_range",
+            )
+        return Decimal(int(value)).quantize(CENT)
+
+    if value < 0 or value > aspect.max_mark:
+        raise OutOfRange(
+            _("Mark out of range: this aspect's maximum is %(max)s.")
+            % {"max": _fmt(aspect.max_mark)},
+            code="out_of_range",
+        )
+    if value != value.quantize(CENT):
+        raise OutOfRange(
+            _("A mark has at most 2 decimals: “%(value)s”.") % {"value": text},
+            code="too_many_decimals",
+        )
+    return value.quantize(CENT)
+
+
+def _current_mark(entry: Entry, aspect: Aspect, judge: Judge) -> Mark | None:
+    marks = Mark.objects.filter(entry_id=entry.pk, aspect_id=aspect.pk)
+    if aspect.kind == AspectKind.JUDGEMENT:
+        marks = marks.filter(judge_id=judge.pk, kind=AspectKind.JUDGEMENT)
+    else:
+        marks = marks.filter(kind=AspectKind.MEASUREMENT)
+    return marks.first()
+
+
+def _key_filter(entry_id: int, aspect_id: int, judge_id: int, kind: str) -> Q:
+    q = Q(action=Action.WRITE, entry_id=entry_id, aspect_id=aspect_id)
+    if kind == AspectKind.JUDGEMENT:
+        q &= Q(judge_id=judge_id)
+    return q
+
+
+def _replay(record: LedgerRecord, entry: Entry, aspect: Aspect, judge: Judge) -> MarkWriteResult:
+    if (record.entry_id, record.aspect_id) != (entry.pk, aspect.pk) or (
+        aspect.kind == AspectKind.JUDGEMENT and record.judge_id != judge.pk
+    ):
+        raise NotAllowed(
+            _("This request key was already used for another mark."), code="client_key_reused"
+        )
+    # The version the original write produced: the number of value-changing
+    # write records of this mark up to and including it.
+    version = (
+        LedgerRecord.objects.filter(
+            _key_filter(entry.pk, aspect.pk, judge.pk, aspect.kind), skill_id=record.skill_id
+        )
+        .filter(seq__lte=record.seq)
+        .exclude(old_value=F("new_value"))
+        .count()
+    )
+    return MarkWriteResult(
+        mark=_current_mark(entry, aspect, judge),
+        value=record.new_value,
+        version=version,
+        replayed=True,
+        record=record,
+    )
+
+
+# ---------------------------------------------------------------- write_mark
+
+
+def write_mark(
+    *,
+    entry: Entry,
+    aspect: Aspect,
+    judge: Judge,
+    value: object,
+    actor=None,
+    client_key: str | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+    source: str = "tablet",
+    device: str = "",
+    ip: str | None = None,
+) -> MarkWriteResult:
+    """Write one mark: check, write, trace — in one transaction.
+
+    ``value``: text, int or Decimal (floats are refused). ``expected_version``:
+    None = blind write (imports); 0 = the mark must not exist yet; n = the
+    mark must be at version n, else ``StaleMark`` with the current value and
+    version. ``judge`` is the judge the mark is attributed to (for an M mark,
+    whoever entered it last); ``actor`` the user who did it (a judge's own
+    user on a tablet, an organiser in the admin).
+
+    Raises a ``MarkRefused`` subclass: ``Locked``, ``NotRanked``,
+    ``SchemeIncomplete``, ``NotAllowed``, ``OutOfRange``, ``StaleMark``.
+    """
+    if client_key is not None:
+        client_key = str(client_key).strip() or None
+        if client_key is not None and len(client_key) > 64:
+            raise ValueError("client_key is longer than 64 characters")
+    device = (device or "")[:200]
+    reason = (reason or "").strip()
+    skill_id = entry.skill_id
+
+    with transaction.atomic():
+        marking = _locked_state(skill_id)
+
+        if client_key is not None:
+            earlier = LedgerRecord.objects.filter(client_key=client_key).first()
+            if earlier is not None:
+                return _replay(earlier, entry, aspect, judge)
+
+        if marking.is_signed_off:
+            raise Locked(
+                _(
+                    "Marks of this skill are signed off and locked; the chief judge must "
+                    "reopen them first."
+                )
+            )
+        if aspect.skill_id != skill_id:
+            raise NotAllowed(
+                _("This aspect belongs to another skill than the entry."),
+                code=panels.WRONG_SKILL,
+            )
+        # Re-read the status: the caller's object may predate a withdrawal.
+        status = Entry.objects.filter(pk=entry.pk).values_list("status", flat=True).first()
+        if status != Entry.Status.REGISTERED:
+            raise NotRanked(
+                _("Entry %(no)s is absent or withdrawn and is not marked.")
+                % {"no": entry.competitor_no}
+            )
+        problems = schemes.scheme_problems(skill_id)
+        if problems:
+            raise SchemeIncomplete(
+                _("The marking scheme is not complete: %(problems)s")
+                % {"problems": " ".join(problems)}
+            )
+        refusal = panels.check(judge, entry, aspect)
+        if refusal is not None:
+            raise NotAllowed(refusal.message, code=refusal.code)
+        new_value = parse_value(value, aspect)
+
+        mark = _current_mark(entry, aspect, judge)
+        current_version = mark.version if mark else 0
+        if expected_version is not None and expected_version != current_version:
+            raise StaleMark(
+                _(
+                    "This mark was changed meanwhile: it is now %(value)s (version %(version)d). "
+                    "Check it and enter your mark again."
+                )
+                % {
+                    "value": _fmt(mark.value) if mark else "—",
+                    "version": current_version,
+                },
+                current_value=mark.value if mark else None,
+                current_version=current_version,
+            )
+
+        now = timezone.now()
+        common = {
+            "entry_id": entry.pk,
+            "aspect_id": aspect.pk,
+            "judge_id": judge.pk,
+            "reason": reason,
+            "source": source or "",
+            "actor_id": getattr(actor, "pk", None),
+            "device": device,
+            "ip_address": ip or None,
+            "client_key": client_key,
+            "created_at": now,
+        }
+
+        if mark is not None and mark.value == new_value:
+            record = None
+            if client_key is not None:
+                # Confirmation: remembers the key, changes nothing else.
+                record = ledger.append(
+                    marking,
+                    action=Action.WRITE,
+                    mark=mark,
+                    old_value=mark.value,
+                    new_value=new_value,
+                    **common,
+                )
+                marking.save(update_fields=["ledger_head", "ledger_length"])
+            return MarkWriteResult(mark=mark, value=mark.value, version=mark.version, record=record)
+
+        old_value = mark.value if mark else None
+        created = mark is None
+        if created:
+            mark = Mark.objects.create(
+                skill_id=skill_id,
+                entry_id=entry.pk,
+                aspect_id=aspect.pk,
+                judge_id=judge.pk,
+                kind=aspect.kind,
+                value=new_value,
+                version=1,
+            )
+        else:
+            mark.value = new_value
+            mark.version += 1
+            # An M mark is attributed to whoever entered its current value.
+            mark.judge_id = judge.pk
+            mark.save(update_fields=["value", "version", "judge", "updated_at"])
+
+        record = ledger.append(
+            marking,
+            action=Action.WRITE,
+            mark=mark,
+            old_value=old_value,
+            new_value=new_value,
+            **common,
+        )
+        marking.results_computed_at = None
+        marking.save(update_fields=["ledger_head", "ledger_length", "results_computed_at"])
+
+        if aspect.kind == AspectKind.JUDGEMENT:
+            # The chief judge acknowledged other scores than these (a changed
+            # score or a newly added one changes the spread they saw).
+            DiscrepancyAcknowledgement.objects.filter(
+                entry_id=entry.pk, aspect_id=aspect.pk
+            ).delete()
+
+    return MarkWriteResult(
+        mark=mark,
+        value=new_value,
+        version=mark.version,
+        created=created,
+        changed=True,
+        record=record,
+    )
+
+
+# ---------------------------------------------------------------- status
+
+
+@dataclass
+class Discrepancy:
+    entry_id: int
+    competitor_no: str
+    aspect_id: int
+    aspect_code: str
+    scores: list[tuple[str, Decimal]]  # (judge code, score), by judge code
+    spread: Decimal
+    acknowledged: bool
+    note: str = ""
+
+
+@dataclass
+class EntryStatus:
+    entry_id: int
+    competitor_no: str
+    missing: list[str] = field(default_factory=list)  # "A1" (M) or "B2/J0007" (J)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+@dataclass
+class MarkingStatus:
+    """What the chief judge needs before signing off: ranked entries with what
+    they miss, flagged judgement aspects with their scores, scheme problems.
+    Completeness and discrepancy flags come from ``scoring.results.compute_skill``
+    (one definition for results, the sign-off page and the sign-off rule)."""
+
+    signed_off: bool
+    entries: list[EntryStatus]
+    discrepancies: list[Discrepancy]
+    scheme_problems: list[str]
+
+    @property
+    def incomplete(self) -> list[EntryStatus]:
+        return [e for e in self.entries if not e.complete]
+
+    @property
+    def unacknowledged(self) -> list[Discrepancy]:
+        return [d for d in self.discrepancies if not d.acknowledged]
+
+    @property
+    def can_sign_off(self) -> bool:
+        return (
+            not self.signed_off
+            and not self.scheme_problems
+            and bool(self.entries)
+            and not self.incomplete
+            and not self.unacknowledged
+        )
+
+
+def marking_status(skill: Skill) -> MarkingStatus:
+    """Completeness per ranked entry and the skill's discrepancies."""
+    # Imported here: results imports panels, and panels must stay importable alone.
+    from .results import compute_skill
+
+    results = compute_skill(skill)
+    marking = SkillMarking.objects.filter(skill_id=skill.pk).first()
+    statuses = [
+        EntryStatus(o.entry_id, o.competitor_no, [str(m) for m in o.missing])
+        for o in results.entries
+        if o.ranked
+    ]
+    numbers = {o.entry_id: o.competitor_no for o in results.entries}
+    flagged = results.discrepancies
+    discrepancies: list[Discrepancy] = []
+    if flagged:
+        pairs = set(flagged)
+        entry_ids = {e for e, _a in flagged}
+        aspect_ids = {a for _e, a in flagged}
+        scores: dict[tuple[int, int], list[tuple[str, Decimal]]] = {}
+        for entry_id, aspect_id, code, value in (
+            Mark.objects.filter(
+                entry_id__in=entry_ids, aspect_id__in=aspect_ids, kind=AspectKind.JUDGEMENT
+            )
+            .order_by("judge__code")
+            .values_list("entry_id", "aspect_id", "judge__code", "value")
+        ):
+            if (entry_id, aspect_id) in pairs:
+                scores.setdefault((entry_id, aspect_id), []).append((code, value))
+        notes = {
+            (e, a): note
+            for e, a, note in DiscrepancyAcknowledgement.objects.filter(
+                entry_id__in=entry_ids, aspect_id__in=aspect_ids
+            ).values_list("entry_id", "aspect_id", "note")
+        }
+        for entry_id, aspect_id in flagged:
+            got = scores.get((entry_id, aspect_id), [])
+            values = [v for _c, v in got]
+            discrepancies.append(
+                Discrepancy(
+                    entry_id=entry_id,
+                    competitor_no=numbers[entry_id],
+                    aspect_id=aspect_id,
+                    aspect_code=results.aspect_codes.get(aspect_id, str(aspect_id)),
+                    scores=got,
+                    spread=(max(values) - min(values)) if values else Decimal(0),
+                    acknowledged=(entry_id, aspect_id) in notes,
+                    note=notes.get((entry_id, aspect_id), ""),
+                )
+            )
+    return MarkingStatus(
+        signed_off=bool(marking and marking.is_signed_off),
+        entries=statuses,
+        discrepancies=discrepancies,
+        scheme_problems=schemes.scheme_problems(skill.pk),
+    )
+
+
+# ---------------------------------------------------------------- sign-off
+
+
+def may_manage(user, skill: Skill) -> bool:
+    """The skill's chief judge or an organiser."""
+    return roles.is_organiser(user) or roles.is_chief_of(user, skill)
+
+
+def _require_manager(user, skill: Skill) -> None:
+    if user is None or not may_manage(user, skill):
+        raise PermissionDenied(_("Only the chief judge of this skill or an organiser may do this."))
+
+
+def sign_off(skill: Skill, by_user) -> LedgerRecord:
+    """Lock the skill's marks. Refused while an entry is incomplete or a
+    discrepancy is unacknowledged (checked under the lock, so no write can
+    slip in between the check and the lock)."""
+    _require_manager(by_user, skill)
+    with transaction.atomic():
+        marking = _locked_state(skill.pk)
+        if marking.is_signed_off:
+            raise Locked(_("This skill is already signed off."))
+        status = marking_status(skill)
+        if not status.can_sign_off:
+            parts = []
+            if status.scheme_problems:
+                parts.append(" ".join(status.scheme_problems))
+            if not status.entries:
+                parts.append(_("There are no ranked entries."))
+            if status.incomplete:
+                parts.append(_("%(n)d entries are incomplete.") % {"n": len(status.incomplete)})
+            if status.unacknowledged:
+                parts.append(
+                    _("%(n)d discrepancies are not acknowledged.")
+                    % {"n": len(status.unacknowledged)}
+                )
+            raise Incomplete(
+                _("The skill cannot be signed off yet: %(why)s") % {"why": " ".join(parts)},
+                status=status,
+            )
+        now = timezone.now()
+        record = ledger.append(
+            marking,
+            action=Action.SIGN_OFF,
+            actor_id=by_user.pk,
+            source="sign_off",
+            created_at=now,
+        )
+        marking.status = SkillMarking.Status.SIGNED_OFF
+        marking.signed_off_at = now
+        marking.signed_off_by = by_user
+        marking.save()
+        return record
+
+
+def reopen(skill: Skill, by_user, reason: str) -> LedgerRecord:
+    """Unlock a signed-off skill; the reason is required and goes to the ledger."""
+    _require_manager(by_user, skill)
+    reason = (reason or "").strip()
+    if not reason:
+        raise MarkRefused(_("A reason is required to reopen marking."), code="reason_required")
+    with transaction.atomic():
+        marking = _locked_state(skill.pk)
+        if not marking.is_signed_off:
+            raise MarkRefused(_("This skill is not signed off."), code="not_signed_off")
+        record = ledger.append(
+            marking,
+            action=Action.REOPEN,
+            actor_id=by_user.pk,
+            reason=reason,
+            source="reopen",
+            created_at=timezone.now(),
+        )
+        marking.status = SkillMarking.Status.OPEN
+        marking.signed_off_at = None
+        marking.signed_off_by = None
+        marking.results_computed_at = None
+        marking.save()
+        return record
+
+
+def acknowledge_discrepancy(entry: Entry, aspect: Aspect, by_user, note: str = "") -> LedgerRecord:
+    """The chief judge has looked at a flagged judgement aspect of an entry."""
+    skill = entry.skill
+    _require_manager(by_user, skill)
+    if aspect.skill_id != skill.pk or aspect.kind != AspectKind.JUDGEMENT:
+        raise NotAllowed(_("Only judgement aspects of this skill have discrepancies."))
+    note = (note or "").strip()
+    with transaction.atomic():
+        marking = _locked_state(skill.pk)
+        if marking.is_signed_off:
+            raise Locked(_("This skill is already signed off."))
+        scores = list(
+            Mark.objects.filter(
+                entry_id=entry.pk, aspect_id=aspect.pk, kind=AspectKind.JUDGEMENT
+            ).values_list("value", flat=True)
+        )
+        if len(scores) < 2 or max(scores) - min(scores) <= skill.discrepancy_tolerance:
+            raise NotAllowed(
+                _("There is no discrepancy to acknowledge here."), code="no_discrepancy"
+            )
+        DiscrepancyAcknowledgement.objects.update_or_create(
+            entry=entry,
+            aspect=aspect,
+            defaults={"acknowledged_by": by_user, "note": note},
+        )
+        record = ledger.append(
+            marking,
+            action=Action.ACKNOWLEDGE,
+            entry_id=entry.pk,
+            aspect_id=aspect.pk,
+            actor_id=by_user.pk,
+            reason=note,
+            source="acknowledge",
+            created_at=timezone.now(),
+        )
+        marking.save(update_fields=["ledger_head", "ledger_length"])
+        return record
+
+
+def names_revealed(skill: Skill | int) -> bool:
+    """Judges see names and delegations only once the skill is signed off (解密)."""
+    skill_id = skill if isinstance(skill, int) else skill.pk
+    return SkillMarking.objects.filter(
+        skill_id=skill_id, status=SkillMarking.Status.SIGNED_OFF
+    ).exists()
