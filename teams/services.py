@@ -414,13 +414,12 @@ def eligible_athletes(delegation: Delegation, skill: Skill) -> QuerySet[Athlete]
 
 
 def names_revealed(skill: Skill) -> bool:
-    """Whether judges of ``skill`` may see names and delegations (解密, DESIGN §5).
+    """Whether judges of ``skill`` may see names and delegations (解密, DESIGN §5):
+    once the chief judge has signed off the skill's marks. The rule lives in
+    the scoring app; teams' pages ask here so they need not know it."""
+    from scoring.services import names_revealed as signed_off
 
-    Always False until the scoring engine lands: it replaces this with "the
-    chief judge has signed off the skill's marks". Every judge-facing page
-    asks this function, so that change is made in one place.
-    """
-    return False
+    return signed_off(skill)
 
 
 def judge_entries(skill: Skill, judge: Judge, *, revealed: bool = False) -> list[Entry]:

@@ -9,6 +9,12 @@ def _english_off(settings):
 
 def pytest_configure(config):
     # Tests check Chinese labels: build the catalogues from the .po sources.
+    # Django may already have cached a catalogue loaded before this ran, so
+    # drop the cache when anything was (re)compiled.
+    from django.utils.translation import trans_real
+
     from portal.i18n import compile_all
 
-    compile_all()
+    if compile_all():
+        trans_real._translations = {}
+        trans_real._default = None

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from competitions.models import Event
+from scoring.models import SkillMarking
 from teams import idnumbers, services
 from teams.models import Athlete, Entry, EntryMember, Quota
 from tests import factories as f
@@ -272,8 +273,10 @@ def test_eligible_athletes_leaves_out_those_already_entered_in_the_event(world):
 # ---------------------------------------------------------------- judges
 
 
-def test_names_are_not_revealed_before_sign_off(world):
+def test_names_are_revealed_only_after_sign_off(world):
     assert services.names_revealed(world.skill) is False
+    SkillMarking.objects.create(skill=world.skill, status=SkillMarking.Status.SIGNED_OFF)
+    assert services.names_revealed(world.skill) is True
 
 
 def test_judge_entries_leave_out_the_judges_own_delegation(world):

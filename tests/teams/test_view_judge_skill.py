@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from teams import services
+from scoring.models import SkillMarking
 from tests import factories as f
 
 
@@ -79,8 +79,8 @@ def test_unknown_skill_is_not_found(client, world):
     assert client.get(reverse("teams:judge_skill", args=[999999])).status_code == 404
 
 
-def test_names_appear_once_the_sign_off_hook_reveals_them(client, world, entries, monkeypatch):
-    monkeypatch.setattr(services, "names_revealed", lambda skill: True)
+def test_names_appear_once_the_skill_is_signed_off(client, world, entries):
+    SkillMarking.objects.create(skill=world.skill, status=SkillMarking.Status.SIGNED_OFF)
     html = page(client, world.judge, world.skill)
     assert "欧阳娜娜" in html and world.del_a.name in html
     # Recusal still applies after sign-off.
