@@ -11,10 +11,12 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from benchmarks import seed
+from benchmarks import certificates, scoring, seed
 
 BENCHMARKS: dict[str, ModuleType] = {
     "seed": seed,
+    "scoring": scoring,
+    "certificates": certificates,
 }
 
 

@@ -1,0 +1,36 @@
+"""python manage.py export_results --event CODE --output FILE.xlsx
+
+Writes the results workbook of DESIGN.md §6 (the ``rankings`` sheet; award,
+title and ``medal_table`` arrive with the awards issue). Results are the
+stored ones, recomputed first for any skill whose marks changed since.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from competitions.models import Event
+from portal.exporters import write_workbook
+from scoring.exporters import RankingsExporter
+
+
+class Command(BaseCommand):
+    help = "Export an event's results workbook (rankings) to an .xlsx file."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--event", required=True, help="event code")
+        parser.add_argument("--output", required=True, help="the .xlsx file to write")
+
+    def handle(self, *args, **options) -> None:
+        event = Event.objects.filter(code=options["event"]).first()
+        if event is None:
+            raise CommandError(f"Unknown event: {options['event']}")
+        output = Path(options["output"])
+        if output.suffix.lower() != ".xlsx":
+            raise CommandError("The output file must end in .xlsx")
+        if not output.parent.is_dir():
+            raise CommandError(f"No such directory: {output.parent}")
+        write_workbook([RankingsExporter(event)], output)
+        self.stdout.write(f"wrote {output} (rankings of {event.skills.count()} skills)")
