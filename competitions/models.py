@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -177,3 +178,180 @@ class Skill(models.Model):
     @property
     def is_team(self) -> bool:
         return self.team_size >= 2
+
+
+# --------------------------------------------------------------------------
+# Publication (DESIGN.md §5: results are visible to delegations and the
+# public only after the organiser publishes them) — rules in publication.py.
+# --------------------------------------------------------------------------
+
+
+class SkillPublication(models.Model):
+    """Whether a skill's signed-off results are public. One row per skill,
+    created the first time an organiser publishes it; the row is the lock that
+    serialises publish / unpublish / the automatic unpublish on reopening."""
+
+    skill = models.OneToOneField(
+        Skill, on_delete=models.CASCADE, related_name="publication", verbose_name=_("skill")
+    )
+    published = models.BooleanField(_("published"), default=False)
+    # The latest publication: the appeal window runs from here.
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    unpublished_at = models.DateTimeField(_("unpublished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("skill publication")
+        verbose_name_plural = _("skill publications")
+
+    def __str__(self) -> str:
+        return f"{self.skill}: {'published' if self.published else 'not published'}"
+
+
+class PublicationLog(models.Model):
+    """Who published or withdrew a skill's results, when and why."""
+
+    class Action(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        UNPUBLISHED = "unpublished", _("Unpublished")
+        # Reopening marks (a correction, an upheld appeal) withdraws the results.
+        REOPENED = "reopened", _("Unpublished: marking reopened")
+
+    skill = models.ForeignKey(
+        Skill, on_delete=models.PROTECT, related_name="publication_log", verbose_name=_("skill")
+    )
+    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("publication log record")
+        verbose_name_plural = _("publication log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["skill", "at"], name="publication_log_skill_at")]
+
+    def __str__(self) -> str:
+        return f"{self.skill} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+# --------------------------------------------------------------------------
+# Selection rounds: qualifiers advanced into the next event — advancement.py.
+# --------------------------------------------------------------------------
+
+
+class Advancement(models.Model):
+    """One advancement of qualifiers from a signed-off skill into the same
+    skill of the next event. Kept after an undo (``undone_at`` set) so the
+    trace of what was done stays."""
+
+    class Rule(models.TextChoices):
+        TOP_N = "top_n", _("Top N by rank (ties with the Nth included)")
+        MIN_SCORE = "min_score", _("Final score at or above")
+
+    source_skill = models.ForeignKey(
+        Skill,
+        on_delete=models.PROTECT,
+        related_name="advancements_out",
+        verbose_name=_("from skill"),
+    )
+    target_skill = models.ForeignKey(
+        Skill,
+        on_delete=models.PROTECT,
+        related_name="advancements_in",
+        verbose_name=_("into skill"),
+    )
+    rule = models.CharField(_("rule"), max_length=10, choices=Rule.choices)
+    top_n = models.PositiveIntegerField(_("top N"), null=True, blank=True)
+    min_score = models.DecimalField(
+        _("minimum final score"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("undone by"),
+    )
+
+    class Meta:
+        verbose_name = _("advancement")
+        verbose_name_plural = _("advancements")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(rule="top_n") & Q(top_n__gte=1) & Q(min_score__isnull=True))
+                | (Q(rule="min_score") & Q(min_score__isnull=False) & Q(top_n__isnull=True)),
+                name="advancement_rule_has_its_value",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_skill} → {self.target_skill.event}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
+
+class AdvancedEntry(models.Model):
+    """One qualifier of an advancement: the entry it came from and the entry
+    created for it. The created entry is deleted by an undo; the competitor
+    number, delegation and names stay here for the record."""
+
+    advancement = models.ForeignKey(
+        Advancement, on_delete=models.CASCADE, related_name="entries", verbose_name=_("advancement")
+    )
+    source_entry = models.ForeignKey(
+        "teams.Entry",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("qualifying entry"),
+    )
+    created_entry = models.ForeignKey(
+        "teams.Entry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="advanced_from",
+        verbose_name=_("created entry"),
+    )
+    delegation = models.ForeignKey(
+        "teams.Delegation", on_delete=models.PROTECT, related_name="+", verbose_name=_("delegation")
+    )
+    source_competitor_no = models.CharField(_("competitor number (from)"), max_length=20)
+    source_rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
+    source_final_score = models.DecimalField(
+        _("final score"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    competitor_no = models.CharField(_("new competitor number"), max_length=20)
+    names = models.CharField(_("names"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("advanced entry")
+        verbose_name_plural = _("advanced entries")
+        ordering = ["advancement", "source_rank", "source_competitor_no"]
+
+    def __str__(self) -> str:
+        return f"{self.source_competitor_no} → {self.competitor_no}"

@@ -8,3 +8,8 @@ urlpatterns = [
     path("workbook/template.xlsx", views.event_workbook_template, name="event_workbook_template"),
     path("workbook/<slug:code>.xlsx", views.event_workbook_export, name="event_workbook_export"),
 ]
+
+# Publication and selection rounds keep their own lists (issue 6).
+from . import advancement_views, publication_views  # noqa: E402
+
+urlpatterns += publication_views.urlpatterns + advancement_views.urlpatterns

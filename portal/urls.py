@@ -14,5 +14,6 @@ urlpatterns = [
     path("competitions/", include("competitions.urls")),
     path("scoring/", include("scoring.urls")),
     path("tablet/", include("tablets.urls")),
+    path("appeals/", include("appeals.urls")),
     path("", include("teams.urls")),
 ]
