@@ -416,6 +416,265 @@ def write_mark(
     )
 
 
+# ---------------------------------------------------------------- write_marks (batch)
+#
+# A separate path for imports of many marks (an event workbook's ``marks``
+# sheet: ~150 k rows). ``write_mark`` costs about a dozen queries per mark
+# (~120 marks/s), so an import would take twenty minutes; ``write_marks``
+# checks the same rules, in the same order, with the per-skill facts loaded
+# once (lock, sign-off, entry statuses, scheme problems, panel, current
+# marks), then writes the marks and their ledger records in bulk, chained by
+# the same ``scoring.ledger`` hashes. ``write_mark`` itself is unchanged.
+
+
+@dataclass(frozen=True)
+class MarkWrite:
+    """One mark of a ``write_marks`` batch: ``write_mark``'s per-mark arguments."""
+
+    entry: Entry
+    aspect: Aspect
+    judge: Judge
+    value: object
+
+
+class BatchRefused(MarkRefused):
+    """Some writes of a ``write_marks`` batch were refused, so none was written.
+
+    ``refusals`` maps the index of each refused write to the ``MarkRefused``
+    that ``write_mark`` would have raised for it (same class, code, message).
+    """
+
+    code = "batch_refused"
+
+    def __init__(self, refusals: dict[int, MarkRefused]) -> None:
+        first = refusals[min(refusals)]
+        super().__init__(
+            _("%(n)d marks were refused, so none was written; the first: %(first)s")
+            % {"n": len(refusals), "first": first.message}
+        )
+        self.refusals = refusals
+
+
+def _mark_key(entry_id: int, aspect_id: int, judge_id: int, kind: str) -> tuple:
+    """What identifies a mark: (entry, aspect) for M, plus the judge for J
+    (the same rows ``_current_mark`` finds)."""
+    return (entry_id, aspect_id, judge_id if kind == AspectKind.JUDGEMENT else None, kind)
+
+
+def _batch_check(
+    w: MarkWrite,
+    *,
+    skill_id: int,
+    marking: SkillMarking,
+    statuses: dict[int, str],
+    scheme: list[str],
+    panel: panels.Panel,
+) -> Decimal:
+    """``write_mark``'s checks for one write, in its order, with its messages."""
+    if marking.is_signed_off:
+        raise Locked(
+            _(
+                "Marks of this skill are signed off and locked; the chief judge must "
+                "reopen them first."
+            )
+        )
+    if w.aspect.skill_id != skill_id:
+        raise NotAllowed(
+            _("This aspect belongs to another skill than the entry."),
+            code=panels.WRONG_SKILL,
+        )
+    if statuses.get(w.entry.pk) != Entry.Status.REGISTERED:
+        raise NotRanked(
+            _("Entry %(no)s is absent or withdrawn and is not marked.")
+            % {"no": w.entry.competitor_no}
+        )
+    if scheme:
+        raise SchemeIncomplete(
+            _("The marking scheme is not complete: %(problems)s") % {"problems": " ".join(scheme)}
+        )
+    refusal = panel.check(w.judge.pk, w.entry.pk, w.entry.delegation_id, w.aspect.pk, w.aspect.kind)
+    if refusal is not None:
+        raise NotAllowed(refusal.message, code=refusal.code)
+    return parse_value(w.value, w.aspect)
+
+
+def write_marks(
+    skill: Skill,
+    writes: list[MarkWrite],
+    *,
+    actor=None,
+    reason: str = "",
+    source: str = "import",
+    device: str = "",
+    ip: str | None = None,
+) -> list[MarkWriteResult]:
+    """Write many marks of one skill as ``write_mark`` would write each of
+    them blind (``expected_version=None``, no ``client_key``) — but all or
+    nothing: if any write is refused, ``BatchRefused`` lists every refusal
+    and nothing is written.
+
+    Same rules, checked in ``write_mark``'s order with its messages (signed
+    off → ``Locked``; aspect of another skill, panel assignment, recusal,
+    chief judge, marking group → ``NotAllowed``; absent/withdrawn →
+    ``NotRanked``; incomplete scheme → ``SchemeIncomplete``; bad value →
+    ``OutOfRange``). One more refusal: the same mark twice in one batch
+    (``NotAllowed``, code ``duplicate_in_batch``), since the order of two
+    writes of one mark inside a file means nothing.
+
+    Same effects per mark: a value equal to the stored one changes nothing
+    and records nothing; otherwise the mark is created (version 1) or
+    updated (version + 1, an M mark attributed to the new writer), one
+    ledger record is chained per change, the results are made stale and
+    acknowledgements of changed J aspects are dropped. The skill's
+    ``SkillMarking`` row stays locked until the caller's transaction ends.
+
+    Every entry must belong to ``skill`` (a programming error otherwise).
+    Returns one ``MarkWriteResult`` per write, in order.
+    """
+    if any(w.entry.skill_id != skill.pk for w in writes):
+        raise ValueError("write_marks: every entry must belong to the skill")
+    if not writes:
+        return []
+    reason = (reason or "").strip()
+    device = (device or "")[:200]
+
+    with transaction.atomic():
+        marking = _locked_state(skill.pk)
+        entry_ids = {w.entry.pk for w in writes}
+        # Re-read statuses (as write_mark does): the callers' objects may predate a withdrawal.
+        statuses = dict(Entry.objects.filter(pk__in=entry_ids).values_list("pk", "status"))
+        scheme = schemes.scheme_problems(skill.pk)
+        panel = panels.load_panel(skill.pk, judge_ids=sorted({w.judge.pk for w in writes}))
+
+        values: list[Decimal] = []
+        refusals: dict[int, MarkRefused] = {}
+        seen: set[tuple] = set()
+        for i, w in enumerate(writes):
+            try:
+                value = _batch_check(
+                    w,
+                    skill_id=skill.pk,
+                    marking=marking,
+                    statuses=statuses,
+                    scheme=scheme,
+                    panel=panel,
+                )
+                key = _mark_key(w.entry.pk, w.aspect.pk, w.judge.pk, w.aspect.kind)
+                if key in seen:
+                    raise NotAllowed(
+                        _("This mark is written twice in one batch."), code="duplicate_in_batch"
+                    )
+                seen.add(key)
+            except MarkRefused as exc:
+                refusals[i] = exc
+                value = Decimal(0)
+            values.append(value)
+        if refusals:
+            raise BatchRefused(refusals)
+
+        current = {
+            _mark_key(m.entry_id, m.aspect_id, m.judge_id, m.kind): m
+            for m in Mark.objects.filter(skill_id=skill.pk, entry_id__in=entry_ids)
+        }
+        now = timezone.now()
+        results: list[MarkWriteResult | None] = []
+        created_marks: list[Mark] = []
+        updated_marks: list[Mark] = []
+        changes: list[tuple[int, MarkWrite, Mark, Decimal | None, bool]] = []
+        for i, (w, value) in enumerate(zip(writes, values, strict=True)):
+            mark = current.get(_mark_key(w.entry.pk, w.aspect.pk, w.judge.pk, w.aspect.kind))
+            if mark is not None and mark.value == value:
+                results.append(MarkWriteResult(mark=mark, value=mark.value, version=mark.version))
+                continue
+            results.append(None)  # filled in once the ledger record exists
+            old_value = mark.value if mark else None
+            if mark is None:
+                mark = Mark(
+                    skill_id=skill.pk,
+                    entry_id=w.entry.pk,
+                    aspect_id=w.aspect.pk,
+                    judge_id=w.judge.pk,
+                    kind=w.aspect.kind,
+                    value=value,
+                    version=1,
+                )
+                created_marks.append(mark)
+            else:
+                mark.value = value
+                mark.version += 1
+                mark.judge_id = w.judge.pk  # an M mark: whoever entered its current value
+                mark.updated_at = now  # bulk_update skips auto_now
+                updated_marks.append(mark)
+            changes.append((i, w, mark, old_value, old_value is None))
+        if not changes:
+            return [r for r in results if r is not None]
+
+        # PostgreSQL (and SQLite ≥ 3.35) return the new ids the ledger records point to.
+        Mark.objects.bulk_create(created_marks, batch_size=1000)
+        Mark.objects.bulk_update(
+            updated_marks, ["value", "version", "judge", "updated_at"], batch_size=1000
+        )
+
+        # The chain, as ledger.append builds it: seq and prev_hash from the
+        # locked head, the hash over the canonical content; then one bulk insert.
+        ip_address = ledger.normalise_ip(ip)
+        records: list[LedgerRecord] = []
+        for i, w, mark, old_value, created in changes:
+            record = LedgerRecord(
+                skill_id=skill.pk,
+                seq=marking.ledger_length + 1,
+                prev_hash=marking.ledger_head,
+                action=Action.WRITE,
+                mark=mark,
+                entry_id=w.entry.pk,
+                aspect_id=w.aspect.pk,
+                judge_id=w.judge.pk,
+                old_value=old_value,
+                new_value=mark.value,
+                reason=reason,
+                source=source or "",
+                actor_id=getattr(actor, "pk", None),
+                device=device,
+                ip_address=ip_address,
+                client_key=None,
+                created_at=now,
+            )
+            record.hash = ledger.record_hash(record)
+            marking.ledger_head = record.hash
+            marking.ledger_length = record.seq
+            records.append(record)
+            results[i] = MarkWriteResult(
+                mark=mark,
+                value=mark.value,
+                version=mark.version,
+                created=created,
+                changed=True,
+                record=record,
+            )
+        LedgerRecord.objects.bulk_create(records, batch_size=1000)
+        marking.results_computed_at = None
+        marking.save(update_fields=["ledger_head", "ledger_length", "results_computed_at"])
+
+        # The chief judge acknowledged other scores than these (as in write_mark).
+        changed_j = {
+            (w.entry.pk, w.aspect.pk)
+            for _i, w, _m, _o, _c in changes
+            if w.aspect.kind == AspectKind.JUDGEMENT
+        }
+        if changed_j:
+            stale = [
+                pk
+                for pk, entry_id, aspect_id in DiscrepancyAcknowledgement.objects.filter(
+                    entry_id__in={e for e, _a in changed_j}
+                ).values_list("pk", "entry_id", "aspect_id")
+                if (entry_id, aspect_id) in changed_j
+            ]
+            if stale:
+                DiscrepancyAcknowledgement.objects.filter(pk__in=stale).delete()
+
+    return [r for r in results if r is not None]
+
+
 # ---------------------------------------------------------------- status
 
 
@@ -609,6 +868,10 @@ def reopen(skill: Skill, by_user, reason: str) -> LedgerRecord:
         marking.signed_off_by = None
         marking.results_computed_at = None
         marking.save()
+        # Reopened marks are no longer the published result (DESIGN §5).
+        from competitions.publication import on_reopened
+
+        on_reopened(skill, by_user, reason)
         return record
 
 

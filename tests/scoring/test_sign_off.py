@@ -141,3 +141,18 @@ def test_sign_off_refused_without_entries():
     s = scheme_skill(n_entries=0)
     with pytest.raises(Incomplete):
         services.sign_off(s.skill, s.chief.user)
+
+
+def test_reopening_a_published_skill_withdraws_its_results(s):
+    from competitions import publication
+
+    _mark_all(s)
+    services.sign_off(s.skill, s.chief.user)
+    organiser = f.organiser()
+    publication.publish(s.skill, organiser)
+    assert publication.is_published(s.skill)
+    services.reopen(s.skill, s.chief.user, "申诉：重新核分")
+    assert not publication.is_published(s.skill)
+    # the public and leads no longer see the results; the organiser still does
+    assert not publication.results_visible_to(f.lead(), s.skill)
+    assert publication.results_visible_to(organiser, s.skill)
