@@ -11,12 +11,13 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from benchmarks import certificates, scoring, seed
+from benchmarks import certificates, scoring, seed, tablets
 
 BENCHMARKS: dict[str, ModuleType] = {
     "seed": seed,
     "scoring": scoring,
     "certificates": certificates,
+    "tablets": tablets,
 }
 
 

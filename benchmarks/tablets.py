@@ -1,0 +1,609 @@
+"""200 tablets marking at once: the mark endpoint under gunicorn on
+PostgreSQL over loopback, against pgbench's single-row upsert (issue 4,
+"Speed and load").
+
+1. Builds its own database (default ``portal_load``, dropped and rebuilt
+   unless ``--reuse``): the provincial demo (``competitions.demo``), then a
+   20-aspect marking scheme (10 M + 10 J, 100 marks) on as many skills of the
+   final as it takes to seat ``--tablets`` judges, and one tablet session per
+   judge.
+2. Plans each tablet's marks: only pairs the panel allows (no recusal
+   refusals), J marks the judge's own, M marks shared out among the skill's
+   judges, so every planned write must succeed exactly once.
+3. Starts gunicorn (sync workers, ``DJANGO_DEBUG=0``) on 127.0.0.1 and runs
+   the client as its own process: asyncio, one connection per tablet,
+   ``POST /tablet/api/mark`` with a fresh client key per mark, a timeout
+   with retry (same key), and a resend of a few already-saved marks (same
+   key, must be answered ``replayed``). Two phases on separate marks:
+   ``burst`` (every tablet taps as fast as answers come: throughput) and
+   ``paced`` (a judge's pace, ``--think-ms`` between taps: latency).
+4. Checks the database: every planned mark present with its value, one
+   ledger record per mark, version 1 — lost and duplicated must be 0.
+5. Runs pgbench on the same database with the equivalent single-row upsert
+   and prints the ratio.
+
+Bounded: ``--marks`` per tablet and phase, ``--max-seconds`` per phase,
+loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+HELP = "200 tablets posting marks to gunicorn vs a pgbench upsert floor"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/portal_load"
+M_ASPECTS = 10
+J_ASPECTS = 10
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", default=os.environ.get("LOAD_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--tablets", type=int, default=200)
+    parser.add_argument("--marks", type=int, default=15, help="marks per tablet, burst phase")
+    parser.add_argument("--paced-marks", type=int, default=12, help="marks per tablet, paced")
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    # A judge looks at the work before each tap: one tap every 5 s is brisk.
+    parser.add_argument("--think-ms", type=int, default=5000, help="mean pause in the paced phase")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="client timeout before a retry (as tablet.js)"
+    )
+    parser.add_argument("--resend", type=float, default=0.05, help="share of marks sent twice")
+    parser.add_argument("--max-seconds", type=float, default=120.0, help="cap per phase")
+    parser.add_argument("--pgbench-clients", type=int, default=8)
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--reuse", action="store_true", help="keep the database built before")
+    parser.add_argument("--seed", type=int, default=2026)
+
+
+# ---------------------------------------------------------------- database
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"refusing odd database name {name!r}")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _build(args: argparse.Namespace) -> dict:
+    """Demo + schemes + sessions; returns the plan for the client."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from competitions import demo
+    from competitions.models import Event, Skill
+    from scoring.models import Aspect, AspectKind, Criterion, JudgementDescriptor, SubCriterion
+    from tablets import services
+    from tablets.models import TabletSession
+    from teams.models import JudgeAssignment
+
+    if not demo.demo_exists():
+        demo.build_demo(demo.PRESETS["provincial"], seed=args.seed, reset=True)
+    final = Event.objects.get(code=demo.DEMO_EVENT_CODES[-1])
+    skills, seated = [], 0
+    for skill in Skill.objects.filter(event=final).order_by("code"):
+        if seated >= args.tablets:
+            break
+        n = JudgeAssignment.objects.filter(skill=skill, role="judge").count()
+        skills.append(skill)
+        seated += n
+    with transaction.atomic():
+        for skill in skills:
+            if Aspect.objects.filter(skill=skill).exists():
+                continue
+            for code, kind, count in (
+                ("A", AspectKind.MEASUREMENT, M_ASPECTS),
+                ("B", AspectKind.JUDGEMENT, J_ASPECTS),
+            ):
+                crit = Criterion.objects.create(
+                    skill=skill, code=code, name=f"模块{code}", max_mark=Decimal(5 * count)
+                )
+                sub = SubCriterion.objects.create(criterion=crit, code=f"{code}1", name="子模块")
+                for i in range(count):
+                    aspect = Aspect.objects.create(
+                        skill=skill,
+                        sub_criterion=sub,
+                        code=f"{kind}{i + 1}",
+                        kind=kind,
+                        description=f"评分点 {kind}{i + 1}",
+                        max_mark=Decimal(5),
+                        order=i,
+                    )
+                    if kind == AspectKind.JUDGEMENT:
+                        JudgementDescriptor.objects.bulk_create(
+                            JudgementDescriptor(aspect=aspect, score=s, text=f"{s} 分")
+                            for s in range(4)
+                        )
+    rng = random.Random(args.seed)
+    TabletSession.objects.all().delete()
+    tablets = []
+    for skill in skills:
+        judges = [
+            a.judge
+            for a in JudgeAssignment.objects.filter(skill=skill, role="judge")
+            .select_related("judge")
+            .order_by("judge__code")
+        ]
+        for index, judge in enumerate(judges):
+            if len(tablets) >= args.tablets:
+                break
+            scope = services.load_scope(skill, judge)
+            kinds = {a.pk: a.kind for a in scope.aspects}
+            pairs = []
+            for entry_id, aspect_ids in scope.allowed.items():
+                for aspect_id in sorted(aspect_ids):
+                    # M marks are shared: each goes to one judge of the skill.
+                    if kinds[aspect_id] == "M" and (entry_id + aspect_id) % len(judges) != index:
+                        continue
+                    pairs.append((entry_id, aspect_id, kinds[aspect_id]))
+            rng.shuffle(pairs)
+            _session, token = services.start_session(judge, via="pin", device=f"load-{judge.code}")
+            tablets.append({"judge": judge.pk, "token": token, "pairs": pairs})
+    return {"skills": [s.pk for s in skills], "tablets": tablets}
+
+
+def _value(kind: str, rng: random.Random) -> str:
+    return str(rng.randint(0, 3)) if kind == "J" else f"{rng.randint(0, 500) / 100:.2f}"
+
+
+def _verify(planned: list[dict]) -> dict:
+    """Lost and duplicated marks of one phase, from the database."""
+    from decimal import Decimal
+
+    from scoring.models import LedgerRecord, Mark
+
+    keys = {p["key"] for p in planned}
+    records = dict.fromkeys(keys, 0)
+    for key in LedgerRecord.objects.filter(client_key__in=keys).values_list(
+        "client_key", flat=True
+    ):
+        records[key] += 1
+    entries = {p["entry"] for p in planned}
+    marks = {}
+    for entry, aspect, judge, kind, value, version in Mark.objects.filter(
+        entry_id__in=entries
+    ).values_list("entry_id", "aspect_id", "judge_id", "kind", "value", "version"):
+        marks[(entry, aspect, judge if kind == "J" else None)] = (value, version)
+    lost = duplicated = 0
+    for p in planned:
+        found = marks.get((p["entry"], p["aspect"], p["judge"] if p["kind"] == "J" else None))
+        if found is None or found[0] != Decimal(p["value"]):
+            lost += 1
+        elif found[1] != 1 or records[p["key"]] != 1:
+            duplicated += 1
+    writes = sum(records.values())
+    return {"lost": lost, "duplicated": duplicated, "ledger_records": writes}
+
+
+# ---------------------------------------------------------------- gunicorn
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no collectstatic here
+    }
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    proc = subprocess.Popen(
+        [
+            gunicorn,
+            "portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                if b"200" in s.recv(64):
+                    return proc
+        except OSError:
+            time.sleep(0.2)
+    _stop(proc)
+    raise SystemExit("gunicorn did not start")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------- the client process
+
+
+class Tablet:
+    """One tablet: a cookie, a CSRF secret and a connection to the server."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.csrf = secrets.token_hex(16)  # a 32-character secret is a valid token
+        self.cookie = f"tablet_session={token}; csrftoken={self.csrf}"
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def close(self) -> None:
+        # No wait_closed(): a timeout may cancel us mid-close, and a dropped
+        # connection needs no goodbye (abort() also frees the socket at once).
+        if self.writer is not None:
+            self.writer.transport.abort()
+        self.reader = self.writer = None
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        head = (
+            "POST /tablet/api/mark HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{self.port}\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            f"Cookie: {self.cookie}\r\n"
+            f"X-CSRFToken: {self.csrf}\r\n"
+            "\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        await self.writer.drain()
+        status = int((await self.reader.readline()).split()[1])
+        length, close = 0, False
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        data = await self.reader.readexactly(length)
+        if close:  # gunicorn's sync workers close after each response
+            await self.close()
+        return status, data
+
+
+async def _tablet_run(tab: dict, plan: dict, stats: dict, deadline: float) -> None:
+    rng = random.Random(tab["judge"])
+    client = Tablet(plan["port"], tab["token"])
+    think = plan["think_ms"] / 1000
+    try:
+        for mark in tab["marks"]:
+            if time.monotonic() > deadline:
+                break
+            if think:
+                await asyncio.sleep(rng.expovariate(1 / think))
+            body = json.dumps(
+                {
+                    "client_key": mark["key"],
+                    "entry": mark["entry"],
+                    "aspect": mark["aspect"],
+                    "value": mark["value"],
+                    "expected_version": 0,
+                }
+            ).encode()
+            sends = 2 if rng.random() < plan["resend"] else 1
+            for attempt in range(sends):
+                started = time.perf_counter()
+                while True:
+                    t0 = time.perf_counter()
+                    try:
+                        status, data = await asyncio.wait_for(client.post(body), plan["timeout"])
+                    except (
+                        TimeoutError,
+                        OSError,
+                        asyncio.IncompleteReadError,
+                        ValueError,
+                        IndexError,
+                    ):
+                        stats["retries"] += 1
+                        await client.close()
+                        await asyncio.sleep(0.2)
+                        continue
+                    stats["latencies"].append(time.perf_counter() - t0)
+                    if status >= 500:
+                        stats["retries"] += 1
+                        continue
+                    break
+                answer = json.loads(data)
+                if answer.get("status") == "saved":
+                    stats["saved"] += 1
+                    if attempt:
+                        stats["resent"] += 1
+                        stats["resend_replayed"] += bool(answer.get("replayed"))
+                    else:
+                        stats["mark_latencies"].append(time.perf_counter() - started)
+                        stats["done_keys"].append(mark["key"])
+                else:
+                    stats["refused"].append(answer)
+    finally:
+        await client.close()
+
+
+async def _client_async(plan: dict) -> dict:
+    stats = {
+        "latencies": [],
+        "mark_latencies": [],
+        "retries": 0,
+        "saved": 0,
+        "resent": 0,
+        "resend_replayed": 0,
+        "refused": [],
+        "done_keys": [],
+    }
+    deadline = time.monotonic() + plan["max_seconds"]
+    started = time.perf_counter()
+    await asyncio.gather(*(_tablet_run(t, plan, stats, deadline) for t in plan["tablets"]))
+    stats["seconds"] = time.perf_counter() - started
+    return stats
+
+
+def client_main(plan_path: str, out_path: str) -> None:
+    plan = json.loads(Path(plan_path).read_text())
+    stats = asyncio.run(_client_async(plan))
+    Path(out_path).write_text(json.dumps(stats))
+
+
+# ---------------------------------------------------------------- pgbench
+
+
+PGBENCH_SQL = """\\set e random(1, 2000)
+\\set a random(1, 60)
+\\set j random(1, 200)
+\\set v random(0, 3)
+INSERT INTO bench_mark (entry_id, aspect_id, judge_id, value, version)
+VALUES (:e, :a, :j, :v, 1)
+ON CONFLICT (entry_id, aspect_id, judge_id)
+DO UPDATE SET value = EXCLUDED.value, version = bench_mark.version + 1;
+"""
+
+
+def _pgbench(url: str, clients: int, seconds: int) -> float | None:
+    import psycopg
+
+    found = shutil.which("pgbench") or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"), reverse=True)), None
+    )
+    if not found:
+        print("pgbench not found: no floor")
+        return None
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_mark")
+        conn.execute(
+            "CREATE TABLE bench_mark (entry_id int, aspect_id int, judge_id int, "
+            "value numeric(6, 2) NOT NULL, version int NOT NULL, "
+            "PRIMARY KEY (entry_id, aspect_id, judge_id))"
+        )
+    parsed = urlparse(url)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(PGBENCH_SQL)
+    try:
+        out = subprocess.run(
+            [
+                str(found),
+                "-n",
+                "-f",
+                f.name,
+                "-c",
+                str(clients),
+                "-j",
+                str(min(clients, os.cpu_count() or 2)),
+                "-T",
+                str(seconds),
+                "-h",
+                parsed.hostname or "127.0.0.1",
+                "-p",
+                str(parsed.port or 5432),
+                "-U",
+                parsed.username or "postgres",
+                parsed.path.lstrip("/"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(f.name)
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    lat = re.search(r"latency average = ([\d.]+) ms", out)
+    if lat:
+        print(f"  pgbench latency average {lat.group(1)} ms")
+    return float(match.group(1)) if match else None
+
+
+# ---------------------------------------------------------------- run
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def _phase(name: str, args, plan_tablets, port: int, think_ms: int, rng) -> tuple[dict, list]:
+    planned = []
+    tablets = []
+    for tab in plan_tablets:
+        marks = []
+        for entry, aspect, kind in tab["take"]:
+            mark = {
+                "key": str(uuid.uuid4()),
+                "entry": entry,
+                "aspect": aspect,
+                "kind": kind,
+                "judge": tab["judge"],
+                "value": _value(kind, rng),
+            }
+            marks.append(mark)
+        planned += marks
+        tablets.append({"judge": tab["judge"], "token": tab["token"], "marks": marks})
+    plan = {
+        "port": port,
+        "tablets": tablets,
+        "think_ms": think_ms,
+        "timeout": args.timeout,
+        "resend": args.resend,
+        "max_seconds": args.max_seconds,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        plan_path, out_path = Path(tmp, "plan.json"), Path(tmp, "out.json")
+        plan_path.write_text(json.dumps(plan))
+        # The client is its own process, so it does not share a CPU budget
+        # with this one's imports or a GIL with anything of the server's.
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from benchmarks.tablets import client_main; "
+                "client_main(sys.argv[1], sys.argv[2])",
+                str(plan_path),
+                str(out_path),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
+        stats = json.loads(out_path.read_text())
+    done = set(stats["done_keys"])
+    # Marks the cap left unsent are not "lost": only what was answered counts.
+    return stats, [p for p in planned if p["key"] in done]
+
+
+def _report(name: str, stats: dict, check: dict, think_ms: int) -> float:
+    n = len(stats["latencies"])
+    throughput = n / stats["seconds"] if stats["seconds"] else 0.0
+    print(
+        f"\n[{name}] think {think_ms} ms: {stats['saved']} saved answers, {n} requests "
+        f"in {stats['seconds']:.1f} s → {throughput:.0f} req/s"
+    )
+    print(
+        f"  request latency p50 {_pct(stats['latencies'], 0.50):.1f} ms · "
+        f"p95 {_pct(stats['latencies'], 0.95):.1f} ms · "
+        f"p99 {_pct(stats['latencies'], 0.99):.1f} ms · "
+        f"mean {statistics.fmean(stats['latencies']) * 1000 if n else 0:.1f} ms"
+    )
+    print(
+        f"  per mark (incl. retries) p95 {_pct(stats['mark_latencies'], 0.95):.1f} ms · "
+        f"retries {stats['retries']} · resent {stats['resent']} "
+        f"(replayed {stats['resend_replayed']}) · refused {len(stats['refused'])}"
+    )
+    print(
+        f"  database: {check['ledger_records']} ledger records for "
+        f"{len(stats['done_keys'])} marks · lost {check['lost']} · "
+        f"duplicated {check['duplicated']}"
+    )
+    if stats["refused"]:
+        print(f"  first refusal: {stats['refused'][0]}")
+    return throughput
+
+
+def run(args: argparse.Namespace) -> int:
+    url = args.database_url
+    if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("the load benchmark runs on loopback only")
+    if not args.reuse:
+        _recreate_database(url)
+    os.environ["DATABASE_URL"] = url
+    from benchmarks import django_env
+
+    started = time.perf_counter()
+    database, _migrate = django_env.setup(Path(tempfile.gettempdir()) / "unused.sqlite3")
+    built = _build(args)
+    print(
+        f"database {database}: {len(built['skills'])} skills, {len(built['tablets'])} tablets, "
+        f"built in {time.perf_counter() - started:.1f} s"
+    )
+    rng = random.Random(args.seed)
+    phases = [("burst", 0, args.marks), ("paced", args.think_ms, args.paced_marks)]
+    for tab in built["tablets"]:
+        need = args.marks + args.paced_marks
+        if len(tab["pairs"]) < need:
+            raise SystemExit(f"a tablet has only {len(tab['pairs'])} marks to give; lower --marks")
+    port = _free_port()
+    from django.db import connections
+
+    connections.close_all()
+    server = _start_gunicorn(url, port, args.workers)
+    results = {}
+    try:
+        first = 0
+        for name, think, count in phases:
+            tablets = [{**t, "take": t["pairs"][first : first + count]} for t in built["tablets"]]
+            first += count
+            stats, planned = _phase(name, args, tablets, port, think, rng)
+            check = _verify(planned)
+            results[name] = (_report(name, stats, check, think), stats, check)
+    finally:
+        _stop(server)
+    print(f"\npgbench: single-row upsert, {args.pgbench_clients} clients, {args.pgbench_seconds} s")
+    floor = _pgbench(url, args.pgbench_clients, args.pgbench_seconds)
+    burst = results["burst"][0]
+    paced = results["paced"][1]
+    if floor:
+        print(
+            f"  floor {floor:.0f} tps · mark endpoint {burst:.0f} req/s → ratio {burst / floor:.3f}"
+        )
+    p95 = _pct(paced["latencies"], 0.95)
+    print(
+        f"\ntargets: p95 ≤ 100 ms at {len(built['tablets'])} tablets (paced): {p95:.1f} ms; "
+        f"throughput ≥ 0.3 × floor: {burst / floor if floor else float('nan'):.3f} ×"
+    )
+    bad = sum(r[2]["lost"] + r[2]["duplicated"] for r in results.values())
+    print(f"lost + duplicated marks: {bad}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.tablets", description=__doc__)
+    add_arguments(parser)
+    sys.exit(run(parser.parse_args()))

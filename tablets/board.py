@@ -1,0 +1,236 @@
+"""The chief judge's board for one skill (the skill's chief judge and
+organisers): live progress grid, discrepancies with re-mark requests, tablet
+sessions, PINs and QR sign-in sheets, sign-off. Thin views over
+``tablets.services`` and ``scoring.services``.
+
+The board shows competitor numbers, like the tablets: the chief judge
+needs no names to run the marking, and a screen at the venue is seen by many.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from competitions.models import Skill
+from scoring import services as scoring
+from scoring.models import Aspect
+from teams import roles
+from teams.models import Entry, Judge
+
+from . import services
+from .models import TabletSession
+
+
+def _managed_skill(request: HttpRequest, skill_pk: int) -> Skill:
+    skill = get_object_or_404(Skill.objects.select_related("event"), pk=skill_pk)
+    if not services.may_manage_skill(request.user, skill):
+        raise PermissionDenied
+    return skill
+
+
+def _skill_judge(skill: Skill, judge_pk: int) -> Judge:
+    judge = Judge.objects.filter(pk=judge_pk, assignments__skill=skill).first()
+    if judge is None:
+        raise Http404
+    return judge
+
+
+def _back(skill: Skill, anchor: str = "") -> HttpResponse:
+    url = reverse("tablets:board", kwargs={"skill_pk": skill.pk})
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    if roles.is_organiser(request.user):
+        skills = Skill.objects.select_related("event").order_by("event__code", "code")
+    else:
+        skills = roles.chief_skills(request.user).order_by("event__code", "code")
+    return render(request, "tablets/board_index.html", {"skills": skills})
+
+
+def _discrepancies(skill: Skill, status: scoring.MarkingStatus) -> list[dict]:
+    ids = dict(Judge.objects.filter(assignments__skill=skill).values_list("code", "id"))
+    out = []
+    for d in status.discrepancies:
+        # (judge code, score) pairs; older versions of the service gave a dict.
+        pairs = d.scores.items() if isinstance(d.scores, dict) else d.scores
+        out.append(
+            {"d": d, "scores": [(ids.get(code), code, services.plain(v)) for code, v in pairs]}
+        )
+    return out
+
+
+@never_cache
+@login_required
+def board(request: HttpRequest, skill_pk: int) -> HttpResponse:
+    skill = _managed_skill(request, skill_pk)
+    status = scoring.marking_status(skill)
+    return render(
+        request,
+        "tablets/board.html",
+        {
+            "skill": skill,
+            "grid": services.progress_grid(skill),
+            "status": status,
+            "discrepancies": _discrepancies(skill, status),
+            "remarks": services.open_remarks_of_skill(skill),
+            "judges": services.skill_judges(skill),
+            "sessions": services.live_sessions(skill),
+        },
+    )
+
+
+@never_cache
+@login_required
+def grid(request: HttpRequest, skill_pk: int) -> HttpResponse:
+    """The progress grid alone, fetched by the board every few seconds."""
+    skill = _managed_skill(request, skill_pk)
+    return render(
+        request,
+        "tablets/board_grid.html",
+        {"skill": skill, "grid": services.progress_grid(skill)},
+    )
+
+
+@require_POST
+@login_required
+def remark(request: HttpRequest, skill_pk: int) -> HttpResponse:
+    skill = _managed_skill(request, skill_pk)
+    entry = get_object_or_404(Entry, pk=request.POST.get("entry"), skill=skill)
+    aspect = get_object_or_404(Aspect, pk=request.POST.get("aspect"), skill=skill)
+    judges = list(
+        Judge.objects.filter(pk__in=request.POST.getlist("judge"), assignments__skill=skill)
+    )
+    if not judges:
+        messages.error(request, _("Choose at least one judge to re-mark."))
+    else:
+        services.request_remark(entry, aspect, judges, request.user, request.POST.get("reason", ""))
+        messages.success(
+            request,
+            _("Re-mark of %(no)s · %(aspect)s requested from %(judges)s.")
+            % {
+                "no": entry.competitor_no,
+                "aspect": aspect.code,
+                "judges": ", ".join(j.code for j in judges),
+            },
+        )
+    return _back(skill, "discrepancies")
+
+
+@require_POST
+@login_required
+def acknowledge(request: HttpRequest, skill_pk: int) -> HttpResponse:
+    skill = _managed_skill(request, skill_pk)
+    entry = get_object_or_404(Entry, pk=request.POST.get("entry"), skill=skill)
+    aspect = get_object_or_404(Aspect, pk=request.POST.get("aspect"), skill=skill)
+    try:
+        scoring.acknowledge_discrepancy(entry, aspect, request.user, request.POST.get("note", ""))
+    except scoring.MarkRefused as exc:
+        messages.error(request, exc.message)
+    return _back(skill, "discrepancies")
+
+
+@require_POST
+@login_required
+def sign_off(request: HttpRequest, skill_pk: int) -> HttpResponse:
+    skill = _managed_skill(request, skill_pk)
+    try:
+        scoring.sign_off(skill, request.user)
+    except scoring.MarkRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Marks signed off and locked."))
+    return _back(skill)
+
+
+@require_POST
+@login_required
+def reopen(request: HttpRequest, skill_pk: int) -> HttpResponse:
+    skill = _managed_skill(request, skill_pk)
+    try:
+        scoring.reopen(skill, request.user, request.POST.get("reason", ""))
+    except scoring.MarkRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Marking reopened."))
+    return _back(skill)
+
+
+@require_POST
+@login_required
+def revoke_session(request: HttpRequest, skill_pk: int, pk: int) -> HttpResponse:
+    skill = _managed_skill(request, skill_pk)
+    session = get_object_or_404(TabletSession, pk=pk, judge__assignments__skill=skill)
+    services.end_session(session, by_user=request.user)
+    messages.success(request, _("Tablet of %(code)s signed out.") % {"code": session.judge.code})
+    return _back(skill, "tablets")
+
+
+@require_POST
+@login_required
+def new_pin(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
+    """Shows the new PIN on this response only: it is stored hashed and never
+    put in a message (messages may live in a cookie)."""
+    skill = _managed_skill(request, skill_pk)
+    judge = _skill_judge(skill, judge_pk)
+    if not services.may_manage_judge(request.user, judge):
+        raise PermissionDenied
+    pin = services.generate_pin(judge, request.user)
+    response = render(request, "tablets/pin.html", {"skill": skill, "judge": judge, "pin": pin})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def revoke_links(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
+    skill = _managed_skill(request, skill_pk)
+    judge = _skill_judge(skill, judge_pk)
+    services.revoke_links(judge)
+    messages.success(request, _("QR sign-in of %(code)s revoked.") % {"code": judge.code})
+    return _back(skill, "judges")
+
+
+def _qr_svg(url: str) -> str:
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    buffer = BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode()
+    # Drop the XML prolog so the SVG can sit inline in the page.
+    return svg[svg.index("<svg") :]
+
+
+@never_cache
+@login_required
+def qr_sheet(request: HttpRequest, skill_pk: int) -> HttpResponse:
+    """GET explains; POST makes a fresh link per judge (earlier links of these
+    judges stop working) and shows the printable sheet once."""
+    skill = _managed_skill(request, skill_pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "tablets/qr_intro.html",
+            {"skill": skill, "judges": services.skill_judges(skill)},
+        )
+    judges = services.skill_judges(skill)
+    cards = []
+    for judge, token in services.create_links(judges, request.user):
+        url = request.build_absolute_uri(reverse("tablets:link", kwargs={"token": token}))
+        cards.append({"judge": judge, "svg": mark_safe(_qr_svg(url))})
+    response = render(request, "tablets/qr_sheet.html", {"skill": skill, "cards": cards})
+    response["Cache-Control"] = "no-store"
+    return response

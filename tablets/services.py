@@ -1,0 +1,760 @@
+"""Rules of the judges' tablets: signing in, what a judge is offered, the mark
+endpoint's logic, re-mark requests and the chief judge's progress grid.
+
+Marks are only ever written through ``scoring.services.write_mark``; this
+module decides what to offer and how to answer, never whether a mark is
+allowed (the mark service and ``scoring.panels`` own that rule).
+
+Anonymity (DESIGN.md §5): every structure handed to the judge's pages carries
+competitor numbers only. Names appear only when ``names_revealed(skill)``;
+delegations never appear in what a judge sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scoring import panels
+from scoring import services as scoring
+from scoring.models import JUDGEMENT_SCORES, Aspect, AspectKind, Criterion, Mark
+from teams import roles
+from teams.models import Entry, Judge, JudgeAssignment
+
+from .models import JudgeCredential, JudgeLink, PinFailure, RemarkRequest, TabletSession
+
+if TYPE_CHECKING:
+    from competitions.models import Skill
+
+# ---------------------------------------------------------------- settings
+
+PIN_LENGTH = 6
+# Five failures for one judge code from one address lock that pair for 15
+# minutes (as django-axes does for passwords). A judge code is also locked
+# from everywhere after 20 failures in 15 minutes, so spreading a guessing
+# attack over many addresses does not multiply its tries without bound.
+PIN_FAILURE_LIMIT = 5
+PIN_CODE_FAILURE_LIMIT = 20
+PIN_COOLOFF = dt.timedelta(minutes=15)
+# last_seen is written at most this often: a tap must not cost an UPDATE.
+LAST_SEEN_EVERY = dt.timedelta(seconds=60)
+VENUE_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def session_hours() -> int:
+    return int(getattr(settings, "TABLET_SESSION_HOURS", 14))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def plain(value: Decimal | None) -> str:
+    """A mark as the tablet shows and sends it: '2', '0.5', '12.25'."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}"
+
+
+# ---------------------------------------------------------------- who manages
+
+
+def may_manage_skill(user, skill: Skill) -> bool:
+    return scoring.may_manage(user, skill)
+
+
+def may_manage_judge(user, judge: Judge) -> bool:
+    """Organisers, or the chief judge of a skill the judge is assigned to."""
+    if roles.is_organiser(user):
+        return True
+    chief = roles.judge_of(user)
+    if chief is None:
+        return False
+    return JudgeAssignment.objects.filter(
+        judge=chief,
+        role=JudgeAssignment.Role.CHIEF,
+        skill__assignments__judge=judge,
+    ).exists()
+
+
+# ---------------------------------------------------------------- PINs
+
+
+def generate_pin(judge: Judge, by_user) -> str:
+    """A new random PIN for the judge; returns it in clear (show it once)."""
+    pin = "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH))
+    JudgeCredential.objects.update_or_create(
+        judge=judge,
+        defaults={"pin_hash": make_password(pin), "set_at": timezone.now(), "set_by": by_user},
+    )
+    return pin
+
+
+class PinThrottled(Exception):
+    """Too many failed PIN sign-ins for this judge code (and address)."""
+
+
+def pin_locked(code: str, ip: str | None, now: dt.datetime | None = None) -> bool:
+    """Locked when the pair (code, ip) failed ``PIN_FAILURE_LIMIT`` times within
+    15 minutes and the last of those failures is less than 15 minutes old,
+    or the code failed ``PIN_CODE_FAILURE_LIMIT`` times in 15 minutes."""
+    now = now or timezone.now()
+    code = code.strip().upper()
+    window = PinFailure.objects.filter(judge_code=code, created_at__gt=now - PIN_COOLOFF)
+    if window.count() >= PIN_CODE_FAILURE_LIMIT:
+        return True
+    last = list(
+        PinFailure.objects.filter(judge_code=code, ip_address=ip)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:PIN_FAILURE_LIMIT]
+    )
+    return (
+        len(last) == PIN_FAILURE_LIMIT
+        and last[0] > now - PIN_COOLOFF
+        and last[0] - last[-1] <= PIN_COOLOFF
+    )
+
+
+def check_pin(code: str, pin: str, ip: str | None, now: dt.datetime | None = None) -> Judge | None:
+    """The judge whose code and PIN match, else None (the failure is counted).
+    Raises ``PinThrottled`` while locked, without checking the PIN at all."""
+    now = now or timezone.now()
+    code = (code or "").strip().upper()
+    if pin_locked(code, ip, now):
+        raise PinThrottled
+    credential = (
+        JudgeCredential.objects.select_related("judge").filter(judge__code__iexact=code).first()
+    )
+    if credential is not None and check_password((pin or "").strip(), credential.pin_hash):
+        PinFailure.objects.filter(judge_code=code, ip_address=ip).delete()
+        return credential.judge
+    if credential is None:
+        # Same cost as a real check, so timing does not tell which codes exist.
+        make_password(pin or "")
+    PinFailure.objects.create(judge_code=code[:20], ip_address=ip, created_at=now)
+    return None
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def session_expiry(now: dt.datetime) -> dt.datetime:
+    """End of the competition day at the venue, or after the configured hours."""
+    local = now.astimezone(VENUE_TZ)
+    midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), VENUE_TZ)
+    return min(midnight, now + dt.timedelta(hours=session_hours()))
+
+
+def start_session(
+    judge: Judge,
+    *,
+    via: str,
+    user_agent: str = "",
+    ip: str | None = None,
+    device: str = "",
+    link: JudgeLink | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[TabletSession, str]:
+    """Open a tablet session; returns it and the token for the cookie."""
+    now = now or timezone.now()
+    token = secrets.token_urlsafe(32)
+    session = TabletSession.objects.create(
+        judge=judge,
+        key_hash=token_hash(token),
+        via=via,
+        link=link,
+        device=device[:200],
+        user_agent=user_agent[:300],
+        ip_address=ip,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=session_expiry(now),
+    )
+    return session, token
+
+
+def session_for_token(token: str | None, now: dt.datetime | None = None) -> TabletSession | None:
+    """The live session of a cookie token, or None (unknown, revoked, expired)."""
+    if not token:
+        return None
+    now = now or timezone.now()
+    session = (
+        TabletSession.objects.select_related("judge", "judge__user")
+        .filter(key_hash=token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if session is None:
+        return None
+    if now - session.last_seen_at >= LAST_SEEN_EVERY:
+        TabletSession.objects.filter(pk=session.pk).update(last_seen_at=now)
+        session.last_seen_at = now
+    return session
+
+
+def end_session(session: TabletSession, by_user=None) -> None:
+    TabletSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=by_user
+    )
+
+
+def live_sessions(skill: Skill) -> list[TabletSession]:
+    return list(
+        TabletSession.objects.select_related("judge")
+        .filter(
+            judge__assignments__skill=skill,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("judge__code", "-created_at")
+    )
+
+
+# ---------------------------------------------------------------- QR links
+
+
+def create_links(judges: list[Judge], by_user) -> list[tuple[Judge, str]]:
+    """A fresh sign-in link per judge. Earlier links of these judges stop
+    working (a reprinted sheet replaces the old one), but tablets already
+    signed in stay signed in."""
+    now = timezone.now()
+    out = []
+    with transaction.atomic():
+        JudgeLink.objects.filter(judge__in=judges, revoked_at__isnull=True).update(revoked_at=now)
+        for judge in judges:
+            token = secrets.token_urlsafe(32)
+            JudgeLink.objects.create(
+                judge=judge, token_hash=token_hash(token), created_at=now, created_by=by_user
+            )
+            out.append((judge, token))
+    return out
+
+
+def link_for_token(token: str) -> JudgeLink | None:
+    return (
+        JudgeLink.objects.select_related("judge")
+        .filter(token_hash=token_hash(token), revoked_at__isnull=True)
+        .first()
+    )
+
+
+def revoke_links(judge: Judge) -> int:
+    """A lost QR card: the judge's links stop working, and tablets that
+    signed in through them are signed out."""
+    now = timezone.now()
+    with transaction.atomic():
+        links = list(JudgeLink.objects.filter(judge=judge, revoked_at__isnull=True))
+        TabletSession.objects.filter(link__in=links, revoked_at__isnull=True).update(revoked_at=now)
+        return JudgeLink.objects.filter(pk__in=[x.pk for x in links]).update(revoked_at=now)
+
+
+# ---------------------------------------------------------------- what a judge marks
+
+
+@dataclass
+class Scope:
+    """One skill as one judge sees it: entries and aspects they may mark."""
+
+    skill: Skill
+    judge: Judge
+    entries: list[Entry]
+    aspects: list[Aspect]
+    allowed: dict[int, set[int]]  # entry id → aspect ids this judge may mark
+    done: set[tuple[int, int]]  # (entry id, aspect id) with a mark that counts for this judge
+
+    def progress(self, entry_id: int) -> tuple[int, int]:
+        aspects = self.allowed.get(entry_id, set())
+        return sum(1 for a in aspects if (entry_id, a) in self.done), len(aspects)
+
+
+def judge_skills(judge: Judge) -> list[Skill]:
+    from competitions.models import Skill
+
+    return list(
+        Skill.objects.filter(assignments__judge=judge)
+        .select_related("event")
+        .order_by("event__code", "code")
+    )
+
+
+def is_assigned(judge: Judge, skill: Skill) -> bool:
+    return JudgeAssignment.objects.filter(judge=judge, skill=skill).exists()
+
+
+def load_scope(skill: Skill, judge: Judge) -> Scope:
+    """Entries offered to the judge: ranked entries with at least one aspect
+    the panel rules let them mark — so recused entries (own delegation) and
+    entries outside their marking groups are simply not there. A fixed
+    number of queries."""
+    panel = panels.load_panel(skill, judge_ids=[judge.pk])
+    entries = list(
+        Entry.objects.filter(skill=skill, status=Entry.Status.REGISTERED).order_by("competitor_no")
+    )
+    aspects = list(Aspect.objects.filter(skill=skill).select_related("sub_criterion__criterion"))
+    allowed: dict[int, set[int]] = {}
+    for entry in entries:
+        ok = {
+            a.pk
+            for a in aspects
+            if panel.check(judge.pk, entry.pk, entry.delegation_id, a.pk, a.kind) is None
+        }
+        if ok:
+            allowed[entry.pk] = ok
+    entries = [e for e in entries if e.pk in allowed]
+    done = set(
+        Mark.objects.filter(skill=skill)
+        .filter(Q(kind=AspectKind.MEASUREMENT) | Q(judge=judge))
+        .values_list("entry_id", "aspect_id")
+    )
+    return Scope(skill, judge, entries, aspects, allowed, done)
+
+
+@dataclass
+class EntryRow:
+    entry_id: int
+    competitor_no: str
+    done: int
+    total: int
+    remarks: int = 0
+    names: str = ""  # only after sign-off
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.total
+
+
+def entry_rows(scope: Scope, revealed: bool) -> list[EntryRow]:
+    remarks = defaultdict(int)
+    for entry_id in RemarkRequest.objects.filter(
+        judge=scope.judge, entry__skill=scope.skill, resolved_at__isnull=True
+    ).values_list("entry_id", flat=True):
+        remarks[entry_id] += 1
+    names = _names(scope.entries) if revealed else {}
+    rows = []
+    for entry in scope.entries:
+        done, total = scope.progress(entry.pk)
+        rows.append(
+            EntryRow(
+                entry.pk,
+                entry.competitor_no,
+                done,
+                total,
+                remarks[entry.pk],
+                names.get(entry.pk, ""),
+            )
+        )
+    return rows
+
+
+def _names(entries: list[Entry]) -> dict[int, str]:
+    from teams.models import EntryMember
+
+    out: dict[int, list[str]] = defaultdict(list)
+    for entry_id, name in EntryMember.objects.filter(entry__in=entries).values_list(
+        "entry_id", "athlete__name"
+    ):
+        out[entry_id].append(name)
+    return {k: "、".join(v) for k, v in out.items()}
+
+
+def find_entry(scope: Scope, competitor_no: str) -> Entry | None:
+    return next((e for e in scope.entries if e.competitor_no == competitor_no), None)
+
+
+def next_unmarked(scope: Scope, after_no: str | None = None) -> EntryRow | None:
+    """The next entry (after ``after_no``, wrapping round) with marks to give."""
+    rows = [e for e in scope.entries if scope.progress(e.pk)[0] < scope.progress(e.pk)[1]]
+    if not rows:
+        return None
+    later = [e for e in rows if after_no is None or e.competitor_no > after_no]
+    entry = (later or rows)[0]
+    done, total = scope.progress(entry.pk)
+    return EntryRow(entry.pk, entry.competitor_no, done, total)
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+    descriptor: str = ""
+
+
+@dataclass
+class AspectItem:
+    aspect: Aspect
+    value: str  # current mark ("" if none) — the judge's own for J
+    version: int
+    choices: list[Choice]  # buttons; empty → numeric field
+    step: str = ""
+    remark: RemarkRequest | None = None
+
+
+@dataclass
+class SubGroup:
+    code: str
+    name: str
+    items: list[AspectItem] = field(default_factory=list)
+
+
+@dataclass
+class CriterionGroup:
+    code: str
+    name: str
+    subs: list[SubGroup] = field(default_factory=list)
+
+
+# M aspects with at most this many values, on a 0.5 grid, get buttons.
+MAX_BUTTONS = 5
+HALF = Decimal("0.5")
+
+
+def measurement_step(aspect: Aspect) -> Decimal:
+    """Aspects carry no step of their own (yet): a max on the 0.5 grid up to 2
+    marks is given in halves; anything else to the hundredth the service
+    accepts. An ``aspect.step`` attribute, if the scheme grows one, wins."""
+    step = getattr(aspect, "step", None)
+    if step:
+        return Decimal(step)
+    if aspect.max_mark % HALF == 0 and aspect.max_mark / HALF + 1 <= MAX_BUTTONS:
+        return HALF
+    return Decimal("0.01")
+
+
+def choices_for(aspect: Aspect, descriptors: dict[int, str]) -> list[Choice]:
+    if aspect.kind == AspectKind.JUDGEMENT:
+        return [Choice(str(s), str(s), descriptors.get(s, "")) for s in JUDGEMENT_SCORES]
+    step = measurement_step(aspect)
+    count = aspect.max_mark / step + 1
+    if count != count.to_integral_value() or count > MAX_BUTTONS:
+        return []
+    return [Choice(plain(step * i), plain(step * i)) for i in range(int(count))]
+
+
+def entry_sheet(scope: Scope, entry: Entry) -> list[CriterionGroup]:
+    """The aspects this judge may mark for the entry, grouped by criterion and
+    sub-criterion, with the current value and version of each mark."""
+    from scoring.models import JudgementDescriptor
+
+    allowed = scope.allowed.get(entry.pk, set())
+    aspects = sorted(
+        (a for a in scope.aspects if a.pk in allowed),
+        key=lambda a: (
+            a.sub_criterion.criterion.order,
+            a.sub_criterion.criterion.code,
+            a.sub_criterion.order,
+            a.sub_criterion.code,
+            a.order,
+            a.code,
+        ),
+    )
+    descriptors: dict[int, dict[int, str]] = defaultdict(dict)
+    for aspect_id, score, text in JudgementDescriptor.objects.filter(
+        aspect__in=[a.pk for a in aspects if a.is_judgement]
+    ).values_list("aspect_id", "score", "text"):
+        descriptors[aspect_id][score] = text
+    current: dict[int, tuple[Decimal, int]] = {}
+    for aspect_id, value, version in (
+        Mark.objects.filter(entry=entry, aspect__in=aspects)
+        .filter(Q(kind=AspectKind.MEASUREMENT) | Q(judge=scope.judge))
+        .values_list("aspect_id", "value", "version")
+    ):
+        current[aspect_id] = (value, version)
+    remarks = {
+        r.aspect_id: r
+        for r in RemarkRequest.objects.filter(
+            entry=entry, judge=scope.judge, resolved_at__isnull=True
+        )
+    }
+    groups: list[CriterionGroup] = []
+    for aspect in aspects:
+        sub = aspect.sub_criterion
+        crit: Criterion = sub.criterion
+        if not groups or groups[-1].code != crit.code:
+            groups.append(CriterionGroup(crit.code, crit.name))
+        if not groups[-1].subs or groups[-1].subs[-1].code != sub.code:
+            groups[-1].subs.append(SubGroup(sub.code, sub.name))
+        value, version = current.get(aspect.pk, (None, 0))
+        groups[-1].subs[-1].items.append(
+            AspectItem(
+                aspect=aspect,
+                value=plain(value),
+                version=version,
+                choices=choices_for(aspect, descriptors[aspect.pk]),
+                step="" if aspect.is_judgement else plain(measurement_step(aspect)),
+                remark=remarks.get(aspect.pk),
+            )
+        )
+    return groups
+
+
+# ---------------------------------------------------------------- the mark endpoint
+
+
+@dataclass
+class MarkReply:
+    """What the endpoint answers: HTTP status and JSON body."""
+
+    status: int
+    body: dict
+
+
+def _refused(status: int, code: str, message: str, **extra) -> MarkReply:
+    return MarkReply(status, {"status": "refused", "code": code, "message": message, **extra})
+
+
+def submit_mark(session: TabletSession, payload: object, *, ip: str | None = None) -> MarkReply:
+    """One tap from a tablet: ``{client_key, entry, aspect, value,
+    expected_version}``. Saved → 200; refused by the rules → 409 (locked,
+    stale — with the current value and version), 403 (not allowed), 422
+    (bad value); a malformed request → 400. The tablet retries only on
+    network errors and 5xx, so every answer here is final for that tap."""
+    if not isinstance(payload, dict):
+        return _refused(400, "bad_request", _("The request is not understood."))
+    try:
+        entry_id = int(payload["entry"])
+        aspect_id = int(payload["aspect"])
+        client_key = str(payload["client_key"]).strip()
+        value = payload["value"]
+        expected = payload.get("expected_version")
+        expected = None if expected is None else int(expected)
+    except (KeyError, TypeError, ValueError):
+        return _refused(400, "bad_request", _("The request is not understood."))
+    if not client_key or len(client_key) > 64:
+        return _refused(400, "bad_request", _("The request is not understood."))
+    if isinstance(value, float):
+        # JSON numbers arrive as floats: the tablet sends marks as text.
+        return _refused(422, "not_a_number", _("A mark is sent as text."))
+
+    judge = session.judge
+    entry = Entry.objects.filter(pk=entry_id).first()
+    aspect = Aspect.objects.filter(pk=aspect_id).first()
+    if entry is None or aspect is None:
+        return _refused(404, "not_found", _("No such entry or aspect."))
+    try:
+        result = scoring.write_mark(
+            entry=entry,
+            aspect=aspect,
+            judge=judge,
+            value=value,
+            actor=judge.user,
+            client_key=client_key,
+            expected_version=expected,
+            source="tablet",
+            device=(session.device or session.user_agent)[:200],
+            ip=ip,
+        )
+    except scoring.StaleMark as exc:
+        return _refused(
+            409,
+            exc.code,
+            exc.message,
+            current_value=plain(exc.current_value),
+            current_version=exc.current_version,
+        )
+    except scoring.Locked as exc:
+        return _refused(409, exc.code, exc.message)
+    except scoring.NotAllowed as exc:
+        return _refused(403, exc.code, exc.message)
+    except scoring.MarkRefused as exc:
+        return _refused(422, exc.code, exc.message)
+    if not result.replayed:
+        resolve_remarks(entry, aspect, judge)
+    return MarkReply(
+        200,
+        {
+            "status": "saved",
+            "value": plain(result.value),
+            "version": result.version,
+            "replayed": result.replayed,
+        },
+    )
+
+
+# ---------------------------------------------------------------- re-mark requests
+
+
+def request_remark(
+    entry: Entry, aspect: Aspect, judges: list[Judge], by_user, reason: str = ""
+) -> list[RemarkRequest]:
+    """Ask judges to mark one aspect again; a judge with an open request for
+    the same mark keeps that one (its reason is updated)."""
+    if aspect.skill_id != entry.skill_id:
+        raise ValueError("aspect of another skill")
+    now = timezone.now()
+    out = []
+    for judge in judges:
+        request, _created = RemarkRequest.objects.update_or_create(
+            entry=entry,
+            aspect=aspect,
+            judge=judge,
+            resolved_at=None,
+            defaults={"requested_by": by_user, "reason": reason.strip(), "created_at": now},
+        )
+        out.append(request)
+    return out
+
+
+def resolve_remarks(entry: Entry, aspect: Aspect, judge: Judge) -> int:
+    """The judge wrote the mark again: their open request for it is done.
+    For an M aspect any judge's write resolves every open request on it."""
+    q = RemarkRequest.objects.filter(entry=entry, aspect=aspect, resolved_at__isnull=True)
+    if aspect.kind == AspectKind.JUDGEMENT:
+        q = q.filter(judge=judge)
+    return q.update(resolved_at=timezone.now())
+
+
+def open_remarks(judge: Judge, skill: Skill) -> list[RemarkRequest]:
+    return list(
+        RemarkRequest.objects.filter(judge=judge, entry__skill=skill, resolved_at__isnull=True)
+        .select_related("entry", "aspect")
+        .order_by("entry__competitor_no", "aspect__code")
+    )
+
+
+def poll(judge: Judge, skill: Skill, entry: Entry | None) -> dict:
+    """What a tablet refreshes every few seconds: lock state, the judge's
+    re-mark requests (competitor numbers only) and, for the open entry, the
+    current value and version of each mark it shows."""
+    body: dict = {
+        "locked": scoring.names_revealed(skill),
+        "remarks": [
+            {
+                "no": r.entry.competitor_no,
+                "entry": r.entry_id,
+                "aspect": r.aspect_id,
+                "aspect_code": r.aspect.code,
+                "reason": r.reason,
+            }
+            for r in open_remarks(judge, skill)
+        ],
+    }
+    if entry is not None:
+        body["marks"] = {
+            str(aspect_id): [plain(value), version]
+            for aspect_id, value, version in Mark.objects.filter(entry=entry)
+            .filter(Q(kind=AspectKind.MEASUREMENT) | Q(judge=judge))
+            .values_list("aspect_id", "value", "version")
+        }
+    return body
+
+
+# ---------------------------------------------------------------- the chief's board
+
+
+@dataclass
+class GridCell:
+    done: int = 0
+    total: int = 0
+    recused: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.done >= self.total
+
+
+@dataclass
+class GridRow:
+    entry_id: int
+    competitor_no: str
+    cells: list[GridCell]
+    measurement: GridCell
+    remarks: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.measurement.done >= self.measurement.total and all(
+            c.recused or c.total == 0 or c.complete for c in self.cells
+        )
+
+
+@dataclass
+class Grid:
+    judges: list[Judge]
+    rows: list[GridRow]
+
+    @property
+    def totals(self) -> tuple[int, int]:
+        done = sum(c.done for r in self.rows for c in [*r.cells, r.measurement])
+        total = sum(c.total for r in self.rows for c in [*r.cells, r.measurement])
+        return done, total
+
+
+def progress_grid(skill: Skill) -> Grid:
+    """Entries × judges: judgement scores given / expected per judge (recusal
+    and marking groups applied) and measurement marks entered per entry."""
+    panel = panels.load_panel(skill)
+    markers = panel.markers()
+    judges = list(Judge.objects.filter(pk__in=markers).order_by("code"))
+    entries = list(
+        Entry.objects.filter(skill=skill, status=Entry.Status.REGISTERED).order_by("competitor_no")
+    )
+    aspects = list(Aspect.objects.filter(skill=skill).values_list("id", "kind"))
+    j_aspects = [a for a, k in aspects if k == AspectKind.JUDGEMENT]
+    m_total = len(aspects) - len(j_aspects)
+    j_marks: set[tuple[int, int, int]] = set()
+    m_marks: dict[int, int] = defaultdict(int)
+    for entry_id, aspect_id, judge_id, kind in Mark.objects.filter(skill=skill).values_list(
+        "entry_id", "aspect_id", "judge_id", "kind"
+    ):
+        if kind == AspectKind.JUDGEMENT:
+            j_marks.add((entry_id, aspect_id, judge_id))
+        else:
+            m_marks[entry_id] += 1
+    remarks: dict[int, int] = defaultdict(int)
+    for entry_id in RemarkRequest.objects.filter(
+        entry__skill=skill, resolved_at__isnull=True
+    ).values_list("entry_id", flat=True):
+        remarks[entry_id] += 1
+    rows = []
+    for entry in entries:
+        cells = []
+        for judge in judges:
+            if markers[judge.pk] == entry.delegation_id:
+                cells.append(GridCell(recused=True))
+                continue
+            expected = [
+                a
+                for a in j_aspects
+                if panel.check(judge.pk, entry.pk, entry.delegation_id, a, AspectKind.JUDGEMENT)
+                is None
+            ]
+            done = sum(1 for a in expected if (entry.pk, a, judge.pk) in j_marks)
+            cells.append(GridCell(done, len(expected)))
+        rows.append(
+            GridRow(
+                entry.pk,
+                entry.competitor_no,
+                cells,
+                GridCell(m_marks[entry.pk], m_total),
+                remarks[entry.pk],
+            )
+        )
+    return Grid(judges, rows)
+
+
+def skill_judges(skill: Skill) -> list[Judge]:
+    return list(
+        Judge.objects.filter(assignments__skill=skill)
+        .select_related("tablet_credential")
+        .order_by("code")
+    )
+
+
+def open_remarks_of_skill(skill: Skill) -> list[RemarkRequest]:
+    return list(
+        RemarkRequest.objects.filter(entry__skill=skill, resolved_at__isnull=True)
+        .select_related("entry", "aspect", "judge")
+        .order_by("entry__competitor_no", "aspect__code", "judge__code")
+    )
