@@ -57,6 +57,7 @@ def event_workbook(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["file"],
                 form.cleaned_data["event"],
                 dry_run=form.cleaned_data["dry_run"],
+                actor=request.user,
             )
     else:
         form = EventWorkbookForm(initial={"event": request.GET.get("event", "")})

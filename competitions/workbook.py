@@ -26,7 +26,8 @@ Adding a sheet (e.g. the scoring app's ``aspects`` and ``marks``) needs no
 change here: write a resource (columns, widgets, ``sheet_name``,
 ``titles_zh``), an importer ``def import_aspects(ctx: ImportContext, sheet:
 ParsedSheet) -> None`` and an export queryset function, then register them
-once at start-up, e.g. in ``ScoringConfig.ready()``::
+in the app's ``workbook_sheets`` module (imported by this module once it is
+loaded, the way the admin finds ``admin.py``; see ``scoring.workbook_sheets``)::
 
     from competitions.workbook import SheetDefinition, register_sheet
 
@@ -58,6 +59,7 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone, translation
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
@@ -1026,6 +1028,7 @@ def import_workbook(
     *,
     dry_run: bool = False,
     event_name: str | None = None,
+    actor=None,
 ) -> ImportReport:
     """Import an event workbook for event ``event_code`` (created if unknown,
     with the newest programme, or a new ``programme-<year>`` if there is none).
@@ -1054,6 +1057,8 @@ def import_workbook(
     try:
         with transaction.atomic():
             ctx = ImportContext(_event_for(event_code, report, event_name), report, sheets)
+            # Marks written by the import are recorded in the ledger as this user's.
+            ctx.state["actor"] = actor
             for definition in SHEET_REGISTRY:
                 sheet = sheets.get(definition.name)
                 if sheet is not None:
@@ -1131,3 +1136,9 @@ def build_workbook(event: Event | None, *, title_row: bool = False) -> Workbook:
 
 def template_workbook() -> Workbook:
     return build_workbook(None, title_row=True)
+
+
+# Sheets of other apps (the scoring app's ``aspects`` and ``marks``) register
+# themselves from their ``workbook_sheets`` module, after the four above. Last
+# in this module, so such a module can import everything it needs from here.
+autodiscover_modules("workbook_sheets")

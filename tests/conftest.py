@@ -16,5 +16,8 @@ def pytest_configure(config):
     from portal.i18n import compile_all
 
     if compile_all():
+        from asgiref.local import Local
+
         trans_real._translations = {}
         trans_real._default = None
+        trans_real._active = Local()

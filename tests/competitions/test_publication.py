@@ -149,19 +149,19 @@ def test_on_reopened_is_a_no_op_when_not_published():
     assert not PublicationLog.objects.exists()
 
 
-def test_real_reopen_hides_results_even_without_the_hook():
-    """Safety net: ``is_published`` also needs the marks signed off, so a
-    reopening that forgot to call on_reopened still hides the results."""
+def test_real_reopen_unpublishes_and_sign_off_does_not_republish():
+    """scoring.reopen calls on_reopened: the publication is withdrawn and
+    logged; signing off again leaves republishing to the organiser."""
     w = published_world()
     scoring.reopen(w.skill, w.chief, "correction")
     assert not publication.is_published(w.skill)
     assert not publication.results_visible_to(w.lead_a, w.skill)
-    # Signing off again does not bring them back: republishing is the
-    # organiser's call, even if the hook was never called.
+    assert not SkillPublication.objects.get(skill=w.skill).published
+    assert PublicationLog.objects.filter(
+        skill=w.skill, action=PublicationLog.Action.REOPENED, reason="correction"
+    ).exists()
     sign_off(w.skill)
-    assert SkillPublication.objects.get(skill=w.skill).published  # stale flag
     assert not publication.is_published(w.skill)
-    # The organiser can publish the corrected results again.
     publication.publish(w.skill, w.organiser)
     assert publication.is_published(w.skill)
 

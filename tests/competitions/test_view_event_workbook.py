@@ -6,7 +6,7 @@ from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import include, path, reverse
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from competitions.models import Event
@@ -14,13 +14,7 @@ from teams.models import Entry
 from tests import factories
 from tests.competitions.test_workbook_import import model_counts, sample, write_book
 
-# Until the lead includes competitions.urls in portal/urls.py, this module
-# serves as the URLconf: the portal's own URLs plus the competitions app.
-urlpatterns = [
-    path("competitions/", include("competitions.urls")),
-    path("", include("portal.urls")),
-]
-pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def upload(tmp_path, sheets, name="ev.xlsx") -> SimpleUploadedFile:
@@ -118,3 +112,22 @@ def test_non_organiser_upload_writes_nothing(client, tmp_path):
     )
     assert response.status_code == 403
     assert not Event.objects.exists()
+
+
+def test_marks_uploaded_through_the_page_are_the_organisers_in_the_ledger(client, tmp_path):
+    from scoring.models import LedgerRecord
+    from tests.competitions.test_workbook_scoring import scoring_sample
+    from tests.competitions.test_workbook_scoring import write_book as write_scoring_book
+
+    organiser = factories.organiser()
+    client.force_login(organiser)
+    path = write_scoring_book(tmp_path / "marks.xlsx", scoring_sample())
+    response = client.post(
+        reverse("competitions:event_workbook"),
+        {"event": "final", "file": SimpleUploadedFile("marks.xlsx", path.read_bytes())},
+    )
+    assert response.status_code == 200
+    writes = LedgerRecord.objects.filter(action=LedgerRecord.Action.WRITE)
+    assert writes.exists()
+    assert set(writes.values_list("actor", flat=True)) == {organiser.pk}
+    assert set(writes.values_list("source", flat=True)) == {"import"}

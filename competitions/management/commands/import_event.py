@@ -38,7 +38,10 @@ def problem_lines(report: ImportReport, attribute: str = "errors") -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Import an event workbook (delegations, skills, entries, judges); all or nothing."
+    help = (
+        "Import an event workbook (delegations, skills, entries, judges, aspects, marks); "
+        "all or nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the .xlsx event workbook")
