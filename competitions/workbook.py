@@ -58,7 +58,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook, load_workbook
@@ -66,6 +66,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from portal.problems import CellProblem
 from teams import idnumbers
 from teams.models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment
 from teams.resources import DelegationResource, EntryRowResource, JudgeAssignmentResource
@@ -87,43 +88,7 @@ UNKNOWN_SKILL = _("Unknown skill code %(code)s: not in the skills sheet nor in t
 # --------------------------------------------------------------------------- results
 
 
-@dataclass
-class WorkbookError:
-    """One problem, located as precisely as known (sheet, Excel row, column)."""
-
-    sheet: str | None
-    row: int | None
-    column: str | None
-    column_letter: str | None
-    message: Any  # a lazy translatable string; params are applied when rendered
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def render(self, language: str | None = None) -> str:
-        if language is None:
-            text = str(self.message)
-        else:
-            with translation.override(language):
-                text = str(self.message)
-        return text % self.params if self.params else text
-
-    @property
-    def message_zh(self) -> str:
-        return self.render("zh-hans")
-
-    @property
-    def message_en(self) -> str:
-        return self.render("en")
-
-    @property
-    def cell(self) -> str:
-        """Excel's name of the cell, e.g. 'C5', when both parts are known."""
-        if self.column_letter and self.row:
-            return f"{self.column_letter}{self.row}"
-        return ""
-
-    def __str__(self) -> str:
-        where = " ".join(str(p) for p in (self.sheet, self.row, self.column) if p)
-        return f"{where}: {self.message_en}" if where else self.message_en
+WorkbookError = CellProblem
 
 
 @dataclass

@@ -42,7 +42,6 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.db import transaction
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -51,6 +50,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from competitions.models import Skill
+from portal.problems import CellProblem
 
 from .models import (
     JUDGEMENT_SCORES,
@@ -237,44 +237,7 @@ HAS_MARKS = _(
 SIGNED_OFF = _("Skill %(skill)s is signed off; its marking scheme cannot be changed.")
 
 
-@dataclass
-class SchemeProblem:
-    """One problem, located as precisely as known. Same shape as the event
-    workbook's ``WorkbookError`` so the driver can show both alike."""
-
-    sheet: str | None
-    row: int | None
-    column: str | None  # the column key, e.g. "max_mark"
-    column_letter: str | None
-    message: Any  # a lazy translatable string; params are applied when rendered
-    params: dict[str, Any] = field(default_factory=dict)
-    warning: bool = False
-
-    def render(self, language: str | None = None) -> str:
-        if language is None:
-            text = str(self.message)
-        else:
-            with translation.override(language):
-                text = str(self.message)
-        return text % self.params if self.params else text
-
-    @property
-    def message_en(self) -> str:
-        return self.render("en")
-
-    @property
-    def message_zh(self) -> str:
-        return self.render("zh-hans")
-
-    @property
-    def cell(self) -> str:
-        if self.column_letter and self.row:
-            return f"{self.column_letter}{self.row}"
-        return ""
-
-    def __str__(self) -> str:
-        where = " ".join(str(p) for p in (self.sheet, self.cell or self.row, self.column) if p)
-        return f"{where}: {self.message_en}" if where else self.message_en
+SchemeProblem = CellProblem
 
 
 class SchemeImportError(Exception):
