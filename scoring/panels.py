@@ -18,9 +18,12 @@ The rules, in the order they are checked:
 A measurement aspect needs exactly one mark, from any judge allowed by these
 rules, so there is no ``expected_measurement_writers``.
 
-``expected_judgement_judges`` feeds the results engine for skills of 40+
-entries × 60 aspects, so it loads the panel with a fixed number of queries
-(no per-entry or per-aspect query) and works in memory.
+The results engine, for events of 100+ skills × 40+ entries × 60 aspects,
+loads all the panels with ``load_panels`` (two queries whatever the number of
+skills) and asks ``expected_by_entry`` for each entry's expected judges in a
+compact form (one set for all J aspects plus per-aspect extras), with no
+per-(entry, aspect) work. ``expected_judgement_judges`` is the same
+information per (entry, aspect) pair, built from it.
 
 Public API (kept stable; the results engine imports it):
 
@@ -29,15 +32,20 @@ Public API (kept stable; the results engine imports it):
 - ``eligible_judges(skill, include_chief=False) -> dict[int, int]``
 - ``chief_judge_id(skill) -> int | None``
 - ``load_panel(skill) -> Panel``
+- ``load_panels(skills) -> dict[int, Panel]`` (several skills, same queries)
 - ``expected_judgement_judges(skill) -> dict[tuple[int, int], frozenset[int]]``
+- ``expected_by_entry(panel, j_aspect_ids, entries) -> dict[int, ExpectedJudges]``
+  (the same facts, one compact record per entry: what the results engine uses)
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from teams.models import Entry, JudgeAssignment
@@ -132,58 +140,127 @@ class Panel:
         return {j: d for j, d in self.judges.items() if j not in self.chiefs}
 
 
-def _load_groups(skill_id: int, judge_ids: list[int] | None = None) -> dict[int, list[GroupCover]]:
-    """Marking groups of a skill in three queries (judges, entries, aspects)."""
-    through_judges = MarkingGroup.judges.through.objects.filter(markinggroup__skill_id=skill_id)
-    if judge_ids is not None:
-        through_judges = through_judges.filter(judge_id__in=judge_ids)
-    judge_groups = list(through_judges.values_list("judge_id", "markinggroup_id"))
+def _group_rows(
+    skill_ids: list[int], judge_ids: list[int] | None
+) -> list[tuple[int, int, int, int]]:
+    """The marking groups of the skills as rows (what, group id, a, b), in
+    one statement rather than three (a round trip costs more than these few
+    thousand rows, and every mark write loads a panel):
+
+    * (0, group, skill id, judge id): the group's judges;
+    * (1, group, entry id, 0): the entries it lists;
+    * (2, group, aspect id, 0): the aspects it lists.
+
+    With ``judge_ids``, only those judges' groups."""
+    qn = connection.ops.quote_name
+    group_meta = MarkingGroup._meta
+    group_table, group_pk = qn(group_meta.db_table), qn(group_meta.pk.column)
+    group_skill = qn(group_meta.get_field("skill").column)
+
+    def through(name: str, other: str) -> tuple[str, str, str]:
+        meta = getattr(MarkingGroup, name).through._meta
+        return (
+            qn(meta.db_table),
+            qn(meta.get_field("markinggroup").column),
+            qn(meta.get_field(other).column),
+        )
+
+    judges_t, judges_group, judges_judge = through("judges", "judge")
+    in_skills = ", ".join(["%s"] * len(skill_ids))
+    parts, params = [], []
+    for what, (table, group_col, other_col) in enumerate(
+        [
+            (judges_t, judges_group, judges_judge),
+            through("entries", "entry"),
+            through("aspects", "aspect"),
+        ]
+    ):
+        columns = f"g.{group_skill}, t.{other_col}" if what == 0 else f"t.{other_col}, 0"
+        sql = (
+            f"SELECT {what}, t.{group_col}, {columns} FROM {table} t"
+            f" JOIN {group_table} g ON g.{group_pk} = t.{group_col}"
+            f" WHERE g.{group_skill} IN ({in_skills})"
+        )
+        params += skill_ids
+        if judge_ids is not None:
+            sql += (
+                f" AND t.{group_col} IN (SELECT {judges_group} FROM {judges_t}"
+                f" WHERE {judges_judge} IN ({', '.join(['%s'] * len(judge_ids))}))"
+            )
+            params += judge_ids
+        parts.append(sql)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return cursor.fetchall()
+
+
+def _load_groups(
+    skill_ids: list[int], judge_ids: list[int] | None = None
+) -> dict[int, dict[int, list[GroupCover]]]:
+    """Marking groups of some skills in one query: skill id → judge id → the
+    covers of that judge's groups."""
+    if not skill_ids or judge_ids == []:
+        return {}  # nothing to ask (and "IN ()" is not SQL)
+    judge_groups: list[tuple[int, int, int]] = []  # (skill, judge, group)
+    entries: dict[int, set[int]] = defaultdict(set)
+    aspects: dict[int, set[int]] = defaultdict(set)
+    for what, group_id, a, b in _group_rows(skill_ids, judge_ids):
+        if what == 0:
+            judge_groups.append((a, b, group_id))
+        elif what == 1:
+            entries[group_id].add(a)
+        else:
+            aspects[group_id].add(a)
     if not judge_groups:
         return {}
-    group_ids = {g for _j, g in judge_groups}
-    entries: dict[int, set[int]] = defaultdict(set)
-    for g, e in MarkingGroup.entries.through.objects.filter(
-        markinggroup_id__in=group_ids
-    ).values_list("markinggroup_id", "entry_id"):
-        entries[g].add(e)
-    aspects: dict[int, set[int]] = defaultdict(set)
-    for g, a in MarkingGroup.aspects.through.objects.filter(
-        markinggroup_id__in=group_ids
-    ).values_list("markinggroup_id", "aspect_id"):
-        aspects[g].add(a)
     covers = {
         g: GroupCover(
             frozenset(entries[g]) if g in entries else None,
             frozenset(aspects[g]) if g in aspects else None,
         )
-        for g in group_ids
+        for g in {g for _s, _j, g in judge_groups}
     }
-    result: dict[int, list[GroupCover]] = defaultdict(list)
-    for j, g in judge_groups:
-        result[j].append(covers[g])
-    return dict(result)
+    result: dict[int, dict[int, list[GroupCover]]] = defaultdict(lambda: defaultdict(list))
+    for skill_id, j, g in judge_groups:
+        result[skill_id][j].append(covers[g])
+    return {skill_id: dict(by_judge) for skill_id, by_judge in result.items()}
+
+
+def load_panels(
+    skills: Iterable[Skill | int], judge_ids: list[int] | None = None
+) -> dict[int, Panel]:
+    """The panels of several skills (all judges, or only ``judge_ids``) in
+    two queries whatever the number of skills: the results engine computes
+    every skill of an event at once, and 4 queries × 109 skills cost more
+    than the arithmetic."""
+    skill_ids = sorted({s if isinstance(s, int) else s.pk for s in skills})
+    assignments = JudgeAssignment.objects.filter(skill_id__in=skill_ids)
+    if judge_ids is not None:
+        assignments = assignments.filter(judge_id__in=judge_ids)
+    judges: dict[int, dict[int, int]] = {sid: {} for sid in skill_ids}
+    chiefs: dict[int, set[int]] = defaultdict(set)
+    for skill_id, judge_id, delegation_id, role in assignments.values_list(
+        "skill_id", "judge_id", "judge__delegation_id", "role"
+    ):
+        judges[skill_id][judge_id] = delegation_id
+        if role == JudgeAssignment.Role.CHIEF:
+            chiefs[skill_id].add(judge_id)
+    groups = _load_groups(skill_ids, judge_ids)
+    return {
+        sid: Panel(
+            skill_id=sid,
+            judges=judges[sid],
+            chiefs=frozenset(chiefs.get(sid, ())),
+            groups=groups.get(sid, {}),
+        )
+        for sid in skill_ids
+    }
 
 
 def load_panel(skill: Skill | int, judge_ids: list[int] | None = None) -> Panel:
-    """The skill's panel (all judges, or only ``judge_ids``) in ≤ 4 queries."""
+    """The skill's panel (all judges, or only ``judge_ids``) in two queries."""
     skill_id = skill if isinstance(skill, int) else skill.pk
-    assignments = JudgeAssignment.objects.filter(skill_id=skill_id)
-    if judge_ids is not None:
-        assignments = assignments.filter(judge_id__in=judge_ids)
-    judges: dict[int, int] = {}
-    chiefs: set[int] = set()
-    for judge_id, delegation_id, role in assignments.values_list(
-        "judge_id", "judge__delegation_id", "role"
-    ):
-        judges[judge_id] = delegation_id
-        if role == JudgeAssignment.Role.CHIEF:
-            chiefs.add(judge_id)
-    return Panel(
-        skill_id=skill_id,
-        judges=judges,
-        chiefs=frozenset(chiefs),
-        groups=_load_groups(skill_id, judge_ids),
-    )
+    return load_panels([skill_id], judge_ids)[skill_id]
 
 
 def check(judge: Judge, entry: Entry, aspect: Aspect) -> Refusal | None:
@@ -220,6 +297,97 @@ def chief_judge_id(skill: Skill | int) -> int | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ExpectedJudges:
+    """The judges expected to score the judgement aspects of one entry.
+
+    Almost always the same judges are expected on every J aspect of an entry
+    (recusal and entry-only groups do not depend on the aspect), so that set
+    is stored once as ``common``; ``extra`` holds, only for the aspects that
+    aspect-restricted groups add judges to, those additional judges.
+    """
+
+    common: frozenset[int]
+    extra: Mapping[int, frozenset[int]] = field(default_factory=dict)
+
+    def for_aspect(self, aspect_id: int) -> frozenset[int]:
+        more = self.extra.get(aspect_id)
+        return self.common | more if more else self.common
+
+
+_NO_EXTRA: Mapping[int, frozenset[int]] = {}
+
+
+def expected_by_entry(
+    panel: Panel,
+    j_aspect_ids: Iterable[int],
+    entries: Iterable[tuple[int, int]],
+) -> dict[int, ExpectedJudges]:
+    """Entry id → ``ExpectedJudges`` for the given (entry id, delegation id)
+    of the panel's skill and its judgement aspects. No query: the caller has
+    loaded the panel, aspects and entries (``expected_judgement_judges``
+    does, for one skill).
+
+    Same rules as ``expected_judgement_judges`` (role ``judge`` only, not of
+    the entry's delegation, covered by a group of theirs if they have any),
+    but the work is per entry and per group, not per (entry, aspect, judge):
+    a judge whose cover lists no aspects is expected on every J aspect of
+    the entries it covers.
+    """
+    j_aspects = frozenset(j_aspect_ids)
+    markers = panel.markers()
+    # Judges expected on every entry and aspect (no group, or a group
+    # covering everything): only the entry's delegation matters, so their
+    # set is built once per delegation and shared.
+    everywhere: dict[int, int] = {}
+    by_entry: dict[int, list[int]] = defaultdict(list)  # entry → judges, all aspects
+    some_everywhere: list[tuple[int, frozenset[int]]] = []  # (judge, J aspects), all entries
+    some_by_entry: dict[int, list[tuple[int, frozenset[int]]]] = defaultdict(list)
+    for judge_id, delegation_id in markers.items():
+        covers = panel.groups.get(judge_id)
+        if covers is None:
+            everywhere[judge_id] = delegation_id
+            continue
+        for cover in covers:
+            if cover.aspects is None:
+                if cover.entries is None:
+                    everywhere[judge_id] = delegation_id
+                else:
+                    for entry_id in cover.entries:
+                        by_entry[entry_id].append(judge_id)
+                continue
+            aspects = cover.aspects & j_aspects
+            if not aspects:
+                continue  # a group of measurement aspects only: never expected on J
+            if cover.entries is None:
+                some_everywhere.append((judge_id, aspects))
+            else:
+                for entry_id in cover.entries:
+                    some_by_entry[entry_id].append((judge_id, aspects))
+
+    base: dict[int, frozenset[int]] = {}
+    result: dict[int, ExpectedJudges] = {}
+    for entry_id, delegation_id in entries:
+        common = base.get(delegation_id)
+        if common is None:
+            common = frozenset(j for j, d in everywhere.items() if d != delegation_id)
+            base[delegation_id] = common
+        more = [j for j in by_entry.get(entry_id, ()) if markers[j] != delegation_id]
+        if more:
+            common = common.union(more)
+        partial = [*some_everywhere, *some_by_entry.get(entry_id, ())]
+        extra: dict[int, set[int]] = {}
+        for judge_id, aspects in partial:
+            if judge_id in common or markers[judge_id] == delegation_id:
+                continue
+            for aspect_id in aspects:
+                extra.setdefault(aspect_id, set()).add(judge_id)
+        result[entry_id] = ExpectedJudges(
+            common, {a: frozenset(js) for a, js in extra.items()} if extra else _NO_EXTRA
+        )
+    return result
+
+
 def expected_judgement_judges(skill: Skill | int) -> dict[tuple[int, int], frozenset[int]]:
     """(entry_id, aspect_id) → ids of the judges expected to score it.
 
@@ -230,11 +398,11 @@ def expected_judgement_judges(skill: Skill | int) -> dict[tuple[int, int], froze
     (nobody can mark it): the results engine should report it as a panel
     problem rather than as complete.
 
-    Six queries whatever the size of the skill.
+    Six queries whatever the size of the skill. A thin wrapper over
+    ``expected_by_entry`` (pairs of an entry share its frozensets).
     """
     skill_id = skill if isinstance(skill, int) else skill.pk
     panel = load_panel(skill_id)
-    markers = panel.markers()
     aspect_ids = list(
         Aspect.objects.filter(skill_id=skill_id, kind=AspectKind.JUDGEMENT).values_list(
             "id", flat=True
@@ -246,23 +414,9 @@ def expected_judgement_judges(skill: Skill | int) -> dict[tuple[int, int], froze
         )
     )
     result: dict[tuple[int, int], frozenset[int]] = {}
-    # Judges not narrowed by groups only depend on the entry's delegation:
-    # build those sets once per delegation and share the frozensets.
-    free = {j: d for j, d in markers.items() if j not in panel.groups}
-    narrowed = {j: d for j, d in markers.items() if j in panel.groups}
-    by_delegation: dict[int, frozenset[int]] = {}
-    for entry_id, delegation_id in entries:
-        base = by_delegation.get(delegation_id)
-        if base is None:
-            base = frozenset(j for j, d in free.items() if d != delegation_id)
-            by_delegation[delegation_id] = base
-        others = [j for j, d in narrowed.items() if d != delegation_id]
-        for aspect_id in aspect_ids:
-            if others:
-                extra = [
-                    j for j in others if any(c.covers(entry_id, aspect_id) for c in panel.groups[j])
-                ]
-                result[(entry_id, aspect_id)] = base | frozenset(extra) if extra else base
-            else:
-                result[(entry_id, aspect_id)] = base
+    for entry_id, expected in expected_by_entry(panel, aspect_ids, entries).items():
+        if not expected.extra:
+            result.update(((entry_id, a), expected.common) for a in aspect_ids)
+        else:
+            result.update(((entry_id, a), expected.for_aspect(a)) for a in aspect_ids)
     return result

@@ -2,17 +2,30 @@
 missing and which judgement aspects are flagged (DESIGN.md §3, issue 3 #5).
 
 The arithmetic is ``scoring.rules`` (pure, exact); this module only loads the
-data with a fixed number of queries whatever the size of the skill:
+data with a fixed number of queries whatever the size or number of skills:
 
 1. the skills' settings (aggregation, tolerance, the programme's constants);
 2. their aspects;
 3. their entries;
-4. their marks, grouped per (entry, aspect) in SQL: count, sum, min, max and
-   (on PostgreSQL) the judges who scored; a J aspect's three-odd scores come
-   back as one row, which is all the rules need (mean, trimmed mean, spread);
-5. the expected judges of each J (entry, aspect): ``panels.expected_judgement_judges``
-   (a fixed number of queries per skill);
-6. judge codes, only when some expected judge has not scored.
+4. their marks, summarised per entry by one SQL statement on PostgreSQL
+   (``_SUMMARY_SQL``; in Python elsewhere, same result): the M marks' count
+   and sum, and per judgement (entry, aspect) the count/sum/min/max of the
+   scores reduced in the database to the rules' kept total and count and the
+   discrepancy flag, then summed per entry over each kept count; plus the
+   number of J scores of the entry and the judges who gave them. About two
+   integer rows per entry come back instead of one row per (entry, aspect);
+5. the panels of all the skills (``panels.load_panels``, two queries), from
+   which ``panels.expected_by_entry`` gives each ranked entry's expected
+   judges: one set for all its J aspects, plus any aspect-specific extras;
+6. only for entries whose gaps the summary cannot tell (some but not all
+   marks of a kind in, or J aspects scored by different judges): their marks;
+7. judge codes, only when some expected judge has not scored.
+
+What is missing is decided from counts where they are exact: an entry with
+every M aspect marked and every J aspect scored by the same set P of judges
+(one score per judge and aspect, a database constraint, so "scores = |P| ×
+aspects" proves it) misses, on aspect a, expected(a) − P. That is the case of
+every complete entry, so a fully marked event never reads a mark row.
 
 Decisions (documented here because pages, sign-off and awards rely on them):
 
@@ -32,7 +45,8 @@ Decisions (documented here because pages, sign-off and awards rely on them):
   differ in the third decimal.
 * The J aggregate uses every stored score of the (entry, aspect), including
   one from a judge no longer expected (the mark service refused writes from
-  unassigned judges when they were made).
+  unassigned judges when they were made); such a score does not stand in
+  for an expected judge's missing one.
 
 Staleness: ``recompute_skill`` stores ``EntryResult`` rows and stamps
 ``SkillMarking.results_computed_at``. A mark write should clear that stamp
@@ -43,6 +57,7 @@ longer match the entries' statuses.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -140,56 +155,243 @@ class _SkillSettings:
     spread: int
 
 
-# (entry_id, aspect_id, count, sum, min, max, J judge ids "7,9,12" or None);
-# values in hundredths
-MarkGroup = tuple[int, int, int, int, int, int, str | None]
+@dataclass(slots=True)
+class _EntryMarks:
+    """What the rules need of one entry's marks, summed per entry.
+
+    J marks are kept as integers over a few divisors: a J mark is
+    max_mark × kept_total / (3 × kept_count) (kept_total / kept_count being
+    the mean or trimmed mean of its scores), so the J part of the total is
+    Σ over kept_count d of (Σ max_mark_cents × kept_total) / (300 d); the
+    database sums each numerator, Python makes one Fraction per entry.
+    """
+
+    m_aspects: int = 0  # M aspects with a mark
+    m_cents: int = 0  # their sum, in hundredths
+    j_aspects: int = 0  # J aspects with at least one score
+    j_scores: int = 0  # J scores in all
+    j_judges: frozenset[int] = frozenset()  # judges who gave some J score
+    by_divisor: dict[int, int] = field(default_factory=dict)
+    flagged: list[int] = field(default_factory=list)  # discrepant J aspects
+
+    def total(self) -> Fraction | None:
+        """The exact sum of the marks given (None: no mark at all); the
+        same value as ``rules.entry_total_cents`` of the same marks."""
+        if not (self.m_aspects or self.j_aspects):
+            return None
+        lcm = math.lcm(*self.by_divisor) if self.by_divisor else 1
+        numerator = self.m_cents * 3 * lcm
+        for divisor, part in self.by_divisor.items():
+            numerator += part * (lcm // divisor)
+        return Fraction(numerator, 300 * lcm)
+
+    def uniform_judges(self) -> bool:
+        """Every J aspect with scores was scored by exactly ``j_judges``.
+
+        Exact, from counts: one score per (entry, aspect, judge) (a database
+        constraint), so each aspect has at most |j_judges| scores; the sum
+        over the aspects reaches |j_judges| × aspects only if each has them all.
+        """
+        return self.j_scores == len(self.j_judges) * self.j_aspects
 
 
-def _mark_groups(skill_ids: list[int]) -> Iterable[MarkGroup]:
-    """One row per (entry, aspect) with marks. On PostgreSQL the grouping is
-    done by the database (a third of the rows to transfer) in hand-written SQL
-    returning integers (hundredths): parsing half a million numerics and
-    running Django's array converters cost more than the aggregate itself.
-    Elsewhere (the SQLite quick start) the grouping is done in Python, same
-    shape."""
-    marks = Mark.objects.filter(skill_id__in=skill_ids).order_by()
+_NO_MARKS = _EntryMarks()  # shared, read only: an entry without marks
+
+# The whole of it in one statement on PostgreSQL. Per judgement (entry,
+# aspect): count, sum, min, max of the scores, from which the rules' kept
+# total and count (mean, or trimmed mean from TRIM_FROM scores on) and the
+# discrepancy flag; then summed per (entry, kept count). Per entry: the M
+# marks' count and sum, the number of J scores and the judges who gave them.
+# Integers throughout (marks have 2 places, J scores are 0–3: ×100 and the
+# casts are exact). Returns ~2 rows per entry instead of one per (entry,
+# aspect): moving and parsing 250,000 rows cost more than the aggregate.
+# Rows: (entry_id, divisor, aspects, numerator, J scores, flagged, judges);
+# divisor 0 is the entry's row (M aspects marked, M cents, J scores, judges):
+# its count of M marks is the number of M aspects marked because there is one
+# M mark per (entry, aspect), a database constraint. 'M' and 'J' are the
+# stored values of AspectKind.
+# Grouping by (skill, entry[, aspect]) rather than by entry lets PostgreSQL
+# read the marks in the order of the (skill, entry) index and only sort each
+# entry's ~120 marks, instead of sorting or hashing half a million rows.
+_SUMMARY_SQL = """
+WITH conf (skill_id, trimmed, tolerance) AS (
+    SELECT * FROM unnest(%(skills)s::bigint[], %(trimmed)s::boolean[], %(tolerance)s::int[])
+), j AS (
+    SELECT skill_id, entry_id, aspect_id, COUNT(*)::int AS n, SUM(value)::int AS total,
+           MIN(value)::int AS low, MAX(value)::int AS high
+    FROM {mark} WHERE skill_id = ANY(%(skills)s) AND kind = 'J'
+    GROUP BY skill_id, entry_id, aspect_id
+), kept AS (
+    SELECT j.skill_id, j.entry_id, j.aspect_id, (a.max_mark * 100)::bigint AS max_cents,
+           CASE WHEN conf.trimmed AND j.n >= %(trim_from)s THEN j.n - 2 ELSE j.n END AS divisor,
+           CASE WHEN conf.trimmed AND j.n >= %(trim_from)s THEN j.total - j.low - j.high
+                ELSE j.total END AS kept_total,
+           j.high - j.low > conf.tolerance AS flagged
+    FROM j JOIN {aspect} a ON a.id = j.aspect_id JOIN conf ON conf.skill_id = j.skill_id
+)
+SELECT entry_id, divisor, COUNT(*)::int, SUM(max_cents * kept_total)::bigint, NULL::int,
+       array_agg(aspect_id) FILTER (WHERE flagged), NULL::bigint[]
+FROM kept GROUP BY skill_id, entry_id, divisor
+UNION ALL
+SELECT entry_id, 0, (COUNT(*) FILTER (WHERE kind = 'M'))::int,
+       (COALESCE(SUM(value) FILTER (WHERE kind = 'M'), 0) * 100)::bigint,
+       (COUNT(*) FILTER (WHERE kind = 'J'))::int, NULL,
+       array_agg(DISTINCT judge_id) FILTER (WHERE kind = 'J')
+FROM {mark} WHERE skill_id = ANY(%(skills)s) GROUP BY skill_id, entry_id
+"""
+
+
+def _kept(scores: rules.JudgementScores, aggregation: str) -> tuple[int, int]:
+    """(kept total, kept count): the scores the (trimmed) mean divides."""
+    if aggregation == rules.TRIMMED and scores.count >= rules.TRIM_FROM:
+        return scores.total - scores.low - scores.high, scores.count - 2
+    return scores.total, scores.count
+
+
+def _summaries(
+    skill_ids: list[int],
+    settings: dict[int, _SkillSettings],
+    aspects: dict[int, rules.AspectRule],
+) -> dict[int, _EntryMarks]:
+    """Entry id → ``_EntryMarks`` of every entry with marks in the skills."""
     if connection.vendor != "postgresql":
-        return _group_in_python(marks.values_list("entry_id", "aspect_id", "judge_id", "value"))
-    table = connection.ops.quote_name(Mark._meta.db_table)
-    sql = (
-        "SELECT entry_id, aspect_id, COUNT(*)::int, (SUM(value) * 100)::bigint,"
-        " (MIN(value) * 100)::int, (MAX(value) * 100)::int,"
-        # Judge ids of J marks only, as text: parsing 100,000s of int arrays
-        # costs more in psycopg than splitting the strings that are needed.
-        " string_agg(judge_id::text, ',') FILTER (WHERE kind = 'J')"
-        f" FROM {table} WHERE skill_id = ANY(%s) GROUP BY entry_id, aspect_id"
+        return _summaries_in_python(skill_ids, settings, aspects)
+    sql = _SUMMARY_SQL.format(
+        mark=connection.ops.quote_name(Mark._meta.db_table),
+        aspect=connection.ops.quote_name(Aspect._meta.db_table),
     )
+    params = {
+        "skills": skill_ids,
+        "trimmed": [settings[s].aggregation == rules.TRIMMED for s in skill_ids],
+        "tolerance": [settings[s].tolerance for s in skill_ids],
+        "trim_from": rules.TRIM_FROM,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(skill_ids)])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    # Marks have at most 2 places (the column's scale), so ×100 is exact.
-    return rows
-
-
-def _group_in_python(rows: Iterable[tuple[int, int, int, Decimal]]) -> list[MarkGroup]:
-    groups: dict[tuple[int, int], list[tuple[int, Decimal]]] = defaultdict(list)
-    for entry_id, aspect_id, judge_id, value in rows:
-        groups[(entry_id, aspect_id)].append((judge_id, value))
-    out: list[MarkGroup] = []
-    for (entry_id, aspect_id), marks in groups.items():
-        values = [rules.cents(v) for _j, v in marks]
-        out.append(
-            (
-                entry_id,
-                aspect_id,
-                len(values),
-                sum(values),
-                min(values),
-                max(values),
-                ",".join(str(j) for j, _v in marks),
-            )
-        )
+    out: dict[int, _EntryMarks] = {}
+    for entry_id, divisor, n_aspects, numerator, j_scores, flagged, judges in rows:
+        marks = out.get(entry_id)
+        if marks is None:
+            marks = out[entry_id] = _EntryMarks()
+        if divisor == 0:
+            marks.m_aspects, marks.m_cents, marks.j_scores = n_aspects, numerator, j_scores
+            if judges:
+                marks.j_judges = frozenset(judges)
+        else:
+            marks.j_aspects += n_aspects
+            marks.by_divisor[divisor] = numerator
+            if flagged:
+                marks.flagged.extend(flagged)
     return out
+
+
+def _summaries_in_python(
+    skill_ids: list[int],
+    settings: dict[int, _SkillSettings],
+    aspects: dict[int, rules.AspectRule],
+) -> dict[int, _EntryMarks]:
+    """The same summaries from the marks themselves (the SQLite quick start;
+    a test compares both), with the rules' own ``JudgementScores``."""
+    m_cents: dict[int, dict[int, int]] = defaultdict(dict)
+    scores: dict[tuple[int, int], list[int]] = defaultdict(list)
+    judges: dict[int, set[int]] = defaultdict(set)
+    skill_of: dict[int, int] = {}
+    for entry_id, aspect_id, judge_id, skill_id, value in (
+        Mark.objects.filter(skill_id__in=skill_ids)
+        .order_by()
+        .values_list("entry_id", "aspect_id", "judge_id", "skill_id", "value")
+    ):
+        skill_of[entry_id] = skill_id
+        if aspects[aspect_id].kind == rules.MEASUREMENT:
+            m_cents[entry_id][aspect_id] = rules.cents(value)
+        else:
+            scores[(entry_id, aspect_id)].append(int(value))
+            judges[entry_id].add(judge_id)
+    out: dict[int, _EntryMarks] = {}
+    for entry_id in skill_of:
+        given = m_cents.get(entry_id, {})
+        out[entry_id] = _EntryMarks(
+            m_aspects=len(given),
+            m_cents=sum(given.values()),
+            j_judges=frozenset(judges.get(entry_id, ())),
+        )
+    for (entry_id, aspect_id), values in scores.items():
+        marks, conf = out[entry_id], settings[skill_of[entry_id]]
+        summary = rules.JudgementScores.of(values)
+        kept_total, kept_count = _kept(summary, conf.aggregation)
+        marks.j_aspects += 1
+        marks.j_scores += summary.count
+        part = rules.cents(aspects[aspect_id].max_mark) * kept_total
+        marks.by_divisor[kept_count] = marks.by_divisor.get(kept_count, 0) + part
+        if rules.is_discrepant(summary, conf.tolerance):
+            marks.flagged.append(aspect_id)
+    return out
+
+
+# What is missing of an entry, as (aspect id, judge id or None).
+Gaps = list[tuple[int, int | None]]
+
+
+def _gaps_from_counts(
+    marks: _EntryMarks,
+    expected: panels.ExpectedJudges,
+    m_ids: list[int],
+    j_ids: list[int],
+) -> Gaps | None:
+    """The entry's missing marks from its summary alone, or None when the
+    counts cannot tell which marks are missing (then ``_gaps_from_marks``).
+
+    They can when each kind is all there or all absent, and the J aspects
+    were all scored by the same judges (``uniform_judges``): the case of
+    every complete entry, so a complete event needs no per-mark detail."""
+    gaps: Gaps = []
+    if marks.m_aspects != len(m_ids):
+        if marks.m_aspects:
+            return None
+        gaps.extend((a, None) for a in m_ids)
+    if marks.j_aspects == len(j_ids) and marks.uniform_judges():
+        present = marks.j_judges
+        if not expected.extra:
+            lacking = expected.common - present
+            if lacking:
+                gaps.extend((a, j) for a in j_ids for j in lacking)
+        else:
+            for a in j_ids:
+                gaps.extend((a, j) for j in expected.for_aspect(a) - present)
+    elif marks.j_aspects == 0:
+        for a in j_ids:
+            want = expected.for_aspect(a)
+            if want:
+                gaps.extend((a, j) for j in want)
+            else:
+                gaps.append((a, None))  # nobody may score it: a panel problem
+    else:
+        return None
+    return gaps
+
+
+def _gaps_from_marks(
+    m_marked: set[int],
+    j_scorers: dict[int, set[int]],
+    expected: panels.ExpectedJudges,
+    order: list[int],
+    aspects: dict[int, rules.AspectRule],
+) -> Gaps:
+    """The entry's missing marks, aspect by aspect, from who marked what."""
+    gaps: Gaps = []
+    for aid in order:
+        if aspects[aid].kind == rules.MEASUREMENT:
+            if aid not in m_marked:
+                gaps.append((aid, None))
+            continue
+        want = expected.for_aspect(aid)
+        got = j_scorers.get(aid)
+        if want:
+            gaps.extend((aid, j) for j in (want.difference(got) if got else want))
+        elif not got:
+            gaps.append((aid, None))  # nobody may score it: a panel problem
+    return gaps
 
 
 def compute_skill(skill: Skill) -> SkillResults:
@@ -198,8 +400,10 @@ def compute_skill(skill: Skill) -> SkillResults:
 
 
 def compute_skills(skills: Iterable[Skill | int]) -> dict[int, SkillResults]:
-    """Results of several skills with the same handful of queries as one
-    (plus the panel's few queries per skill)."""
+    """Results of several skills with the same handful of queries as one:
+    settings, aspects, entries, panels (2–4), the marks' summary, and only
+    when needed the marks of entries whose gaps the summary cannot tell and
+    the codes of judges with a missing score."""
     skill_ids = sorted({s if isinstance(s, int) else s.pk for s in skills})
     if not skill_ids:
         return {}
@@ -232,110 +436,101 @@ def compute_skills(skills: Iterable[Skill | int]) -> dict[int, SkillResults]:
     ):
         aspects[aid] = rules.AspectRule(aid, code, kind, max_mark)
         aspect_order[sid].append(aid)
+    position = {aid: i for ids in aspect_order.values() for i, aid in enumerate(ids)}
 
     entries: dict[int, tuple[int, str, int, str]] = {}  # id → (skill, no, delegation, status)
+    by_skill: dict[int, list[int]] = defaultdict(list)
     for eid, sid, no, did, status in (
         Entry.objects.filter(skill_id__in=skill_ids)
         .order_by()
         .values_list("id", "skill_id", "competitor_no", "delegation_id", "status")
     ):
         entries[eid] = (sid, no, did, status)
-
-    # Per entry: M values, J score summaries, who scored each J aspect.
-    measurement: dict[int, dict[int, int]] = defaultdict(dict)  # in hundredths
-    judgement: dict[int, dict[int, rules.JudgementScores]] = defaultdict(dict)
-    scorers: dict[tuple[int, int], str] = {}
-    for eid, aid, n, s, lo, hi, judges in _mark_groups(skill_ids):
-        aspect = aspects.get(aid)
-        if aspect is None or eid not in entries:
-            continue
-        if aspect.kind == rules.MEASUREMENT:
-            measurement[eid][aid] = s
-        else:
-            # J scores are whole numbers 0–3 (a database constraint).
-            judgement[eid][aid] = rules.JudgementScores(n, s // 100, lo // 100, hi // 100)
-            scorers[(eid, aid)] = judges or ""
-
-    by_skill: dict[int, list[int]] = defaultdict(list)
-    for eid, (sid, *_rest) in entries.items():
         by_skill[sid].append(eid)
 
-    # Missing marks, as (aspect id, judge id or None); judge codes fetched once.
-    missing_ids: dict[int, list[tuple[int, int | None]]] = {}
+    summaries = _summaries(skill_ids, settings, aspects)
+    skill_panels = panels.load_panels(skill_ids)
+
+    # Missing marks, as (aspect id, judge id or None), of the ranked entries:
+    # from the summaries where they tell, else from the marks themselves.
+    missing_ids: dict[int, Gaps] = {}
+    expected: dict[int, panels.ExpectedJudges] = {}
+    unresolved: list[int] = []
     for sid in skill_ids:
-        expected = panels.expected_judgement_judges(sid)
-        for eid in by_skill.get(sid, ()):
-            if entries[eid][3] != Entry.Status.REGISTERED:
-                continue
-            gaps: list[tuple[int, int | None]] = []
-            m_marks, j_marks = measurement.get(eid, {}), judgement.get(eid, {})
-            for aid in aspect_order.get(sid, ()):
-                if aspects[aid].kind == rules.MEASUREMENT:
-                    if aid not in m_marks:
-                        gaps.append((aid, None))
-                    continue
-                want = expected.get((eid, aid), frozenset())
-                if want:
-                    got = scorers.get((eid, aid))
-                    lacking = want.difference(map(int, got.split(","))) if got else want
-                    gaps.extend((aid, j) for j in lacking)
-                elif aid not in j_marks:
-                    gaps.append((aid, None))
-            missing_ids[eid] = gaps
+        order = aspect_order.get(sid, [])
+        m_ids = [a for a in order if aspects[a].kind == rules.MEASUREMENT]
+        j_ids = [a for a in order if aspects[a].kind != rules.MEASUREMENT]
+        ranked = [
+            (eid, entries[eid][2])
+            for eid in by_skill.get(sid, ())
+            if entries[eid][3] == Entry.Status.REGISTERED
+        ]
+        expected.update(panels.expected_by_entry(skill_panels[sid], j_ids, ranked))
+        for eid, _did in ranked:
+            gaps = _gaps_from_counts(summaries.get(eid, _NO_MARKS), expected[eid], m_ids, j_ids)
+            if gaps is None:
+                unresolved.append(eid)
+            else:
+                missing_ids[eid] = gaps
+    if unresolved:
+        m_marked: dict[int, set[int]] = defaultdict(set)
+        j_scorers: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+        for eid, aid, jid, kind in (
+            Mark.objects.filter(entry_id__in=unresolved)
+            .order_by()
+            .values_list("entry_id", "aspect_id", "judge_id", "kind")
+        ):
+            if kind == rules.MEASUREMENT:
+                m_marked[eid].add(aid)
+            else:
+                j_scorers[eid][aid].add(jid)
+        for eid in unresolved:
+            missing_ids[eid] = _gaps_from_marks(
+                m_marked.get(eid, set()),
+                j_scorers.get(eid, {}),
+                expected[eid],
+                aspect_order.get(entries[eid][0], []),
+                aspects,
+            )
     judge_codes: dict[int, str] = {}
     wanted_judges = {j for gaps in missing_ids.values() for _a, j in gaps if j is not None}
     if wanted_judges:
         judge_codes = dict(Judge.objects.filter(pk__in=wanted_judges).values_list("id", "code"))
 
+    registered = Entry.Status.REGISTERED
     results: dict[int, SkillResults] = {}
     for sid in skill_ids:
         conf = settings[sid]
-        outcomes: dict[int, dict] = {}
+        # Per entry: (id, marks summary, exact total, gaps); F of the complete ones.
+        rows: list[tuple[int, _EntryMarks, Fraction | None, Gaps]] = []
         finals: dict[int, Decimal] = {}
         for eid in by_skill.get(sid, ()):
-            _sid, no, did, status = entries[eid]
-            m_marks, j_marks = measurement.get(eid, {}), judgement.get(eid, {})
-            total = (
-                rules.entry_total_cents(aspects, m_marks, j_marks, conf.aggregation)
-                if (m_marks or j_marks)
-                else None
-            )
-            flagged = tuple(
-                aid
-                for aid in aspect_order.get(sid, ())
-                if aid in j_marks and rules.is_discrepant(j_marks[aid], conf.tolerance)
-            )
+            marks = summaries.get(eid, _NO_MARKS)
+            total = marks.total()
             gaps = missing_ids.get(eid, [])
-            ranked = status == Entry.Status.REGISTERED
-            complete = ranked and not gaps
-            if complete:
+            if entries[eid][3] == registered and not gaps:
                 finals[eid] = rules.final_score(total if total is not None else Fraction(0))
-            missing = tuple(
-                sorted(
-                    (Missing(aspects[a].code, judge_codes.get(j) if j else None) for a, j in gaps),
-                    key=lambda m: (m.aspect_code, m.judge_code or ""),
-                )
-            )
-            outcomes[eid] = dict(
-                entry_id=eid,
-                competitor_no=no,
-                delegation_id=did,
-                status=status,
-                raw_total=total,
-                complete=complete,
-                missing=missing,
-                discrepancies=flagged,
-            )
+            rows.append((eid, marks, total, gaps))
         ranked_scores = rules.rank_skill(finals, conf.median_const, conf.spread)
         built = []
-        for eid, fields in outcomes.items():
+        for eid, marks, total, gaps in rows:
+            _sid, no, did, status = entries[eid]
             r = ranked_scores.get(eid)
             built.append(
                 EntryOutcome(
-                    **fields,
+                    entry_id=eid,
+                    competitor_no=no,
+                    delegation_id=did,
+                    status=status,
+                    raw_total=total,
                     final_score=r.final_score if r else None,
                     rank=r.rank if r else None,
                     scale_score=r.scale_score if r else None,
+                    complete=status == registered and not gaps,
+                    missing=_missing(gaps, aspects, judge_codes) if gaps else (),
+                    discrepancies=tuple(sorted(marks.flagged, key=position.__getitem__))
+                    if marks.flagged
+                    else (),
                 )
             )
         built.sort(key=_display_order)
@@ -346,6 +541,18 @@ def compute_skills(skills: Iterable[Skill | int]) -> dict[int, SkillResults]:
             aspect_codes={aid: aspects[aid].code for aid in aspect_order.get(sid, ())},
         )
     return results
+
+
+def _missing(
+    gaps: Gaps, aspects: dict[int, rules.AspectRule], judge_codes: dict[int, str]
+) -> tuple[Missing, ...]:
+    """The gaps for display: by aspect code, then judge code."""
+    return tuple(
+        sorted(
+            (Missing(aspects[a].code, judge_codes.get(j) if j else None) for a, j in gaps),
+            key=lambda m: (m.aspect_code, m.judge_code or ""),
+        )
+    )
 
 
 def _display_order(e: EntryOutcome) -> tuple:
