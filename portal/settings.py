@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "scoring",
     "awards",
     "tablets",
+    "appeals",
 ]
 
 MIDDLEWARE = [
