@@ -196,3 +196,87 @@ LOGGING = {
 }
 
 PORTAL_NAME = _("Skills Competition Portal")
+
+# --- storage (deploy) ---
+# Generated files (certificates, exports) and uploads go through Django's
+# storage API only. The local file system (MEDIA_ROOT) suits one machine; when
+# web and worker processes run on several machines they must all see the same
+# files, so PORTAL_STORAGE=s3 switches to any S3-compatible store (AWS S3,
+# MinIO, Ceph RGW, Alibaba OSS, ...) through django-storages.
+PORTAL_STORAGE = os.environ.get("PORTAL_STORAGE", "local").strip().lower()
+if PORTAL_STORAGE == "s3":
+    if not os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+        raise RuntimeError("PORTAL_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            # Unset -> AWS itself; MinIO and friends need their URL here.
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            # Unset keys -> boto3's own chain (instance role, ~/.aws, ...).
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            # "path" for most self-hosted stores, which have no per-bucket DNS.
+            "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE") or None,
+            "signature_version": os.environ.get("AWS_S3_SIGNATURE_VERSION", "s3v4"),
+            # A prefix inside the bucket, so one bucket can hold several portals.
+            "location": os.environ.get("AWS_LOCATION", ""),
+            # Certificates carry names: objects stay private and the portal's
+            # own views (which check roles) hand them out; URLs, if ever used,
+            # are short-lived signed ones.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "300")),
+            # Same rule as FileSystemStorage: never silently replace a file
+            # with the same name (callers that mean to replace delete first).
+            "file_overwrite": False,
+        },
+    }
+elif PORTAL_STORAGE != "local":
+    raise RuntimeError(f"PORTAL_STORAGE must be 'local' or 's3', not {PORTAL_STORAGE!r}")
+# Backups and restores of the database and the stored files (operations app).
+INSTALLED_APPS.append("operations")
+# --- end storage (deploy) ---
+
+# --- security (deploy) ---
+# Content-Security-Policy (portal/csp.py; Django 5.2 has none built in).
+# Scripts and styles come from our own static files only. A template that
+# really needs an inline <script>/<style> marks it with
+# nonce="{{ request.csp_nonce }}"; the nonce is added to the header only on
+# responses that used it.
+MIDDLEWARE.append("portal.csp.ContentSecurityPolicyMiddleware")
+PORTAL_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+    "base-uri": ["'self'"],
+}
+# The only exception: Django's admin (organisers only) writes one inline
+# <style> on change lists without actions, and django-import-export's export
+# page uses style="" attributes. Both are cosmetic; inline styles cannot run
+# code, and admin scripts stay 'self'-only.
+PORTAL_CSP_PATH_OVERRIDES: dict[str, dict[str, list[str]]] = {
+    "/admin/": {"style-src": ["'self'", "'unsafe-inline'"]},
+}
+# Report-only while developing (violations show in the browser console but
+# nothing breaks); enforced in production. PORTAL_CSP_REPORT_ONLY=1 lets a
+# production site try a stricter policy first.
+PORTAL_CSP_REPORT_ONLY = env_bool("PORTAL_CSP_REPORT_ONLY", DEBUG)
+
+# Login throttling behind nginx: REMOTE_ADDR is then nginx's address, so every
+# tablet would share one address and five wrong PINs at one station would lock
+# a username for the whole venue. The client address is taken from
+# X-Forwarded-For, but only when the request came from a trusted proxy, and
+# only the entries those proxies appended (a client can write its own header).
+PORTAL_TRUSTED_PROXIES = [
+    p.strip()
+    for p in os.environ.get("PORTAL_TRUSTED_PROXIES", "127.0.0.1/32,::1/128").split(",")
+    if p.strip()
+]
+AXES_CLIENT_IP_CALLABLE = "operations.client_ip.client_ip"
+# --- end security (deploy) ---
