@@ -1,1 +1,196 @@
-# Register your models here.
+"""Organisers' console for awards: policy settings and layouts are editable;
+awards, medal tables and batches are read-only (services write them);
+certificates can be revoked."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from portal.admin import OrganiserModelAdmin
+
+from . import services
+from .models import (
+    Award,
+    AwardSettings,
+    Certificate,
+    CertificateBatch,
+    CertificateLayout,
+    MedalTable,
+    MedalTableRow,
+)
+
+
+class ReadOnlyAdmin(OrganiserModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AwardSettings)
+class AwardSettingsAdmin(OrganiserModelAdmin):
+    list_display = [
+        "programme",
+        "skill",
+        "first_percent",
+        "second_percent",
+        "third_percent",
+        "excellence_threshold",
+        "title_cutoff_individual",
+        "title_cutoff_pair",
+        "title_cutoff_team",
+    ]
+    list_filter = ["programme"]
+    raw_id_fields = ["skill"]
+    fieldsets = [
+        (None, {"fields": ["programme", "skill"]}),
+        (
+            _("Ratio policy (一/二/三等奖)"),
+            {"fields": ["first_percent", "second_percent", "third_percent"]},
+        ),
+        (_("WorldSkills policy"), {"fields": ["excellence_threshold"]}),
+        (
+            _("National policy: title"),
+            {
+                "fields": [
+                    "title_name",
+                    "title_cutoff_individual",
+                    "title_cutoff_pair",
+                    "title_cutoff_team",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(CertificateLayout)
+class CertificateLayoutAdmin(OrganiserModelAdmin):
+    list_display = ["programme", "page_size", "orientation", "version", "editor", "updated_at"]
+    readonly_fields = ["version", "updated_at", "editor"]
+    # Backgrounds are uploaded in the layout editor, which normalises them.
+    exclude = ["background", "background_render"]
+
+    @admin.display(description=_("editor"))
+    def editor(self, obj: CertificateLayout) -> str:
+        if not obj.pk:
+            return "-"
+        url = reverse("awards:layout_editor", args=[obj.programme.code])
+        return format_html('<a href="{}">{}</a>', url, _("Open the layout editor"))
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Same path as the editor: the version goes up so batches redraw.
+        services.save_layout(
+            obj, page_changed=bool({"page_size", "orientation"} & set(form.changed_data))
+        )
+
+
+@admin.register(Award)
+class AwardAdmin(ReadOnlyAdmin):
+    list_display = ["entry", "skill", "rank", "kind", "title", "policy", "computed_at"]
+    list_filter = ["kind", "title", "policy", "skill__event"]
+    search_fields = ["entry__competitor_no", "skill__code", "skill__name"]
+    list_select_related = ["entry__skill", "skill"]
+
+
+class MedalTableRowInline(admin.TabularInline):
+    model = MedalTableRow
+    fields = ["place", "delegation", "gold", "silver", "bronze", "excellence"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        from teams.roles import is_organiser
+
+        return is_organiser(request.user)
+
+
+@admin.register(MedalTable)
+class MedalTableAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "programme", "event", "computed_at"]
+    inlines = [MedalTableRowInline]
+
+
+@admin.register(CertificateBatch)
+class CertificateBatchAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "event", "status", "done", "total", "errors", "created_at", "expires_at"]
+    list_filter = ["status", "event"]
+    readonly_fields = [
+        "event",
+        "status",
+        "total",
+        "done",
+        "rendered",
+        "errors",
+        "error_log",
+        "created_by",
+        "created_at",
+        "finished_at",
+        "expires_at",
+    ]
+    exclude = ["zip_file"]  # handed out only through the permission-checked view
+
+
+@admin.register(Certificate)
+class CertificateAdmin(OrganiserModelAdmin):
+    list_display = [
+        "serial",
+        "athlete",
+        "delegation",
+        "award_text",
+        "event",
+        "generated_at",
+        "revoked",
+    ]
+    list_filter = ["revoked", "category", "event"]
+    search_fields = ["serial", "athlete__name"]
+    list_select_related = ["athlete", "delegation", "event"]
+    readonly_fields = [
+        "serial",
+        "programme",
+        "event",
+        "entry",
+        "athlete",
+        "delegation",
+        "category",
+        "award_kind",
+        "award_text",
+        "issued_at",
+        "fingerprint",
+        "layout_version",
+        "generated_at",
+        "render_count",
+        "revoked",
+        "revoked_at",
+    ]
+    exclude = ["file"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # certificates are issued by services.issue_certificates
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: a serial must keep answering the QR code
+
+    @admin.action(description=_("Revoke the selected certificates"))
+    def revoke(self, request, queryset) -> None:
+        n = 0
+        for cert in queryset.filter(revoked=False):
+            services.revoke_certificate(cert, _("revoked by %(user)s") % {"user": request.user})
+            n += 1
+        self.message_user(
+            request,
+            ngettext("%d certificate revoked.", "%d certificates revoked.", n) % n,
+            messages.SUCCESS,
+        )

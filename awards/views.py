@@ -1,1 +1,334 @@
-# Create your views here.
+"""Pages of the awards app. Thin: permissions here, rules in ``services``.
+
+Generated files are streamed through these views after a permission check,
+never linked as public media URLs.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from competitions.models import Event, Programme, Skill
+from scoring.models import SkillMarking
+from teams import roles
+from teams.models import Delegation
+
+from . import services
+from .forms import LayoutForm
+from .models import Certificate, CertificateBatch, MedalTable
+
+
+def _login_or_403(request: HttpRequest, allowed: bool) -> None:
+    # login_required has already sent anonymous users to the login page.
+    if not allowed:
+        raise PermissionDenied
+
+
+# ------------------------------------------------------------------ medal tables
+
+
+def _bars(rows) -> list[dict]:
+    """Widths (percent of the widest row) of each colour of the bar chart."""
+    widest = max((r.gold + r.silver + r.bronze + r.excellence for r in rows), default=0) or 1
+    return [
+        {
+            "row": r,
+            "segments": [
+                (kind, getattr(r, kind), 100 * getattr(r, kind) / widest)
+                for kind in ("gold", "silver", "bronze", "excellence")
+            ],
+        }
+        for r in rows
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
+    event = get_object_or_404(Event.objects.select_related("programme"), code=event_code)
+    _login_or_403(request, services.results_visible(event, request.user))
+    if request.method == "POST":
+        if not roles.is_organiser(request.user):
+            raise PermissionDenied
+        queued = services.request_event_recompute(event)
+        messages.success(
+            request,
+            _("Recomputation queued for %(n)d signed-off skills.") % {"n": queued},
+        )
+        return redirect("awards:medal_table", event_code=event.code)
+    table = MedalTable.objects.filter(event=event).first()
+    rows = list(table.rows.select_related("delegation")) if table else []
+    return render(
+        request,
+        "awards/medal_table.html",
+        {
+            "event": event,
+            "table": table,
+            "bars": _bars(rows),
+            "skills": services.skill_medals(event),
+            "is_organiser": roles.is_organiser(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def programme_medal_table(request: HttpRequest, programme_code: str) -> HttpResponse:
+    programme = get_object_or_404(Programme, code=programme_code)
+    events = list(programme.events.all())
+    if not events or not all(services.results_visible(e, request.user) for e in events):
+        raise PermissionDenied
+    table = MedalTable.objects.filter(programme=programme, event__isnull=True).first()
+    rows = list(table.rows.select_related("delegation")) if table else []
+    return render(
+        request,
+        "awards/programme_medal_table.html",
+        {"programme": programme, "table": table, "bars": _bars(rows), "events": events},
+    )
+
+
+# ------------------------------------------------------------------ certificates
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
+    """The organiser starts a batch here and watches it run."""
+    event = get_object_or_404(Event.objects.select_related("programme"), code=event_code)
+    _login_or_403(request, roles.is_organiser(request.user))
+    if request.method == "POST":
+        with transaction.atomic():
+            batch = services.start_batch(event, request.user)
+        return redirect(f"{reverse('awards:certificates', args=[event.code])}?batch={batch.pk}")
+    batches = list(event.certificate_batches.all()[:10])
+    current = None
+    if request.GET.get("batch", "").isdigit():
+        current = next((b for b in batches if b.pk == int(request.GET["batch"])), None)
+    current = current or (batches[0] if batches else None)
+    skills = Skill.objects.filter(event=event).order_by("code")
+    signed = set(
+        SkillMarking.objects.filter(
+            skill__event=event, status=SkillMarking.Status.SIGNED_OFF
+        ).values_list("skill_id", flat=True)
+    )
+    return render(
+        request,
+        "awards/certificates.html",
+        {
+            "event": event,
+            "batches": batches,
+            "current": current,
+            "progress": services.batch_progress(current) if current else None,
+            "files_available": current is not None and services.batch_files_available(current),
+            "skills_total": skills.count(),
+            "skills_signed_off": len(signed),
+            "awards_count": event_award_count(event),
+            "live_certificates": Certificate.objects.filter(event=event, revoked=False).count(),
+        },
+    )
+
+
+def event_award_count(event: Event) -> int:
+    from .models import Award
+
+    return Award.objects.filter(skill__event=event).count()
+
+
+@login_required
+@require_GET
+def batch_progress(request: HttpRequest, batch_id: int) -> JsonResponse:
+    batch = get_object_or_404(CertificateBatch, pk=batch_id)
+    _login_or_403(request, roles.is_organiser(request.user))
+    data = services.batch_progress(batch)
+    data["download_url"] = (
+        reverse("awards:batch_download", args=[batch.pk])
+        if services.batch_files_available(batch)
+        else None
+    )
+    return JsonResponse(data)
+
+
+def _stream(name: str, filename: str, content_type: str) -> FileResponse:
+    try:
+        fh = default_storage.open(name, "rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    response = FileResponse(fh, as_attachment=True, filename=filename, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def batch_download(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
+    _login_or_403(request, roles.is_organiser(request.user))
+    if not services.batch_files_available(batch):
+        return HttpResponse(_("These files have expired or are not ready."), status=410)
+    return _stream(batch.zip_file.name, f"{batch.event.code}-certificates.zip", "application/zip")
+
+
+@login_required
+@require_GET
+def delegation_download(request: HttpRequest, batch_id: int, delegation_code: str) -> HttpResponse:
+    batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
+    delegation = get_object_or_404(Delegation, code=delegation_code)
+    _login_or_403(request, services.may_download_delegation_zip(batch, delegation, request.user))
+    z = batch.delegation_zips.filter(delegation=delegation).first()
+    if z is None or not services.batch_files_available(batch):
+        return HttpResponse(_("These files have expired or are not ready."), status=410)
+    return _stream(z.file.name, f"{batch.event.code}-{delegation.code}.zip", "application/zip")
+
+
+@login_required
+@require_GET
+def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
+    """A delegation lead's certificates of one event and their zip."""
+    event = get_object_or_404(Event, code=event_code)
+    delegation = roles.lead_delegation(request.user)
+    if delegation is None or not services.results_visible(event, request.user):
+        raise PermissionDenied
+    batch = (
+        CertificateBatch.objects.filter(event=event, status=CertificateBatch.Status.DONE)
+        .order_by("-finished_at")
+        .first()
+    )
+    z = batch.delegation_zips.filter(delegation=delegation).first() if batch else None
+    certs = (
+        Certificate.objects.filter(event=event, delegation=delegation, revoked=False)
+        .select_related("athlete", "entry__skill")
+        .order_by("entry__skill__code", "serial")
+    )
+    return render(
+        request,
+        "awards/lead_certificates.html",
+        {
+            "event": event,
+            "delegation": delegation,
+            "batch": batch if batch and services.batch_files_available(batch) else None,
+            "zip": z,
+            "certificates": certs,
+        },
+    )
+
+
+@login_required
+@require_GET
+def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponse:
+    cert = get_object_or_404(Certificate.objects.select_related("event"), serial=serial)
+    _login_or_403(request, services.may_download_certificate(cert, request.user))
+    if not cert.file:
+        raise Http404
+    return _stream(cert.file.name, f"{cert.serial}.pdf", "application/pdf")
+
+
+# ------------------------------------------------------------------ layout editor
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def layout_editor(request: HttpRequest, programme_code: str) -> HttpResponse:
+    programme = get_object_or_404(Programme, code=programme_code)
+    _login_or_403(request, roles.is_organiser(request.user))
+    layout = services.layout_for(programme)
+    if request.method == "POST":
+        form = LayoutForm(request.POST, request.FILES, layout=layout)
+        if form.is_valid():
+            before = services.layout_signature(layout)
+            form.apply(layout)
+            upload = form.cleaned_data.get("background")
+            changed = (
+                upload is not None
+                or form.cleaned_data["clear_background"]
+                or services.layout_signature(layout) != before
+            )
+            if changed:
+                services.save_layout(
+                    layout,
+                    background=(upload.name, upload.read()) if upload else None,
+                    clear_background=form.cleaned_data["clear_background"],
+                    page_changed=before[:2] != (layout.page_size, layout.orientation),
+                )
+                messages.success(
+                    request,
+                    _(
+                        "Layout saved (version %(v)d). The next certificate batch "
+                        "renders every certificate again."
+                    )
+                    % {"v": layout.version},
+                )
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("awards:layout_editor", programme_code=programme.code)
+    else:
+        form = LayoutForm(layout=layout)
+    return render(
+        request,
+        "awards/layout_editor.html",
+        {"programme": programme, "layout": layout, "form": form},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def layout_preview(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """A PNG (or ``?format=pdf``) of the sample certificate, drawn by the same
+    code as real ones; POST previews the editor's unsaved values."""
+    programme = get_object_or_404(Programme, code=programme_code)
+    _login_or_403(request, roles.is_organiser(request.user))
+    layout = services.layout_for(programme)
+    background = None
+    if request.method == "POST":
+        form = LayoutForm(request.POST, request.FILES, layout=layout)
+        if not form.is_valid():
+            return JsonResponse({"errors": form.errors}, status=400)
+        layout = copy.copy(layout)  # never saved: the preview leaves the layout alone
+        form.apply(layout)
+        upload = form.cleaned_data.get("background")
+        if form.cleaned_data["clear_background"]:
+            background = b""
+        elif upload is not None:
+            pagesize = services.page_size_points(layout)
+            background = services.normalise_background(upload.name, upload.read(), pagesize)
+        elif layout.background:
+            # page proportions may differ from the stored render: redo it
+            with default_storage.open(layout.background.name, "rb") as fh:
+                background = services.normalise_background(
+                    layout.background.name, fh.read(), services.page_size_points(layout)
+                )
+    pdf = services.preview_pdf(layout, background=background)
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(pdf, content_type="application/pdf")
+    else:
+        response = HttpResponse(services.pdf_to_png(pdf, dpi=72), content_type="image/png")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# ------------------------------------------------------------------ verification
+
+
+@require_GET
+def verify(request: HttpRequest, serial: str) -> HttpResponse:
+    """Public: confirms name, skill, award and event — and nothing more."""
+    result = services.verify(serial)
+    response = render(
+        request,
+        "awards/verify.html",
+        {"serial": serial, "result": result, "checked_at": timezone.now()},
+        status={"valid": 200, "revoked": 410}.get(result.status, 404),
+    )
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -11,13 +11,14 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from benchmarks import certificates, scoring, seed, tablets
+from benchmarks import certificates, scoring, seed, tablets, workbook
 
 BENCHMARKS: dict[str, ModuleType] = {
     "seed": seed,
     "scoring": scoring,
     "certificates": certificates,
     "tablets": tablets,
+    "workbook": workbook,
 }
 
 

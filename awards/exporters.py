@@ -1,0 +1,50 @@
+"""What the awards app gives the results workbook (DESIGN.md §6).
+
+``event_award_columns(event)`` fills the rankings sheet's ``award`` and
+``title`` columns (pass it as ``RankingsExporter(event, awards=...)``), and
+``MedalTableExporter(event)`` is the ``medal_table`` sheet:
+
+    write_workbook(
+        [RankingsExporter(event, awards=event_award_columns(event)), MedalTableExporter(event)],
+        output,
+    )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from competitions.models import Event
+from portal.exporters import INTEGER, TEXT, Column, SheetExporter
+
+from . import services
+
+
+def event_award_columns(event: Event) -> dict[int, tuple[str, str]]:
+    """Entry id → (award, title) in Chinese, for every skill of the event."""
+    out: dict[int, tuple[str, str]] = {}
+    for skill in event.skills.all():
+        out.update(services.award_columns(skill))
+    return out
+
+
+class MedalTableExporter(SheetExporter):
+    sheet_name = "medal_table"
+    allow_title_row = False  # DESIGN.md §6: the keys are row 1
+    columns = (
+        Column("place", "名次", INTEGER),
+        Column("delegation_code", "代表团代码", TEXT),
+        Column("gold", "金牌", INTEGER),
+        Column("silver", "银牌", INTEGER),
+        Column("bronze", "铜牌", INTEGER),
+        Column("excellence", "优胜奖", INTEGER),
+    )
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+
+    def rows(self) -> Iterable[Sequence[object]]:
+        # Computed now from the stored awards, so the sheet never lags behind them.
+        services.compute_medal_table(self.event)
+        for row in services.medal_table_rows(self.event):
+            yield tuple(row[c.key] for c in self.columns)

@@ -1,0 +1,126 @@
+"""Celery tasks of the awards app: ids in, services do the work.
+
+Every task is queued with ``transaction.on_commit`` by the services, is
+retried with exponential backoff on failure, and acknowledges its message
+only when it has finished (``acks_late`` + ``reject_on_worker_lost``): a
+worker killed mid-chunk leaves the message to be delivered again, and the
+redelivered chunk skips the certificates already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
+
+from competitions.models import Event, Skill
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+RETRY = {
+    "autoretry_for": (Exception,),
+    # A missing row or a refused computation will not get better by waiting.
+    "dont_autoretry_for": (ObjectDoesNotExist, services.AwardsRefused),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(name="awards.compute_skill_awards", **RETRY)
+def compute_skill_awards(skill_id: int) -> int:
+    """Awards of one skill, then the medal tables of its event and programme."""
+    skill = Skill.objects.select_related("event").get(pk=skill_id)
+    try:
+        awards = services.compute_awards(skill)
+    except services.AwardsRefused as exc:
+        # Reopened again before the worker got to it: the next sign-off queues us.
+        log.info("awards for skill %s not computed: %s", skill_id, exc)
+        return 0
+    event_id = skill.event_id
+    transaction.on_commit(lambda: compute_medal_table.delay(event_id))
+    return len(awards)
+
+
+@shared_task(name="awards.compute_medal_table", **RETRY)
+def compute_medal_table(event_id: int) -> int:
+    event = Event.objects.select_related("programme").get(pk=event_id)
+    table = services.compute_medal_table(event)
+    services.compute_programme_medal_table(event.programme)
+    return table.pk
+
+
+class BatchTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        # Retries exhausted (or the batch vanished): the page must not spin forever.
+        batch_id = args[0] if args else kwargs.get("batch_id")
+        try:
+            services.fail_batch(batch_id, repr(exc))
+        except Exception:
+            log.exception("could not record failure of batch %s", batch_id)
+
+
+@shared_task(name="awards.generate_certificates", base=BatchTask, **RETRY)
+def generate_certificates(batch_id: int) -> int:
+    """Issue the event's certificates, cut them into chunks and fan the chunks
+    out; the chunk that completes the batch queues the packing."""
+    from .models import CertificateBatch
+
+    batch = CertificateBatch.objects.get(pk=batch_id)
+    if batch.finished:
+        return 0
+    chunk_ids = services.prepare_batch(batch)
+    if not chunk_ids:
+        # Nothing (left) to render: an empty event, or a redelivery after all
+        # chunks finished but before packing started.
+        CertificateBatch.objects.filter(
+            pk=batch_id, status=CertificateBatch.Status.RENDERING
+        ).update(status=CertificateBatch.Status.ZIPPING)
+        finish_certificate_batch.delay(batch_id)
+        return 0
+    for chunk_id in chunk_ids:
+        render_certificate_chunk.delay(chunk_id)
+    return len(chunk_ids)
+
+
+class ChunkTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        # Retries exhausted: record the failure so the batch still finishes.
+        chunk_id = args[0] if args else kwargs.get("chunk_id")
+        try:
+            if services.fail_chunk(chunk_id, repr(exc)):
+                from .models import CertificateChunk
+
+                batch_id = CertificateChunk.objects.get(pk=chunk_id).batch_id
+                finish_certificate_batch.delay(batch_id)
+        except Exception:  # never let bookkeeping hide the original failure
+            log.exception("could not record failure of chunk %s", chunk_id)
+
+
+@shared_task(name="awards.render_certificate_chunk", base=ChunkTask, **RETRY)
+def render_certificate_chunk(chunk_id: int) -> bool:
+    from .models import CertificateChunk
+
+    if services.render_chunk(chunk_id):
+        batch_id = CertificateChunk.objects.get(pk=chunk_id).batch_id
+        finish_certificate_batch.delay(batch_id)
+        return True
+    return False
+
+
+@shared_task(name="awards.finish_certificate_batch", base=BatchTask, **RETRY)
+def finish_certificate_batch(batch_id: int) -> int:
+    return services.finish_batch(batch_id).pk
+
+
+@shared_task(name="awards.purge_expired_certificate_files", **RETRY)
+def purge_expired_certificate_files() -> int:
+    """For celery beat (e.g. hourly): delete the zips of expired batches."""
+    return services.purge_expired_batches()
