@@ -63,10 +63,11 @@ class AwardsRefused(Exception):
 def results_visible(event: Event, user) -> bool:
     """May this user see the event's awards, medal table and certificates?
 
-    Organisers always. Delegation leads and the public only once results are
-    published — publication arrives with a later issue; until then this is
-    the single place to change (e.g. ``or event.results_published``)."""
-    return roles.is_organiser(user)
+    Organisers always; delegation leads and the public once the organiser has
+    published every skill of the event (competitions.publication decides)."""
+    from competitions.publication import event_results_visible_to
+
+    return event_results_visible_to(user, event)
 
 
 def may_download_certificate(cert: Certificate, user) -> bool:

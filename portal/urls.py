@@ -15,5 +15,6 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("tablet/", include("tablets.urls")),
     path("appeals/", include("appeals.urls")),
+    path("", include("awards.urls")),
     path("", include("teams.urls")),
 ]

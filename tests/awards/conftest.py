@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from competitions.models import Skill
 from scoring.models import EntryResult, SkillMarking
@@ -39,8 +40,10 @@ def _eager_celery(request):
 
 
 def sign_off(skill: Skill) -> SkillMarking:
+    # As scoring.services.sign_off leaves it: signed off, and when.
     marking, _ = SkillMarking.objects.update_or_create(
-        skill=skill, defaults={"status": SkillMarking.Status.SIGNED_OFF}
+        skill=skill,
+        defaults={"status": SkillMarking.Status.SIGNED_OFF, "signed_off_at": timezone.now()},
     )
     return marking
 
@@ -91,3 +94,11 @@ def world(db):
         f.delegation(code="WX", name="无锡市代表团"),
     ]
     return {"programme": programme, "event": event, "dels": dels}
+
+
+def publish_all(event, organiser) -> None:
+    """The organiser publishes every signed-off skill of the event (the real path)."""
+    from competitions import publication
+
+    for skill in event.skills.filter(marking__status=SkillMarking.Status.SIGNED_OFF):
+        publication.publish(skill, organiser)

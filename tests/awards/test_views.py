@@ -10,6 +10,7 @@ from awards import services
 from awards.models import Certificate, CertificateBatch
 from tests import factories as f
 
+from .conftest import publish_all
 from .test_certificates import award_world, run_batch
 
 
@@ -80,7 +81,7 @@ def test_certificate_pdf_download_permissions(client, produced, monkeypatch):
     assert client.get(url).status_code == 403
     client.force_login(produced["lead_nj"])  # own delegation, results not published
     assert client.get(url).status_code == 403
-    monkeypatch.setattr(services, "results_visible", lambda event, user: True)
+    publish_all(produced["event"], produced["organiser"])
     r = client.get(url)
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert b"".join(r.streaming_content)[:5] == b"%PDF-"
@@ -94,7 +95,7 @@ def test_zip_downloads_permissions(client, produced, monkeypatch):
     nj_zip = reverse("awards:delegation_download", args=[batch.pk, "NJ"])
     assert client.get(full).status_code == 302
     assert client.get(nj_zip).status_code == 302
-    monkeypatch.setattr(services, "results_visible", lambda event, user: True)
+    publish_all(produced["event"], produced["organiser"])
     client.force_login(produced["lead_sz"])
     assert client.get(full).status_code == 403
     assert client.get(nj_zip).status_code == 403  # another delegation's lead
@@ -124,7 +125,7 @@ def test_lead_certificates_page(client, produced, monkeypatch):
     url = reverse("awards:lead_certificates", args=[produced["event"].code])
     client.force_login(produced["lead_nj"])
     assert client.get(url).status_code == 403  # not published yet
-    monkeypatch.setattr(services, "results_visible", lambda event, user: True)
+    publish_all(produced["event"], produced["organiser"])
     html = client.get(url).content.decode()
     assert "欧阳淑珺" in html and "李四" not in html  # 李四 is SZ's
 

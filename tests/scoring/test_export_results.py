@@ -43,7 +43,9 @@ def test_export_results_writes_rankings(tmp_path):
     call_command("export_results", "--event", "final-x", "--output", str(out))
 
     wb = load_workbook(out)
-    assert wb.sheetnames == ["rankings"]
+    assert wb.sheetnames == ["rankings", "medal_table"]
+    medal_keys = [c.value for c in wb["medal_table"][1]]
+    assert medal_keys == ["place", "delegation_code", "gold", "silver", "bronze", "excellence"]
     ws = wb["rankings"]
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     assert rows[0] == KEYS

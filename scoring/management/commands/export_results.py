@@ -1,7 +1,7 @@
 """python manage.py export_results --event CODE --output FILE.xlsx
 
-Writes the results workbook of DESIGN.md §6 (the ``rankings`` sheet; award,
-title and ``medal_table`` arrive with the awards issue). Results are the
+Writes the results workbook of DESIGN.md §6: the ``rankings`` sheet with
+each entry's award and title, and the ``medal_table`` sheet. Results are the
 stored ones, recomputed first for any skill whose marks changed since.
 """
 
@@ -11,13 +11,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from awards.exporters import MedalTableExporter, event_award_columns
 from competitions.models import Event
 from portal.exporters import write_workbook
 from scoring.exporters import RankingsExporter
 
 
 class Command(BaseCommand):
-    help = "Export an event's results workbook (rankings) to an .xlsx file."
+    help = "Export an event's results workbook (rankings, medal table) to an .xlsx file."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--event", required=True, help="event code")
@@ -32,5 +33,11 @@ class Command(BaseCommand):
             raise CommandError("The output file must end in .xlsx")
         if not output.parent.is_dir():
             raise CommandError(f"No such directory: {output.parent}")
-        write_workbook([RankingsExporter(event)], output)
-        self.stdout.write(f"wrote {output} (rankings of {event.skills.count()} skills)")
+        exporters = [
+            RankingsExporter(event, awards=event_award_columns(event)),
+            MedalTableExporter(event),
+        ]
+        write_workbook(exporters, output)
+        self.stdout.write(
+            f"wrote {output} (rankings of {event.skills.count()} skills and the medal table)"
+        )
