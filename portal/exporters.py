@@ -21,20 +21,33 @@ False``.
             yield (1, Decimal("95.13"))
 
     write_workbook([Rankings()], "results.xlsx")
+
+Workbooks for people (a delegation lead's download, a printed ranking) are a
+*presentation* of the same sheet exporters: ``write_workbook(...,
+presentation=Presentation())`` puts a styled Chinese header row first
+(optionally a caption line above it and the keys below it), freezes the
+panes under the header, sets column widths from the Chinese titles, repeats
+the header rows on every printed page and lays the page out landscape, fit
+to the paper's width. Columns, number formats and rows are unchanged, so a
+presentation never drifts from the interchange format; without
+``presentation`` the output is exactly the DESIGN.md §6 workbook.
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import IO, ClassVar, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 INTEGER = "0"
 TWO_PLACES = "0.00"
@@ -55,6 +68,9 @@ class SheetExporter(ABC):
     sheet_name: ClassVar[str]
     columns: ClassVar[Sequence[Column]]
     allow_title_row: ClassVar[bool] = True
+    # A line above the header in a presentation (e.g. "砌筑 · 成绩排名"); a
+    # subclass or an instance may set it. Ignored by the interchange format.
+    caption: str = ""
 
     @abstractmethod
     def rows(self) -> Iterable[Sequence[object]]:
@@ -65,52 +81,78 @@ class SheetExporter(ABC):
         return [c.key for c in self.columns]
 
 
+HeaderRow = Literal["titles", "keys"]
+
+# Characters not allowed in an Excel sheet name; 31 characters at most.
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_MAX = 31
+
+
+def safe_sheet_name(text: str, taken: set[str] | None = None) -> str:
+    """``text`` as a valid, unique (case-insensitively, as Excel compares)
+    sheet name; ``taken`` collects the names already used in the workbook."""
+    name = _SHEET_NAME_FORBIDDEN.sub("_", text).strip().strip("'") or "sheet"
+    name = name[:SHEET_NAME_MAX]
+    if taken is None:
+        return name
+    base, i = name, 2
+    while name.lower() in taken:
+        suffix = f"~{i}"
+        name = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+        i += 1
+    taken.add(name.lower())
+    return name
+
+
+def display_width(text: str) -> int:
+    """Columns a text needs in a spreadsheet: CJK and full-width characters
+    take two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How a workbook meant for people looks (see the module docstring)."""
+
+    header: tuple[HeaderRow, ...] = ("titles",)  # header rows, top to bottom
+    captions: bool = True  # each sheet's ``caption`` on a line above the header
+    header_fill: str = "1F4E79"  # dark blue, white bold text
+    header_font_color: str = "FFFFFF"
+    freeze: bool = True  # the header stays in view while scrolling
+    print_titles: bool = True  # caption and header repeated on every printed page
+    landscape: bool = True
+    fit_to_width: bool = True  # one page wide, as many pages tall as needed
+    min_width: int = 6
+    number_width: int = 9  # scores and ranks: room for "1000.00"
+    # The "@" (text) format on cells that already hold text changes nothing a
+    # reader sees; a presentation leaves it out (it is most of the styled
+    # cells of a rankings sheet). Numbers keep their formats ("0.00", "0").
+    text_format: bool = False
+
+
 def write_workbook(
     sheets: Sequence[SheetExporter],
     target: str | Path | IO[bytes],
     *,
     title_row: bool = False,
+    presentation: Presentation | None = None,
 ) -> None:
-    """Write the sheets, in order, to ``target`` (a path or a binary file)."""
+    """Write the sheets, in order, to ``target`` (a path or a binary file).
+
+    ``presentation`` (see :class:`Presentation`) styles the workbook for
+    people; ``title_row`` is then ignored (the presentation says which header
+    rows there are)."""
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
     wb = Workbook(write_only=True)
-    bold = Font(bold=True)
     try:
         for exporter in sheets:
             ws = wb.create_sheet(title=exporter.sheet_name)
-            columns = list(exporter.columns)
-            with_titles = title_row and exporter.allow_title_row
-            for i, col in enumerate(columns, start=1):
-                width = (
-                    col.width or max(len(col.key), 2 * len(col.title_zh) if with_titles else 0) + 4
-                )
-                ws.column_dimensions[get_column_letter(i)].width = width
-            ws.freeze_panes = "A3" if with_titles else "A2"
-            if with_titles:
-                ws.append([c.title_zh or c.key for c in columns])
-            header = []
-            for col in columns:
-                cell = WriteOnlyCell(ws, value=col.key)
-                cell.font = bold
-                header.append(cell)
-            ws.append(header)
-            formats = [c.number_format for c in columns]
-            for row in exporter.rows():
-                if len(row) != len(columns):
-                    raise ValueError(
-                        f"{exporter.sheet_name}: row of {len(row)} cells for {len(columns)} columns"
-                    )
-                cells = []
-                for value, fmt in zip(row, formats, strict=True):
-                    if fmt is None or value is None:
-                        cells.append(value)
-                        continue
-                    # A Decimal is written as its exact digits (no float on the way).
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = fmt
-                    cells.append(cell)
-                ws.append(cells)
+            if presentation is None:
+                _interchange_header(ws, exporter, title_row)
+            else:
+                _presentation_header(ws, exporter, presentation)
+            _write_rows(ws, exporter, text_format=presentation is None or presentation.text_format)
     except BaseException:
         # A write-only sheet streams into a temporary file through a suspended
         # generator: finish and remove it now rather than when it is collected.
@@ -122,3 +164,128 @@ def write_workbook(
                 writer.cleanup()
         raise
     wb.save(target)
+
+
+def _interchange_header(ws, exporter: SheetExporter, title_row: bool) -> None:
+    """DESIGN.md §6: the keys on row 1 (an optional Chinese title row above)."""
+    columns = list(exporter.columns)
+    with_titles = title_row and exporter.allow_title_row
+    for i, col in enumerate(columns, start=1):
+        width = col.width or max(len(col.key), 2 * len(col.title_zh) if with_titles else 0) + 4
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A3" if with_titles else "A2"
+    if with_titles:
+        ws.append([c.title_zh or c.key for c in columns])
+    bold = Font(bold=True)
+    header = []
+    for col in columns:
+        cell = WriteOnlyCell(ws, value=col.key)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+
+
+def _presentation_header(ws, exporter: SheetExporter, p: Presentation) -> None:
+    """Caption, styled header rows, widths, frozen panes, print set-up.
+
+    Everything here must happen before the first row: a write-only sheet
+    writes its column widths and sheet view ahead of the rows."""
+    columns = list(exporter.columns)
+    shows_keys = "keys" in p.header
+    for i, col in enumerate(columns, start=1):
+        width = col.width or max(
+            display_width(col.title_zh or col.key),
+            len(col.key) if shows_keys else 0,
+            p.number_width if col.number_format not in (None, TEXT) else 0,
+            p.min_width,
+        )
+        ws.column_dimensions[get_column_letter(i)].width = width + 3
+    with_caption = bool(p.captions and exporter.caption)
+    rows_above = int(with_caption) + len(p.header)
+    # The sheet view (frozen panes) is written with the first row: set it now.
+    if p.freeze and rows_above:
+        ws.freeze_panes = f"A{rows_above + 1}"
+    if p.print_titles and rows_above:
+        ws.print_title_rows = f"1:{rows_above}"
+    if p.landscape:
+        ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    if p.fit_to_width:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # 0: as many pages as the rows need
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "&P / &N"  # page x of n
+    styles = _header_styles(ws, p)
+    if with_caption:
+        ws.append([_styled(ws, exporter.caption, styles["caption"])])
+    for kind in p.header:
+        if kind == "titles":
+            ws.append([_styled(ws, c.title_zh or c.key, styles["titles"]) for c in columns])
+        else:
+            ws.append([_styled(ws, c.key, styles["keys"]) for c in columns])
+
+
+def _header_styles(ws, p: Presentation) -> dict[str, StyleArray]:
+    """The caption's and header rows' styles, registered with the workbook
+    once. Setting font, fill, border and alignment object by object on every
+    header cell of a hundred sheets cost more than writing all their rows."""
+    wb = ws.parent
+    cache = getattr(wb, "_presentation_styles", None)
+    if cache is not None and cache[0] == p:
+        return cache[1]
+    side = Side(style="thin", color="A6A6A6")
+    border = Border(left=side, right=side, top=side, bottom=side)
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    caption = WriteOnlyCell(ws)
+    caption.font = Font(bold=True, size=13)
+    titles = WriteOnlyCell(ws)
+    titles.font = Font(bold=True, color=p.header_font_color)
+    titles.fill = PatternFill("solid", fgColor=p.header_fill)
+    keys = WriteOnlyCell(ws)
+    keys.font = Font(italic=True, color="595959", size=9)
+    for cell in (titles, keys):
+        cell.alignment = center
+        cell.border = border
+    styles = {"caption": caption._style, "titles": titles._style, "keys": keys._style}
+    wb._presentation_styles = (p, styles)
+    return styles
+
+
+def _styled(ws, value: object, style: StyleArray) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    cell._style = StyleArray(style)  # a copy: each cell owns its style array
+    return cell
+
+
+def _write_rows(ws, exporter: SheetExporter, *, text_format: bool = True) -> None:
+    """Stream the exporter's rows; formatted values go through one cell per
+    column that carries the format.
+
+    Reusing the cell is safe: a write-only sheet writes each appended row
+    before ``append`` returns, so the next row may set the same cells again.
+    It spares a cell object and a style look-up per value, which is most of
+    what a number format costs over plain values."""
+    columns = list(exporter.columns)
+    carriers: list[WriteOnlyCell | None] = []
+    for col in columns:
+        fmt = col.number_format
+        if fmt is None or (fmt == TEXT and not text_format):
+            carriers.append(None)
+            continue
+        cell = WriteOnlyCell(ws)
+        cell.number_format = fmt
+        carriers.append(cell)
+    width = len(columns)
+    for row in exporter.rows():
+        if len(row) != width:
+            raise ValueError(f"{exporter.sheet_name}: row of {len(row)} cells for {width} columns")
+        cells = []
+        for value, carrier in zip(row, carriers, strict=True):
+            if carrier is None or value is None:
+                cells.append(value)
+            else:
+                # A Decimal is written as its exact digits (no float on the way).
+                carrier.value = value
+                cells.append(carrier)
+        ws.append(cells)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "awards",
     "tablets",
     "appeals",
+    "results",
 ]
 
 MIDDLEWARE = [

@@ -16,5 +16,6 @@ urlpatterns = [
     path("tablet/", include("tablets.urls")),
     path("appeals/", include("appeals.urls")),
     path("", include("awards.urls")),
+    path("", include("results.urls")),
     path("", include("teams.urls")),
 ]

@@ -1,0 +1,36 @@
+"""Included at the site root: ``path("", include("results.urls"))``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "results"
+
+urlpatterns = [
+    # public
+    path("results/", views.results_index, name="index"),
+    path("results/exports/<int:job_id>/", views.export_job, name="export_job"),
+    path("results/exports/<int:job_id>/status/", views.export_status, name="export_status"),
+    path("results/exports/<int:job_id>/download/", views.export_download, name="export_download"),
+    path("results/<slug:event_code>/", views.event_results, name="event"),
+    path(
+        "results/<slug:event_code>/skills/<str:skill_code>/",
+        views.skill_ranking,
+        name="skill",
+    ),
+    path("results/<slug:event_code>/medals/", views.medal_table, name="medals"),
+    path("results/<slug:event_code>/scoreboard/", views.scoreboard, name="scoreboard"),
+    path(
+        "results/<slug:event_code>/scoreboard/live/",
+        views.scoreboard_live,
+        name="scoreboard_live",
+    ),
+    path("results/<slug:event_code>/export/", views.rankings_export, name="rankings_export"),
+    # delegation lead
+    path("lead/", views.lead_home, name="lead_home"),
+    path("lead/<slug:event_code>/", views.lead_dashboard, name="lead_dashboard"),
+    path("lead/<slug:event_code>/results.xlsx", views.lead_workbook, name="lead_workbook"),
+    # organiser
+    path("organiser/events/", views.organiser_events, name="organiser_events"),
+    path("organiser/events/<slug:event_code>/", views.organiser_event, name="organiser_event"),
+]

@@ -1,0 +1,302 @@
+"""Outward-facing result pages (issue 6). Thin: who may see what here, the
+rest in ``services``.
+
+Public pages (no login) show published skills only and answer 404 for a
+skill that is not published, exactly as for one that does not exist. Lead
+pages show the lead's own delegation; organiser pages need the organiser
+role. Generated workbooks are streamed after a permission check, never
+linked as media URLs.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from awards import services as awards
+from competitions.models import Event
+from teams import roles
+
+from . import services
+from .models import ExportJob
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+POLL_MIN, POLL_MAX, POLL_DEFAULT = 1, 60, 5
+
+
+def _event(code: str) -> Event:
+    return get_object_or_404(Event.objects.select_related("programme"), code=code)
+
+
+def _optional_url(name: str, *args) -> str | None:
+    """A link into an app that may not be wired into the site (yet)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ------------------------------------------------------------------ public
+
+
+@require_GET
+def results_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "results/index.html", {"events": services.events_with_results()})
+
+
+@require_GET
+def event_results(request: HttpRequest, event_code: str) -> HttpResponse:
+    event = _event(event_code)
+    medals = services.published_medal_table(event)
+    return render(
+        request,
+        "results/event.html",
+        {
+            "event": event,
+            "skills": services.published_skill_rows(event),
+            "medals": medals,
+            "chart": services.medal_chart(medals.lines, limit=10),
+        },
+    )
+
+
+@require_GET
+def skill_ranking(request: HttpRequest, event_code: str, skill_code: str) -> HttpResponse:
+    event = _event(event_code)
+    skill = services.published_skill(event, skill_code)
+    if skill is None:
+        raise Http404
+    return render(
+        request,
+        "results/skill.html",
+        {"event": event, "skill": skill, "lines": services.skill_rankings(skill)},
+    )
+
+
+@require_GET
+def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
+    event = _event(event_code)
+    medals = services.published_medal_table(event)
+    return render(
+        request,
+        "results/medals.html",
+        {"event": event, "medals": medals, "chart": services.medal_chart(medals.lines)},
+    )
+
+
+def _poll_seconds(request: HttpRequest) -> int:
+    raw = request.GET.get("every", "")
+    value = int(raw) if raw.isdigit() else POLL_DEFAULT
+    return max(POLL_MIN, min(POLL_MAX, value))
+
+
+@require_GET
+def scoreboard(request: HttpRequest, event_code: str) -> HttpResponse:
+    event = _event(event_code)
+    every = _poll_seconds(request)
+    return render(
+        request,
+        "results/scoreboard.html",
+        {
+            "event": event,
+            "board": services.scoreboard(event),
+            "every": every,
+            "version": services.scoreboard_version(event),
+        },
+    )
+
+
+@never_cache
+@require_GET
+def scoreboard_live(request: HttpRequest, event_code: str) -> HttpResponse:
+    """The polled part of the scoreboard. When nothing changed since the
+    version the screen shows, 204: htmx then keeps the screen as it is (no
+    flicker on the big screen, and no rendering of the board)."""
+    event = _event(event_code)
+    version = services.scoreboard_version(event)
+    if request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "results/_scoreboard_live.html",
+        {
+            "event": event,
+            "board": services.scoreboard(event),
+            "every": _poll_seconds(request),
+            "version": version,
+        },
+    )
+
+
+# ------------------------------------------------------------------ delegation lead
+
+
+@roles.lead_required
+@require_GET
+def lead_home(request: HttpRequest) -> HttpResponse:
+    delegation = roles.lead_delegation(request.user)
+    events = services.lead_events(delegation)
+    if events:
+        return redirect("results:lead_dashboard", event_code=events[0].code)
+    return render(request, "results/lead_none.html", {"delegation": delegation})
+
+
+def _lead_event(request: HttpRequest, event_code: str):
+    delegation = roles.lead_delegation(request.user)
+    events = services.lead_events(delegation)
+    event = next((e for e in events if e.code == event_code), None)
+    if event is None:
+        raise Http404  # not one of the delegation's events
+    return delegation, event, events
+
+
+@roles.lead_required
+@require_GET
+def lead_dashboard(request: HttpRequest, event_code: str) -> HttpResponse:
+    delegation, event, events = _lead_event(request, event_code)
+    dash = services.lead_dashboard(request.user, delegation, event)
+    jobs = ExportJob.objects.filter(event=event, requested_by=request.user)[:5]
+    # Links into the awards app only where it serves this lead (its own rule).
+    linkable = dash.certificates is not None and awards.results_visible(event, request.user)
+    certificates = [
+        (c, _optional_url("awards:certificate_pdf", c.serial) if linkable and c.file else None)
+        for c in dash.certificates or []
+    ]
+    return _private(
+        render(
+            request,
+            "results/lead_dashboard.html",
+            {
+                "dash": dash,
+                "event": event,
+                "events": events,
+                "jobs": jobs,
+                "certificates": certificates,
+                "certificates_page": (
+                    _optional_url("awards:lead_certificates", event.code) if linkable else None
+                ),
+            },
+        )
+    )
+
+
+@roles.lead_required
+@require_GET
+def lead_workbook(request: HttpRequest, event_code: str) -> HttpResponse:
+    """(a) A small workbook: written in the request."""
+    delegation, event, _events = _lead_event(request, event_code)
+    buffer = io.BytesIO()
+    services.write_delegation_workbook(event, delegation, buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    name = services.workbook_filename(event, "results", delegation)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return _private(response)
+
+
+# ------------------------------------------------------------------ exports (jobs)
+
+
+@require_POST
+def rankings_export(request: HttpRequest, event_code: str) -> HttpResponse:
+    """(b) The full published rankings: a Celery job, then the polling page."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not services.may_export_rankings(request.user):
+        raise PermissionDenied
+    event = _event(event_code)
+    job = services.request_rankings_export(event, request.user)
+    return redirect(f"{reverse('results:export_job', args=[job.pk])}?start=1")
+
+
+def _job(request: HttpRequest, job_id: int) -> ExportJob:
+    job = get_object_or_404(ExportJob.objects.select_related("event"), pk=job_id)
+    if not services.may_download(job, request.user):
+        raise Http404  # someone else's file: not even its existence
+    return job
+
+
+def _job_context(request: HttpRequest, job: ExportJob) -> dict:
+    auto = bool(request.headers.get("HX-Request") or request.GET.get("start"))
+    return {"job": job, "auto_download": auto and job.downloadable()}
+
+
+def _login_first(view):
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@_login_first
+@require_GET
+def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    return _private(render(request, "results/export_job.html", _job_context(request, job)))
+
+
+@_login_first
+@never_cache
+@require_GET
+def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    return _private(render(request, "results/_export_status.html", _job_context(request, job)))
+
+
+@_login_first
+@require_GET
+def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    if not job.downloadable():
+        return HttpResponse(_("This file has expired or is not ready."), status=410)
+    try:
+        fh = default_storage.open(job.file.name, "rb")
+    except OSError as exc:
+        raise Http404 from exc
+    filename = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
+    return _private(FileResponse(fh, as_attachment=True, filename=filename, content_type=XLSX))
+
+
+# ------------------------------------------------------------------ organiser
+
+
+@roles.organiser_required
+@require_GET
+def organiser_events(request: HttpRequest) -> HttpResponse:
+    events = Event.objects.select_related("programme")
+    return render(request, "results/organiser_events.html", {"events": events})
+
+
+@roles.organiser_required
+@require_GET
+def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
+    event = _event(event_code)
+    return render(
+        request,
+        "results/organiser_event.html",
+        {
+            "event": event,
+            "dash": services.event_dashboard(event),
+            "links": {
+                "certificates": _optional_url("awards:certificates", event.code),
+                "medal_table": _optional_url("awards:medal_table", event.code),
+            },
+        },
+    )
