@@ -3,6 +3,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from competitions.models import Event
 from teams import roles
 
 
@@ -10,11 +11,13 @@ from teams import roles
 def home(request: HttpRequest) -> HttpResponse:
     """A landing page listing what this user may do, by role."""
     user = request.user
+    is_organiser = roles.is_organiser(user)
     return render(
         request,
         "home.html",
         {
-            "is_organiser": roles.is_organiser(user),
+            "is_organiser": is_organiser,
+            "events": Event.objects.select_related("programme")[:12] if is_organiser else [],
             "delegation": roles.lead_delegation(user),
             "judge": roles.judge_of(user),
             "judged_skills": roles.judged_skills(user),

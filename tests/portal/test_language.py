@@ -33,15 +33,3 @@ def test_the_switch_names_each_language_in_its_own_words(client):
     assert ">English</button>" in html
     client.cookies["django_language"] = "en"
     assert ">简体中文</button>" in client.get(reverse("login")).content.decode()
-
-
-def test_judges_home_links_to_the_tablet_and_chiefs_to_the_board(client):
-    skill = f.skill()
-    chief = f.judge(skill, role="chief")
-    client.force_login(chief.user)
-    html = client.get(reverse("home")).content.decode()
-    assert reverse("tablets:home") in html and reverse("tablets:board_index") in html
-    judge = f.judge(skill)
-    client.force_login(judge.user)
-    html = client.get(reverse("home")).content.decode()
-    assert reverse("tablets:home") in html and reverse("tablets:board_index") not in html
