@@ -21,3 +21,19 @@ def pytest_configure(config):
         trans_real._translations = {}
         trans_real._default = None
         trans_real._active = Local()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Run tasks in-process even when REDIS_URL is set (as in CI): tests check
+    what the tasks do; tests marked ``worker`` start a real worker instead."""
+    from portal.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

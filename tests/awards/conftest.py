@@ -18,25 +18,10 @@ from tests import factories as f
 
 @pytest.fixture(autouse=True)
 def _awards_env(settings, tmp_path):
-    settings.ROOT_URLCONF = "tests.awards.urls"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PORTAL_BASE_URL = "https://portal.example.org"
 
 
-@pytest.fixture(autouse=True)
-def _eager_celery(request):
-    """Run tasks in-process even when REDIS_URL is set (as in CI): these tests
-    check what the tasks do; the ``worker`` test checks a real worker."""
-    from portal.celery import app
-
-    if request.node.get_closest_marker("worker"):
-        yield
-        return
-    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
 def sign_off(skill: Skill) -> SkillMarking:
