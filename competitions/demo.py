@@ -5,6 +5,14 @@ final that holds the requested sizes (DESIGN.md §7), with delegations, quotas,
 athletes with valid ID numbers, individual and team entries, judges and their
 assignments, and one demo login per role.
 
+With ``scoring=True`` (what ``seed_demo`` asks for) the final also gets what
+every later page shows: a marking scheme per skill, marking groups of three
+judges, tablet PINs for the demo judges, and — unless ``marks=False`` — marks
+written through ``scoring.services.write_marks`` (so the ledger chain is the
+real one), a few skills signed off, awarded and published, and a few still
+being marked (the demo chief judge's among them). ``scoring=False`` keeps the
+bare programme the benchmarks build their own schemes on.
+
 Speed matters (the quick start runs it, benchmarks time it), so everything is
 planned in Python first with one seeded ``random.Random`` and written with
 ``bulk_create``; no query runs per row, and only the four demo logins get a
@@ -21,14 +29,43 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model, ProtectedError, Q
 from django.utils import timezone
 
-from competitions.models import AwardPolicy, Event, JudgementAggregation, Phase, Programme, Skill
+from appeals.models import Appeal
+from awards import services as awards
+from awards.models import Award, Certificate
+from competitions import publication
+from competitions.models import (
+    Advancement,
+    AwardPolicy,
+    Event,
+    JudgementAggregation,
+    Phase,
+    Programme,
+    PublicationLog,
+    Skill,
+)
+from scoring import panels, services
+from scoring.models import (
+    Aspect,
+    AspectKind,
+    Criterion,
+    JudgementDescriptor,
+    LedgerRecord,
+    Mark,
+    MarkingGroup,
+    SkillMarking,
+    SubCriterion,
+)
+from scoring.results import recompute_skill
+from tablets.models import JudgeCredential
+from tablets.services import request_remark
 from teams import idnumbers, roles
 from teams.models import (
     Athlete,
@@ -48,6 +85,8 @@ DEMO_PROGRAMME_CODE = "demo"
 DEMO_EVENT_CODES = ("demo-r1", "demo-r2", "demo-final")
 DEMO_JUDGE_PREFIX = "DJ"
 DEMO_PASSWORD = "demo-2026"
+# The tablet PIN of the demo judge and chief judge (tablets sign in with judge code + PIN).
+DEMO_PIN = "202611"
 DEFAULT_SEED = 2026
 BATCH = 1000
 
@@ -384,6 +423,10 @@ class DemoLogin:
     role: str
     username: str
     description: str
+    # How to get in ("password demo-2026", "judge code DJ00007 + PIN 202611") and
+    # the first pages to open, for the printed summary.
+    secrets: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
 
 
 @dataclass
@@ -430,26 +473,61 @@ DEMO_USERNAMES: dict[str, str] = {
 
 
 def demo_logins() -> list[DemoLogin]:
-    """The demo logins as they stand in the database, described by what they can do."""
+    """The demo logins as they stand in the database, described by what they
+    can do, how to get in and which page to open first."""
     users = {u.username: u for u in User.objects.filter(username__in=DEMO_USERNAMES.values())}
+    final = Event.objects.filter(code=DEMO_EVENT_CODES[-1]).first()
+    event_code = final.code if final else DEMO_EVENT_CODES[-1]
+    password = f"password {DEMO_PASSWORD}"
+    checked: dict[str, bool] = {}  # PIN hash -> holds DEMO_PIN (each check is slow)
     logins = []
     for role, username in DEMO_USERNAMES.items():
         user = users.get(username)
         if user is None:
             continue
         if role == "organiser":
-            text = "组委会 organiser: /admin/"
+            text = "组委会 organiser: event dashboard, publication, medal table, certificates"
+            urls = (f"/organiser/events/{event_code}/", "/admin/")
+            secrets: tuple[str, ...] = (password,)
         elif role == "chief":
             skill = roles.chief_skills(user).first()
             text = f"裁判长 chief judge of {skill}" if skill else "裁判长 chief judge"
+            urls = ("/tablet/board/",)
+            secrets = (password, *_pin_text(roles.judge_of(user), checked))
         elif role == "judge":
             skill = roles.judged_skills(user).first()
             text = f"裁判员 judge in {skill}" if skill else "裁判员 judge"
+            urls = ("/tablet/",)
+            # The tablet signs in with the judge code and PIN, not the password.
+            secrets = (*_pin_text(roles.judge_of(user), checked), f"portal {password}")
         else:
             delegation = roles.lead_delegation(user)
             text = f"领队 delegation lead of {delegation}" if delegation else "领队 delegation lead"
-        logins.append(DemoLogin(role, username, text))
+            urls = ("/lead/", "/delegation/")
+            secrets = (password,)
+        logins.append(DemoLogin(role, username, text, secrets, urls))
     return logins
+
+
+def public_urls() -> tuple[str, ...]:
+    """The public pages of the demo final (no login)."""
+    code = DEMO_EVENT_CODES[-1]
+    return (f"/results/{code}/", f"/results/{code}/medals/", f"/results/{code}/scoreboard/")
+
+
+def _pin_text(judge: Judge | None, checked: dict[str, bool]) -> tuple[str, ...]:
+    """ "tablet: judge code … + PIN …" while the judge still has the demo PIN
+    (a chief judge may have issued a new one since: then the code alone)."""
+    if judge is None:
+        return ()
+    credential = JudgeCredential.objects.filter(judge=judge).first()
+    if credential is None:
+        return ()
+    if credential.pin_hash not in checked:
+        checked[credential.pin_hash] = check_password(DEMO_PIN, credential.pin_hash)
+    if checked[credential.pin_hash]:
+        return (f"tablet: judge code {judge.code} + PIN {DEMO_PIN}",)
+    return (f"tablet: judge code {judge.code} (PIN changed since the demo was built)",)
 
 
 def build_demo(
@@ -458,11 +536,15 @@ def build_demo(
     seed: int = DEFAULT_SEED,
     reset: bool = False,
     today: dt.date | None = None,
+    scoring: bool = False,
+    marks: bool = True,
 ) -> DemoResult:
     """Build the demo programme in one transaction and return timings and counts.
 
-    Raises ``DemoExists`` when a demo is present and ``reset`` is false, so
-    running twice never half-builds or crashes on unique codes.
+    ``scoring`` adds schemes, marking groups and demo PINs, and with
+    ``marks`` the marks, sign-offs, awards and publications (see the module
+    docstring). Raises ``DemoExists`` when a demo is present and ``reset`` is
+    false, so running twice never half-builds or crashes on unique codes.
     """
     sizes.check()
     rng = random.Random(seed)
@@ -490,6 +572,18 @@ def build_demo(
             ph.rows = len(judges) * 2  # one assignment per judge
         with timer.phase("logins") as ph:
             ph.rows = _create_logins(plan, judges)
+        if scoring:
+            # A generator of its own: the people above stay the same with or
+            # without scoring, and schemes the same with or without marks.
+            srng = random.Random(f"{seed}-scoring")
+            with timer.phase("schemes") as ph:
+                ph.rows = _create_schemes(plan, srng)
+            with timer.phase("groups") as ph:
+                ph.rows = _create_groups(plan)
+            with timer.phase("pins") as ph:
+                ph.rows = _create_pins(plan)
+            if marks:
+                _create_marks(plan, srng, timer)
     result = DemoResult(
         sizes=sizes,
         seed=seed,
@@ -513,8 +607,18 @@ def delete_demo() -> int:
     events = Event.objects.filter(
         Q(programme__code=DEMO_PROGRAMME_CODE) | Q(code__in=DEMO_EVENT_CODES)
     )
+    skill_ids = list(Skill.objects.filter(event__in=events).values_list("pk", flat=True))
     try:
-        # Skills cascade to entries, members, quotas and assignments.
+        # What the demo's users did with it (appeals, certificates, advancements,
+        # publications) protects its skills and entries: it goes with the demo.
+        removed += Appeal.objects.filter(skill_id__in=skill_ids).delete()[0]
+        removed += Certificate.objects.filter(event__in=events).delete()[0]
+        removed += Advancement.objects.filter(
+            Q(source_skill_id__in=skill_ids) | Q(target_skill_id__in=skill_ids)
+        ).delete()[0]
+        removed += PublicationLog.objects.filter(skill_id__in=skill_ids).delete()[0]
+        removed += _delete_ledger(skill_ids)
+        # Skills cascade to entries, members, quotas, assignments and schemes.
         removed += events.delete()[0]
         removed += Programme.objects.filter(code=DEMO_PROGRAMME_CODE).delete()[0]
         codes = _all_demo_delegation_codes()
@@ -530,10 +634,35 @@ def delete_demo() -> int:
             .delete()[0]
         )
     except ProtectedError as exc:
-        # Later apps (scoring, awards) may protect rows the demo created.
+        # Data of other apps may still protect rows the demo created.
         raise DemoError(
             f"the demo cannot be removed, other data still refers to it: {exc.args[0]}"
         ) from exc
+    return removed
+
+
+def _delete_ledger(skill_ids: list[int]) -> int:
+    """Delete the ledger chains and marks of the demo's skills.
+
+    The ledger is append-only through the ORM on purpose (``LedgerAppendOnly``);
+    the demo is throwaway data, and removing a skill's whole chain together
+    with the skill and its marking state leaves every other chain intact, so
+    ``verify_ledger`` stays ok. Hence plain SQL, for these skills only. The
+    marks go the same way: only the ledger points at them, and the ORM would
+    load every mark (a benchmark leaves half a million) to null that pointer.
+    """
+    removed = 0
+    with connection.cursor() as cursor:
+        for model in (LedgerRecord, Mark):
+            table = connection.ops.quote_name(model._meta.db_table)
+            column = connection.ops.quote_name(model._meta.get_field("skill").column)
+            for i in range(0, len(skill_ids), BATCH):
+                chunk = skill_ids[i : i + BATCH]
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+                removed += max(cursor.rowcount, 0)
     return removed
 
 
@@ -551,6 +680,18 @@ def count_demo(final: Event) -> dict[str, int]:
         "athletes": EntryMember.objects.filter(event=final).count(),
         "judges": Judge.objects.filter(assignments__skill__event=final).distinct().count(),
         "judge assignments": JudgeAssignment.objects.filter(skill__event=final).count(),
+        "aspects": Aspect.objects.filter(skill__event=final).count(),
+        "marking groups": MarkingGroup.objects.filter(skill__event=final).count(),
+        "marks": Mark.objects.filter(skill__event=final).count(),
+        "ledger records": LedgerRecord.objects.filter(skill__event=final).count(),
+        "skills marking": SkillMarking.objects.filter(
+            skill__event=final, status=SkillMarking.Status.OPEN, ledger_length__gt=0
+        ).count(),
+        "skills signed off": SkillMarking.objects.filter(
+            skill__event=final, status=SkillMarking.Status.SIGNED_OFF
+        ).count(),
+        "skills published": publication.published_skills(final).count(),
+        "awards": Award.objects.filter(skill__event=final).count(),
     }
 
 
@@ -604,6 +745,14 @@ class _Plan:
     entries: list[tuple[int, int, list[int]]] = field(default_factory=list)
     # (skill index, role) per judge, in creation order
     judge_roles: list[tuple[int, str]] = field(default_factory=list)
+    # Filled by the later phases, for the scoring part.
+    entry_objs: list[Entry] = field(default_factory=list)  # parallel to ``entries``
+    judge_objs: list[Judge] = field(default_factory=list)  # parallel to ``judge_roles``
+    users: dict[str, User] = field(default_factory=dict)  # role -> demo login
+    demo_chief: Judge | None = None
+    demo_judge: Judge | None = None
+    # skill index -> its aspects, from the schemes phase
+    aspects: dict[int, list[Aspect]] = field(default_factory=dict)
 
 
 class _Timer:
@@ -969,6 +1118,7 @@ def _create_entries(plan: _Plan, rng: random.Random, athletes: list[Athlete]) ->
         for s, d, _members in plan.entries
     ]
     _bulk(Entry, entries)
+    plan.entry_objs = entries
     final_id = plan.final.pk
     # EntryMember.save() copies the event from the skill; bulk_create skips
     # save(), so the event is set here (it backs the once-per-event constraint).
@@ -1026,6 +1176,7 @@ def _create_judges(plan: _Plan, rng: random.Random) -> list[Judge]:
     ]
     _bulk(JudgeAssignment, assignments)
     plan.judge_roles = assigned
+    plan.judge_objs = judges
     return judges
 
 
@@ -1054,9 +1205,836 @@ def _create_logins(plan: _Plan, judges: list[Judge]) -> int:
     Judge.objects.filter(user__in=[users["chief"], users["judge"]]).update(user=None)
     Judge.objects.filter(pk=chief.pk).update(user=users["chief"])
     Judge.objects.filter(pk=judge.pk).update(user=users["judge"])
+    plan.users, plan.demo_chief, plan.demo_judge = users, chief, judge
 
     DelegationLead.objects.filter(user=users["lead"]).delete()
     DelegationLead.objects.create(
         user=users["lead"], delegation=plan.delegations[plan.lead_delegation].obj
     )
     return len(users) + 3
+
+
+# ---------------------------------------------------------------------------
+# Scoring: schemes, marking groups, PINs, marks, sign-off, awards, publication
+# ---------------------------------------------------------------------------
+
+M = AspectKind.MEASUREMENT.value
+J = AspectKind.JUDGEMENT.value
+HALF = Decimal("0.5")
+TENTH = Decimal("0.1")
+DEMO_SOURCE = "demo"
+# Skills of the final fully marked (signed off, awarded; about three in four
+# of them published) and skills still being marked, the demo chief's first.
+FULL_SKILLS = 8
+MARKING_SKILLS = 4
+GROUP_SIZE = 3  # judges per marking group: three scores per judgement aspect
+
+# A template is criteria (code, name, usual weight, sub-criteria); a
+# sub-criterion is (name, aspects); an aspect is (kind, description). Each
+# template offers more aspects than a skill uses: each skill keeps a subset.
+_Aspect = tuple[str, str]
+_Sub = tuple[str, tuple[_Aspect, ...]]
+_Criterion = tuple[str, str, int, tuple[_Sub, ...]]
+
+# Theory exams are a criterion of measurement aspects whose max marks give
+# their weight (DESIGN.md §3.4).
+_THEORY: _Criterion = (
+    "D",
+    "理论知识",
+    15,
+    (("理论考试", ((M, "单项选择题"), (M, "多项选择题"), (M, "判断题"), (M, "案例分析题"))),),
+)
+_TEMPLATES: dict[str, tuple[_Criterion, ...]] = {
+    "engineering": (
+        (
+            "A",
+            "职业素养与安全生产",
+            10,
+            (
+                (
+                    "安全防护",
+                    (
+                        (M, "正确穿戴劳动防护用品"),
+                        (M, "设备开机前安全检查并记录"),
+                        (M, "危险源识别与安全警示设置"),
+                    ),
+                ),
+                (
+                    "文明生产",
+                    (
+                        (M, "工位整洁，工具量具摆放有序"),
+                        (M, "材料节约，废料分类处置"),
+                        (J, "职业素养与团队协作表现"),
+                    ),
+                ),
+            ),
+        ),
+        (
+            "B",
+            "工艺与操作技能",
+            35,
+            (
+                (
+                    "工艺准备",
+                    (
+                        (M, "正确识读图纸与技术文件"),
+                        (M, "工艺路线与工序安排合理"),
+                        (M, "工具、刀具与材料选用正确"),
+                    ),
+                ),
+                (
+                    "操作过程",
+                    (
+                        (M, "操作步骤符合安全操作规程"),
+                        (M, "设备参数设置正确"),
+                        (J, "操作熟练程度与规范性"),
+                        (J, "过程质量控制意识"),
+                    ),
+                ),
+                ("调试与检测", ((M, "功能调试一次通过"), (M, "检测记录完整、数据准确"))),
+            ),
+        ),
+        (
+            "C",
+            "作品质量",
+            40,
+            (
+                (
+                    "尺寸与精度",
+                    (
+                        (M, "关键尺寸一达到公差要求"),
+                        (M, "关键尺寸二达到公差要求"),
+                        (M, "形位公差符合图纸要求"),
+                        (M, "表面粗糙度达到要求"),
+                    ),
+                ),
+                ("外观与工艺", ((J, "外观质量与整体效果"), (J, "细节处理与工艺水平"))),
+                (
+                    "功能与性能",
+                    (
+                        (M, "主要功能全部实现"),
+                        (M, "性能指标达到任务书要求"),
+                        (J, "方案的合理性与创新性"),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    "it": (
+        (
+            "A",
+            "职业素养与规范",
+            10,
+            (
+                (
+                    "规范与安全",
+                    (
+                        (M, "文档与代码命名符合规范"),
+                        (M, "数据备份与安全措施到位"),
+                        (M, "按时提交全部成果"),
+                    ),
+                ),
+                ("沟通与展示", ((J, "方案陈述与答辩表现"), (M, "用户文档完整"))),
+            ),
+        ),
+        (
+            "B",
+            "系统搭建与功能实现",
+            35,
+            (
+                (
+                    "环境部署",
+                    (
+                        (M, "基础环境按要求部署"),
+                        (M, "服务配置正确并可访问"),
+                        (M, "权限与账号设置正确"),
+                    ),
+                ),
+                (
+                    "功能实现",
+                    (
+                        (M, "核心功能一实现"),
+                        (M, "核心功能二实现"),
+                        (M, "扩展功能实现"),
+                        (J, "实现方案的合理性"),
+                    ),
+                ),
+            ),
+        ),
+        (
+            "C",
+            "测试与成果质量",
+            40,
+            (
+                (
+                    "功能测试",
+                    (
+                        (M, "测试用例全部通过"),
+                        (M, "异常输入处理正确"),
+                        (M, "性能达到任务书要求"),
+                    ),
+                ),
+                (
+                    "可用性与设计",
+                    (
+                        (J, "界面与交互设计"),
+                        (J, "代码（配置）质量与可维护性"),
+                        (J, "整体完成度与专业水准"),
+                    ),
+                ),
+            ),
+        ),
+    ),
+    "service": (
+        (
+            "A",
+            "职业素养与卫生安全",
+            10,
+            (
+                (
+                    "仪容仪表与卫生",
+                    (
+                        (M, "着装、仪容符合行业规范"),
+                        (M, "操作前后清洁消毒"),
+                        (M, "用具与材料准备齐全"),
+                    ),
+                ),
+                ("服务意识", ((J, "服务礼仪与沟通"), (M, "在规定时间内完成"))),
+            ),
+        ),
+        (
+            "B",
+            "操作技能",
+            40,
+            (
+                (
+                    "技法运用",
+                    (
+                        (M, "基本技法运用正确"),
+                        (M, "操作流程完整"),
+                        (J, "手法熟练程度"),
+                        (J, "技法难度与表现力"),
+                    ),
+                ),
+                (
+                    "现场操作",
+                    (
+                        (M, "工具使用安全规范"),
+                        (M, "材料使用合理、损耗少"),
+                        (J, "现场应变能力"),
+                    ),
+                ),
+            ),
+        ),
+        (
+            "C",
+            "作品（服务）质量",
+            35,
+            (
+                (
+                    "完成质量",
+                    (
+                        (M, "作品符合任务书规格"),
+                        (M, "成品数量与规格达标"),
+                        (J, "整体效果与完成度"),
+                    ),
+                ),
+                ("艺术与创意", ((J, "造型与色彩美观协调"), (J, "创意与风格表现"))),
+            ),
+        ),
+    ),
+    "construction": (
+        (
+            "A",
+            "职业素养与安全文明施工",
+            10,
+            (
+                (
+                    "安全文明施工",
+                    (
+                        (M, "劳保用品穿戴齐全"),
+                        (M, "工作台与脚手架搭设安全"),
+                        (M, "施工现场整洁"),
+                    ),
+                ),
+                ("施工组织", ((J, "施工组织与职业素养"), (M, "在规定时间内完成"))),
+            ),
+        ),
+        (
+            "B",
+            "施工操作",
+            35,
+            (
+                ("放线与准备", ((M, "定位放线准确"), (M, "材料与工具准备齐全"))),
+                (
+                    "施工过程",
+                    (
+                        (M, "施工工序正确"),
+                        (M, "材料配比正确"),
+                        (J, "操作熟练与规范"),
+                        (J, "施工节奏与时间控制"),
+                    ),
+                ),
+            ),
+        ),
+        (
+            "C",
+            "工程质量",
+            40,
+            (
+                (
+                    "尺寸与位置",
+                    (
+                        (M, "整体尺寸偏差不超过2 mm"),
+                        (M, "垂直度偏差不超过2 mm"),
+                        (M, "水平度偏差不超过2 mm"),
+                        (M, "关键部位标高正确"),
+                    ),
+                ),
+                (
+                    "观感质量",
+                    (
+                        (J, "表面平整与接缝美观"),
+                        (J, "细部节点处理"),
+                        (J, "整体观感"),
+                    ),
+                ),
+            ),
+        ),
+    ),
+}
+# Which template a skill uses, by words in its name (engineering otherwise).
+_FAMILY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "it",
+        (
+            "网络",
+            "云计算",
+            "软件",
+            "网站",
+            "移动应用",
+            "数据",
+            "人工智能",
+            "区块链",
+            "信息",
+            "电子商务",
+            "互联网",
+            "游戏",
+            "平面设计",
+            "数字孪生",
+            "印刷媒体",
+            "供应链",
+            "货运代理",
+        ),
+    ),
+    (
+        "service",
+        (
+            "美发",
+            "美容",
+            "照护",
+            "护理",
+            "烹饪",
+            "烘焙",
+            "西点",
+            "餐厅",
+            "酒店",
+            "花艺",
+            "时装",
+            "茶",
+            "面点",
+            "育婴",
+            "家政",
+            "保育",
+            "苏绣",
+            "云锦",
+            "珠宝",
+            "紫砂",
+            "园艺",
+            "商品展示",
+            "营销",
+            "验光",
+            "人力资源",
+            "劳动关系",
+            "康复",
+        ),
+    ),
+    (
+        "construction",
+        ("砌筑", "混凝土", "抹灰", "瓷砖", "木工", "管道", "涂装", "建筑", "架子工", "数字建造"),
+    ),
+)
+# What a judgement score means (WorldSkills wording), shown under the buttons.
+_DESCRIPTORS = (
+    "低于行业标准：{d}存在明显不足",
+    "达到行业标准：{d}基本符合要求",
+    "达到并部分超过行业标准：{d}表现良好",
+    "优秀，达到行业领先水平：{d}表现出色",
+)
+
+
+def _family(skill_name: str) -> str:
+    for family, words in _FAMILY_WORDS:
+        if any(w in skill_name for w in words):
+            return family
+    return "engineering"
+
+
+def _criterion_weights(rng: random.Random, criteria: Sequence[_Criterion]) -> list[int]:
+    """Whole marks per criterion summing to 100: safety 5–10, theory 10–20,
+    the practical criteria share the rest (varied per skill)."""
+    safety = rng.choice((5, 10, 10))
+    theory = rng.choice((10, 15, 15, 20))
+    practical = 100 - safety - theory
+    middle = criteria[1:-1]
+    shares = _largest_remainder(practical, [c[2] * rng.uniform(0.85, 1.15) for c in middle])
+    return [safety, *shares, theory]
+
+
+def _pick_aspects(rng: random.Random, criteria: Sequence[_Criterion]) -> list[list[list[_Aspect]]]:
+    """The aspects a skill keeps, per criterion and sub-criterion: 13–19 in
+    all, every sub-criterion keeps one, and three judgement aspects or more
+    stay so discrepancies can happen."""
+    kept = [[list(aspects) for _name, aspects in c[3]] for c in criteria]
+    target = rng.randint(13, 19)
+    slots = [
+        (c, s, a) for c, subs in enumerate(kept) for s, aspects in enumerate(subs) for a in aspects
+    ]
+    rng.shuffle(slots)
+    total = len(slots)
+    judgements = sum(1 for _c, _s, a in slots if a[0] == J)
+    for c, s, aspect in slots:
+        if total <= target:
+            break
+        if len(kept[c][s]) < 2 or (aspect[0] == J and judgements <= 3):
+            continue
+        kept[c][s].remove(aspect)
+        total -= 1
+        judgements -= aspect[0] == J
+    return kept
+
+
+def _split_marks(rng: random.Random, weight: int, kinds: Sequence[str]) -> list[Decimal]:
+    """Split a criterion's marks over its aspects on the half-mark grid,
+    summing exactly; each aspect is worth at least 1, judgements a bit more."""
+    units = weight * 2
+    parts = _largest_remainder(
+        units, [rng.uniform(0.6, 1.4) * (1.4 if k == J else 1.0) for k in kinds]
+    )
+    for i in range(len(parts)):
+        while parts[i] < 2:
+            biggest = max(range(len(parts)), key=parts.__getitem__)
+            parts[biggest] -= 1
+            parts[i] += 1
+    return [HALF * p for p in parts]
+
+
+def _create_schemes(plan: _Plan, rng: random.Random) -> int:
+    """A marking scheme per skill of the final, totalling exactly 100."""
+    criteria: list[Criterion] = []
+    subs: list[tuple[Criterion, SubCriterion]] = []
+    # (skill index, sub-criterion, code, kind, description, max mark)
+    planned: list[tuple[int, SubCriterion, str, str, str, Decimal]] = []
+    for s, skill_plan in enumerate(plan.skills):
+        skill = skill_plan.obj
+        template = (*_TEMPLATES[_family(skill.name)], _THEORY)
+        weights = _criterion_weights(rng, template)
+        kept = _pick_aspects(rng, template)
+        for order, (tpl, weight, kept_subs) in enumerate(zip(template, weights, kept, strict=True)):
+            code, name, _usual, sub_templates = tpl
+            criterion = Criterion(
+                skill=skill,
+                code=code,
+                name=name,  # pages show the code before it: "A 职业素养与安全生产"
+                max_mark=Decimal(weight),
+                order=order,
+            )
+            criteria.append(criterion)
+            kinds = [a[0] for aspects in kept_subs for a in aspects]
+            marks = iter(_split_marks(rng, weight, kinds))
+            for k, ((sub_name, _all), aspects) in enumerate(
+                zip(sub_templates, kept_subs, strict=True), start=1
+            ):
+                sub = SubCriterion(
+                    criterion=criterion,
+                    code=f"{code}{k}",
+                    name=sub_name,
+                    # The theory exam is sat before the practical days.
+                    marking_day="C-1" if code == _THEORY[0] else f"C{min(order + 1, 3)}",
+                    order=k,
+                )
+                subs.append((criterion, sub))
+                for n, (kind, text) in enumerate(aspects, start=1):
+                    planned.append((s, sub, f"{sub.code}.{n}", kind, text, next(marks)))
+    _bulk(Criterion, criteria)
+    for criterion, sub in subs:
+        sub.criterion = criterion  # now with its id
+    _bulk(SubCriterion, [sub for _c, sub in subs])
+    aspects = [
+        Aspect(
+            skill=plan.skills[s].obj,
+            sub_criterion=sub,
+            code=code,
+            kind=kind,
+            description=text,
+            max_mark=max_mark,
+            order=order,
+        )
+        for order, (s, sub, code, kind, text, max_mark) in enumerate(planned)
+    ]
+    _bulk(Aspect, aspects)
+    for (s, *_rest), aspect in zip(planned, aspects, strict=True):
+        plan.aspects.setdefault(s, []).append(aspect)
+    descriptors = [
+        JudgementDescriptor(aspect=a, score=score, text=text.format(d=a.description))
+        for a in aspects
+        if a.kind == J
+        for score, text in enumerate(_DESCRIPTORS)
+    ]
+    _bulk(JudgementDescriptor, descriptors)
+    return len(criteria) + len(subs) + len(aspects) + len(descriptors)
+
+
+def _number_key(entry: Entry) -> tuple[int, str]:
+    return (len(entry.competitor_no), entry.competitor_no)
+
+
+def _entries_by_skill(plan: _Plan) -> dict[int, list[Entry]]:
+    by_skill: dict[int, list[Entry]] = {}
+    for entry, (s, _d, _m) in zip(plan.entry_objs, plan.entries, strict=True):
+        by_skill.setdefault(s, []).append(entry)
+    return {s: sorted(entries, key=_number_key) for s, entries in by_skill.items()}
+
+
+def _markers_by_skill(plan: _Plan) -> dict[int, list[Judge]]:
+    by_skill: dict[int, list[Judge]] = {}
+    for judge, (s, role) in zip(plan.judge_objs, plan.judge_roles, strict=True):
+        if role == JudgeAssignment.Role.JUDGE:
+            by_skill.setdefault(s, []).append(judge)
+    return by_skill
+
+
+def _create_groups(plan: _Plan) -> int:
+    """Marking groups of three judges per skill (DESIGN.md §5: the chief judge
+    narrows judges to groups), so every judgement aspect gets three scores, not
+    one per judge of the panel. Each entry goes to the least loaded group with
+    no judge of its delegation, so recusal costs no score where it can be
+    avoided. Judges left over form a measurement group: they enter M marks of
+    any entry and are never expected on judgement aspects."""
+    entries_of = _entries_by_skill(plan)
+    groups: list[MarkingGroup] = []
+    members: list[tuple[int, list[Judge], list[Entry], list[Aspect]]] = []
+    for s, markers in sorted(_markers_by_skill(plan).items()):
+        entries = entries_of.get(s, [])
+        if not entries:
+            continue
+        if s == 0 and plan.demo_judge is not None:
+            # The demo judge leads the first group of the demo chief's skill.
+            markers = [plan.demo_judge, *(j for j in markers if j.pk != plan.demo_judge.pk)]
+        count = max(1, min(len(markers) // GROUP_SIZE, len(entries)))
+        teams = [markers[GROUP_SIZE * i : GROUP_SIZE * (i + 1)] for i in range(count)]
+        load: list[list[Entry]] = [[] for _ in teams]
+        for entry in entries:
+            best = min(
+                range(count),
+                key=lambda i, e=entry: (
+                    any(j.delegation_id == e.delegation_id for j in teams[i]),
+                    len(load[i]),
+                    i,
+                ),
+            )
+            load[best].append(entry)
+        skill = plan.skills[s].obj
+        for i, (team, covered) in enumerate(zip(teams, load, strict=True), start=1):
+            if not covered:
+                continue  # a group listing no entries would cover them all
+            groups.append(MarkingGroup(skill=skill, name=f"第{i}评分组"))
+            members.append((len(groups) - 1, team, covered, []))
+        rest = markers[GROUP_SIZE * count :]
+        if rest:
+            groups.append(MarkingGroup(skill=skill, name="测量组"))
+            measured = [a for a in plan.aspects.get(s, []) if a.kind == M]
+            members.append((len(groups) - 1, rest, [], measured))
+    _bulk(MarkingGroup, groups)
+    through_j = MarkingGroup.judges.through
+    through_e = MarkingGroup.entries.through
+    through_a = MarkingGroup.aspects.through
+    rows_j, rows_e, rows_a = [], [], []
+    for index, judges, entries, aspects in members:
+        group_id = groups[index].pk
+        rows_j += [through_j(markinggroup_id=group_id, judge_id=j.pk) for j in judges]
+        rows_e += [through_e(markinggroup_id=group_id, entry_id=e.pk) for e in entries]
+        rows_a += [through_a(markinggroup_id=group_id, aspect_id=a.pk) for a in aspects]
+    _bulk(through_j, rows_j)
+    _bulk(through_e, rows_e)
+    _bulk(through_a, rows_a)
+    return len(groups) + len(rows_j) + len(rows_e) + len(rows_a)
+
+
+def _create_pins(plan: _Plan) -> int:
+    """The demo judge and chief judge sign in on the tablet with DEMO_PIN,
+    hashed exactly as ``tablets.services.generate_pin`` stores a PIN (one
+    hash for both: it is slow on purpose, and these are demo accounts)."""
+    judges = [j for j in (plan.demo_chief, plan.demo_judge) if j is not None]
+    pin_hash = make_password(DEMO_PIN)
+    now = timezone.now()
+    JudgeCredential.objects.filter(judge__in=judges).delete()
+    _bulk(
+        JudgeCredential,
+        [
+            JudgeCredential(judge=j, pin_hash=pin_hash, set_at=now, set_by=plan.users["organiser"])
+            for j in judges
+        ],
+    )
+    return len(judges)
+
+
+@dataclass
+class _Marked:
+    """What was written for one skill: the scores of each judgement aspect."""
+
+    skill_index: int
+    # (entry id, aspect id) -> judge id -> score
+    scores: dict[tuple[int, int], dict[int, int]] = field(default_factory=dict)
+    writes: int = 0
+
+
+def _choose_marked(plan: _Plan) -> tuple[list[int], list[int], list[int]]:
+    """(published, signed off only, still marking) skill indices.
+
+    The demo chief's skill (index 0) is still being marked. Finished skills
+    are taken round-robin over the categories (so the pages show every award
+    policy), the lead's delegation's skills first in each, so the lead sees
+    published results of their own.
+    """
+    n = len(plan.skills)
+    full_count = min(FULL_SKILLS, (n - 1) * 2 // 3)
+    marking_count = min(MARKING_SKILLS - 1, n - 1 - full_count)
+    by_category: dict[str, list[int]] = {}
+    for i in sorted(
+        range(1, n), key=lambda i: (plan.lead_delegation not in plan.skills[i].allocation, i)
+    ):
+        by_category.setdefault(plan.skills[i].obj.category, []).append(i)
+    order = [
+        i for row in itertools.zip_longest(*by_category.values()) for i in row if i is not None
+    ]
+    full = order[:full_count]
+    published = full[: (full_count * 3 + 3) // 4]
+    return published, full[len(published) :], [0, *order[full_count : full_count + marking_count]]
+
+
+def _measurement(rng: random.Random, max_mark: Decimal, ability: float) -> Decimal:
+    """A measurement mark near ``ability`` × max: the float only picks how
+    many steps (0.5 up to 2 marks, as the tablet's buttons; 0.1 above) — the
+    mark itself is an exact Decimal."""
+    step = HALF if max_mark <= 2 else TENTH
+    steps = int(max_mark / step)
+    share = min(1.0, max(0.0, rng.gauss(ability, 0.08)))
+    return step * round(share * steps)
+
+
+def _judgements(rng: random.Random, ability: float, count: int) -> list[int]:
+    """Scores 0–3 of ``count`` judges: one shared view of the work, and each
+    judge now and then a point off it (rarely two: a discrepancy)."""
+    base = min(3, max(0, round(3 * ability + rng.gauss(0, 0.45))))
+    offsets = rng.choices((0, 1, -1, 2, -2), weights=(72, 13, 13, 1, 1), k=count)
+    return [min(3, max(0, base + o)) for o in offsets]
+
+
+def _mark_skill(
+    plan: _Plan,
+    s: int,
+    rng: random.Random,
+    ability: dict[int, float],
+    *,
+    complete: bool,
+) -> _Marked:
+    """Write a skill's marks through ``write_marks``: every mark of every
+    entry (``complete``), or each judge part of the way through their entries
+    (marking in progress). The judges expected on an entry are asked of the
+    panel rules themselves (``panels.expected_by_entry``), so the marks given
+    are exactly the marks the results engine waits for."""
+    skill = plan.skills[s].obj
+    aspects = plan.aspects[s]
+    measured = [a for a in aspects if a.kind == M]
+    judged = [a for a in aspects if a.kind == J]
+    entries = _entries_by_skill(plan).get(s, [])
+    judges = {j.pk: j for j in _markers_by_skill(plan).get(s, [])}
+    expected = panels.expected_by_entry(
+        panels.load_panel(skill),
+        [a.pk for a in judged],
+        [(e.pk, e.delegation_id) for e in entries],
+    )
+    markers_of = {e.pk: sorted(expected[e.pk].common) for e in entries}
+    # How far each judge got through their own entries (in competitor-number order).
+    reached: dict[int, int] = {}
+    for judge_id in sorted(judges):
+        mine = [e for e in entries if judge_id in markers_of[e.pk]]
+        if complete:
+            reached[judge_id] = len(mine)
+        elif plan.demo_judge is not None and judge_id == plan.demo_judge.pk:
+            # Half done: entries left to mark on the tablet, and some marked.
+            reached[judge_id] = min(max(1, len(mine) // 2), max(len(mine) - 1, 0))
+        else:
+            reached[judge_id] = round(len(mine) * rng.uniform(0.4, 1.0))
+    position: dict[tuple[int, int], int] = {}
+    for judge_id in judges:
+        mine = [e for e in entries if judge_id in markers_of[e.pk]]
+        position.update(((judge_id, e.pk), k) for k, e in enumerate(mine))
+
+    marked = _Marked(s)
+    values: dict[tuple[int, int, int], Decimal] = {}  # (entry, aspect, judge) -> value
+    for entry in entries:
+        markers = markers_of[entry.pk]
+        done_by = [j for j in markers if position[(j, entry.pk)] < reached[j]]
+        if not done_by:
+            continue
+        # One judge of the group enters the measurements.
+        for aspect in measured:
+            values[(entry.pk, aspect.pk, done_by[0])] = _measurement(
+                rng, aspect.max_mark, ability[entry.pk]
+            )
+        for aspect in judged:
+            for judge_id, score in zip(
+                markers, _judgements(rng, ability[entry.pk], len(markers)), strict=True
+            ):
+                if judge_id in done_by:
+                    marked.scores.setdefault((entry.pk, aspect.pk), {})[judge_id] = score
+    if s == 0 and not complete:
+        _force_discrepancy(plan, marked)
+    for (entry_id, aspect_id), scores in marked.scores.items():
+        for judge_id, score in scores.items():
+            values[(entry_id, aspect_id, judge_id)] = Decimal(score)
+    entry_of = {e.pk: e for e in entries}
+    aspect_of = {a.pk: a for a in aspects}
+    writes = [
+        services.MarkWrite(entry_of[e], aspect_of[a], judges[j], value)
+        for (e, a, j), value in sorted(values.items())
+    ]
+    services.write_marks(skill, writes, source=DEMO_SOURCE)
+    marked.writes = len(writes)
+    return marked
+
+
+def _force_discrepancy(plan: _Plan, marked: _Marked) -> None:
+    """The demo chief must see a discrepancy involving the demo judge (who
+    then gets a re-mark request): make one if chance gave none."""
+    judge = plan.demo_judge
+    if judge is None:
+        return
+    shared = [
+        (pair, scores)
+        for pair, scores in marked.scores.items()
+        if judge.pk in scores and len(scores) >= 2
+    ]
+    if not shared:
+        return
+    if any(max(s.values()) - min(s.values()) > 1 for _p, s in shared):
+        return
+    _pair, scores = shared[0]
+    other = next(v for j, v in sorted(scores.items()) if j != judge.pk)
+    scores[judge.pk] = other + 2 if other <= 1 else other - 2
+
+
+def _discrepancies(skill: Skill, marked: _Marked) -> list[tuple[int, int]]:
+    tolerance = skill.discrepancy_tolerance
+    return [
+        pair
+        for pair, scores in sorted(marked.scores.items())
+        if len(scores) >= 2 and max(scores.values()) - min(scores.values()) > tolerance
+    ]
+
+
+def _settle(scores: dict[int, int], tolerance: int) -> dict[int, int]:
+    """New scores of the judges who re-mark until the spread is within
+    tolerance: the score farthest from the others moves towards them."""
+    scores = dict(scores)
+    changed: dict[int, int] = {}
+    while max(scores.values()) - min(scores.values()) > tolerance:
+        low, high = min(scores.values()), max(scores.values())
+        mean = Decimal(sum(scores.values())) / len(scores)
+        if mean - low >= high - mean:
+            judge_id = min(j for j, v in scores.items() if v == low)
+            scores[judge_id] = high - tolerance
+        else:
+            judge_id = min(j for j, v in scores.items() if v == high)
+            scores[judge_id] = low + tolerance
+        changed[judge_id] = scores[judge_id]
+    return changed
+
+
+def _finish_skill(plan: _Plan, marked: _Marked, manager: User) -> int:
+    """Settle the discrepancies of a fully marked skill as a chief judge
+    would — re-marks for all but one, which is acknowledged with a note —
+    then sign it off. Returns ledger records written."""
+    s = marked.skill_index
+    skill = plan.skills[s].obj
+    flagged = _discrepancies(skill, marked)
+    entry_of = {e.pk: e for e in _entries_by_skill(plan)[s]}
+    aspect_of = {a.pk: a for a in plan.aspects[s]}
+    judges = {j.pk: j for j in _markers_by_skill(plan)[s]}
+    remarks = [
+        services.MarkWrite(entry_of[e], aspect_of[a], judges[j], Decimal(v))
+        for e, a in flagged[1:]
+        for j, v in sorted(_settle(marked.scores[(e, a)], skill.discrepancy_tolerance).items())
+    ]
+    services.write_marks(
+        skill, remarks, reason="裁判长要求复评：评分差异超过允许范围", source=DEMO_SOURCE
+    )
+    for e, a in flagged[:1]:
+        services.acknowledge_discrepancy(
+            entry_of[e], aspect_of[a], manager, note="已复核：评分差异有依据，维持原评分"
+        )
+    services.sign_off(skill, manager)
+    return len(remarks) + len(flagged[:1]) + 1
+
+
+def _create_marks(plan: _Plan, rng: random.Random, timer: _Timer) -> None:
+    """Marks, sign-offs, results, awards and publications (module docstring)."""
+    organiser, chief_user = plan.users["organiser"], plan.users["chief"]
+    published, signed_only, marking = _choose_marked(plan)
+    full = [*published, *signed_only]
+    # Each entry's ability; the lead's entries shine in the first published
+    # skill, so the lead's dashboard shows a medal.
+    ability = {e.pk: min(0.95, max(0.3, rng.gauss(0.68, 0.1))) for e in plan.entry_objs}
+    lead = plan.delegations[plan.lead_delegation].obj
+    for s in published[:1]:
+        for e in _entries_by_skill(plan).get(s, []):
+            if e.delegation_id == lead.pk:
+                ability[e.pk] = 1.0
+    with timer.phase("marks") as ph:
+        finished = [_mark_skill(plan, s, rng, ability, complete=True) for s in full]
+        in_progress = [_mark_skill(plan, s, rng, ability, complete=False) for s in marking]
+        ph.rows = sum(m.writes for m in finished + in_progress)
+    with timer.phase("sign-off") as ph:
+        # Only the demo chief has a login; other skills are signed off by the
+        # organiser, whom the rules allow to stand in (services.may_manage).
+        ph.rows = sum(_finish_skill(plan, m, organiser) for m in finished)
+        for m in in_progress:
+            if m.skill_index == 0 and plan.demo_judge is not None:
+                _request_remark(plan, m, chief_user)
+                ph.rows += 1
+        for s in full + marking:
+            ph.rows += len(recompute_skill(plan.skills[s].obj).entries)
+    with timer.phase("awards") as ph:
+        for s in full:
+            ph.rows += len(awards.compute_awards(plan.skills[s].obj))
+        for s in published:
+            publication.publish(plan.skills[s].obj, organiser)
+            ph.rows += 1
+        awards.compute_medal_table(plan.final)
+        awards.compute_programme_medal_table(plan.programme)
+
+
+def _request_remark(plan: _Plan, marked: _Marked, chief_user: User) -> None:
+    """The demo chief asks the demo judge to look again at a discrepancy."""
+    judge = plan.demo_judge
+    skill = plan.skills[marked.skill_index].obj
+    for entry_id, aspect_id in _discrepancies(skill, marked):
+        if judge is not None and judge.pk in marked.scores[(entry_id, aspect_id)]:
+            entry = next(e for e in plan.entry_objs if e.pk == entry_id)
+            aspect = next(a for a in plan.aspects[marked.skill_index] if a.pk == aspect_id)
+            request_remark(
+                entry, aspect, [judge], chief_user, reason="与其他裁判评分相差2分以上，请复核"
+            )
+            return

@@ -11,9 +11,16 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F
+from django.urls import reverse
 
-from competitions import demo
+from awards.models import Award, MedalTable
+from competitions import demo, publication
 from competitions.models import Event, Phase, Programme, Skill
+from scoring import ledger, panels, schemes, services
+from scoring.models import Aspect, AspectKind, LedgerRecord, Mark, SkillMarking
+from scoring.results import compute_skill
+from tablets import services as tablets
+from tablets.models import RemarkRequest
 from teams import idnumbers, roles
 from teams.models import (
     Athlete,
@@ -208,6 +215,13 @@ def _snapshot() -> dict[str, object]:
         "quotas": Quota.objects.count(),
         "delegations": Delegation.objects.count(),
         "users": User.objects.count(),
+        "aspects": sorted(Aspect.objects.values_list("code", "kind", "max_mark")),
+        "marks": Mark.objects.count(),
+        "ledger": LedgerRecord.objects.count(),
+        "awards": sorted(
+            Award.objects.values_list("skill__code", "rank", "title", "kind"),
+            key=lambda a: (a[0], a[1], a[2], a[3] or ""),
+        ),
     }
 
 
@@ -268,6 +282,10 @@ def test_provincial_preset_counts():
     out = seed()
     seconds = time.perf_counter() - start
     event = final()
+    states = _skills_by_state()
+    assert len(states["published"]) + len(states["signed_off"]) == demo.FULL_SKILLS
+    assert len(states["marking"]) == demo.MARKING_SKILLS
+    assert ledger.verify_ledger().ok
     assert Delegation.objects.filter(entries__skill__event=event).distinct().count() == 40
     assert Skill.objects.filter(event=event).count() == 60
     assert Entry.objects.filter(skill__event=event).count() == 1600
@@ -304,3 +322,172 @@ def test_if_empty_skips_a_database_with_a_real_programme():
     out = seed("--if-empty", seed=7, **SMALL)
     assert "no demo was built" in out
     assert not Programme.objects.filter(code=demo.DEMO_PROGRAMME_CODE).exists()
+
+
+# ---------------------------------------------------------------- scoring in the demo
+
+
+def _skills_by_state() -> dict[str, list[Skill]]:
+    states: dict[str, list[Skill]] = {"published": [], "signed_off": [], "marking": []}
+    for skill in Skill.objects.filter(event=final()).select_related("marking"):
+        marking = getattr(skill, "marking", None)
+        if marking is None or marking.ledger_length == 0:
+            continue
+        if publication.is_published(skill):
+            states["published"].append(skill)
+        elif marking.is_signed_off:
+            states["signed_off"].append(skill)
+        else:
+            states["marking"].append(skill)
+    return states
+
+
+def test_every_skill_has_a_complete_chinese_scheme(small):
+    for skill in Skill.objects.filter(event=final()):
+        summary = schemes.scheme_summary(skill)
+        assert summary.problems == [] and summary.warnings == [], skill
+        assert summary.total == 100
+        assert 13 <= summary.aspect_count <= 20
+        assert summary.judgement_count >= 3 and summary.measurement_count >= 3
+        for criterion in skill.criteria.all():
+            assert re.search(r"[\u4e00-\u9fff]", criterion.name)
+    # Judgement aspects carry four Chinese descriptors, 0 to 3.
+    aspect = Aspect.objects.filter(kind=AspectKind.JUDGEMENT).first()
+    assert list(aspect.descriptors.values_list("score", flat=True)) == [0, 1, 2, 3]
+
+
+def test_marks_keep_the_rules_and_the_ledger_verifies(small):
+    assert ledger.verify_ledger().ok
+    out = StringIO()
+    call_command("verify_ledger", stdout=out)
+    assert "ok" in out.getvalue()
+    assert Mark.objects.exists()
+    assert set(LedgerRecord.objects.filter(action="write").values_list("source", flat=True)) == {
+        demo.DEMO_SOURCE
+    }
+    # Recusal: nobody marked an entry of their own delegation.
+    assert not Mark.objects.filter(judge__delegation=F("entry__delegation")).exists()
+    # Judgement aspects: at most three scores each, all from expected judges.
+    per_pair = Mark.objects.filter(kind="J").values("entry", "aspect").annotate(n=Count("id"))
+    assert max(p["n"] for p in per_pair) <= 3
+    for skill in Skill.objects.filter(event=final()):
+        expected = panels.expected_judgement_judges(skill)
+        for entry_id, aspect_id, judge_id in Mark.objects.filter(
+            skill_id=skill.pk, kind="J"
+        ).values_list("entry_id", "aspect_id", "judge_id"):
+            assert judge_id in expected[(entry_id, aspect_id)]
+
+
+def test_finished_skills_are_signed_off_awarded_and_some_published(small):
+    states = _skills_by_state()
+    assert states["published"] and states["signed_off"]
+    organiser = User.objects.get(username="organiser")
+    for skill in states["published"] + states["signed_off"]:
+        status = services.marking_status(skill)
+        assert status.signed_off and not status.incomplete and not status.unacknowledged
+        assert skill.marking.signed_off_by == organiser
+        assert Award.objects.filter(skill=skill).exists()
+        assert skill.results.filter(rank=1).exists()
+    policies = {s.award_policy for s in states["published"]}
+    assert len(policies) >= 2  # the pages show more than one award policy
+    assert MedalTable.objects.filter(event=final()).exists()
+    # Settled discrepancies left a trace: re-marks with a reason, one acknowledged.
+    assert LedgerRecord.objects.filter(action="acknowledge").exists()
+    assert LedgerRecord.objects.filter(action="write", old_value__isnull=False).exclude(reason="")
+
+
+def test_demo_chief_skill_is_being_marked_with_a_discrepancy(small):
+    chief = User.objects.get(username="chief")
+    skill = roles.chief_skills(chief).get()
+    assert skill in _skills_by_state()["marking"]
+    status = services.marking_status(skill)
+    assert not status.signed_off and status.incomplete
+    assert status.unacknowledged
+    # Every flagged pair really differs by more than the tolerance.
+    for d in status.discrepancies:
+        assert d.spread > skill.discrepancy_tolerance
+    # The demo judge is half-way: marked entries and entries left on the tablet.
+    judge = roles.judge_of(User.objects.get(username="judge"))
+    rows = tablets.entry_rows(tablets.load_scope(skill, judge), revealed=False)
+    assert any(r.complete for r in rows) and any(not r.complete for r in rows)
+    # ...and has been asked to look again at a discrepancy of theirs.
+    assert RemarkRequest.objects.filter(judge=judge, resolved_at__isnull=True).exists()
+    assert compute_skill(skill).discrepancies
+
+
+def test_demo_pins_work_on_the_tablet(small):
+    for username in ("judge", "chief"):
+        judge = roles.judge_of(User.objects.get(username=username))
+        assert tablets.check_pin(judge.code, demo.DEMO_PIN, "127.0.0.1") == judge
+        assert judge.code in small and demo.DEMO_PIN in small
+    judge = roles.judge_of(User.objects.get(username="judge"))
+    assert tablets.check_pin(judge.code, "000000", "127.0.0.1") is None
+
+
+def test_summary_gives_each_role_its_first_page(small):
+    for url in ("/organiser/events/demo-final/", "/admin/", "/tablet/board/", "/tablet/", "/lead/"):
+        assert url in small
+    assert "/results/demo-final/" in small and "/results/demo-final/scoreboard/" in small
+    assert "certificates" in small
+
+
+def test_lead_dashboard_shows_a_published_result(small, client):
+    lead = User.objects.get(username="lead")
+    delegation = roles.lead_delegation(lead)
+    published = [s.pk for s in _skills_by_state()["published"]]
+    result = (
+        Entry.objects.filter(delegation=delegation, skill_id__in=published)
+        .select_related("result")
+        .first()
+        .result
+    )
+    assert Award.objects.filter(
+        entry__delegation=delegation, skill_id__in=published, kind__in=["gold", "silver", "bronze"]
+    ).exists()
+    client.force_login(lead)
+    response = client.get(reverse("results:lead_home"), follow=True)
+    assert response.status_code == 200
+    assert f"{result.final_score:.2f}" in response.content.decode()
+
+
+def test_public_event_page_lists_published_skills_only(small, client):
+    states = _skills_by_state()
+    page = client.get(reverse("results:event", args=["demo-final"])).content.decode()
+    for skill in states["published"]:
+        assert f"{skill.code} {skill.name}" in page
+    for skill in states["signed_off"] + states["marking"]:
+        assert f"{skill.code} {skill.name}" not in page
+    board = client.get(reverse("results:scoreboard", args=["demo-final"]))
+    assert board.status_code == 200
+    assert states["published"][0].name in board.content.decode()
+
+
+def test_no_marks_builds_schemes_only():
+    out = seed("--no-marks", seed=7, **SMALL)
+    assert "Demo programme built" in out
+    assert not Mark.objects.exists() and not SkillMarking.objects.filter(ledger_length__gt=0)
+    assert all(not schemes.scheme_problems(s) for s in Skill.objects.filter(event=final()))
+    assert demo.DEMO_PIN in out
+
+
+def test_reset_removes_what_users_did_with_the_demo(small):
+    # Certificates issued, a skill withdrawn and a re-mark asked for: all of
+    # it protects demo rows, and --reset still rebuilds (and the ledger verifies).
+    from awards import services as award_services
+
+    event = final()
+    assert award_services.issue_certificates(event).issued
+    organiser = User.objects.get(username="organiser")
+    published = _skills_by_state()["published"][0]
+    services.reopen(published, organiser, "复核申诉")
+    before = _snapshot()
+    out = seed("--reset", seed=7, **SMALL)
+    assert "Demo programme built" in out
+    assert ledger.verify_ledger().ok
+    after = _snapshot()
+    # The same demo again: the reopening's ledger record went with the old one.
+    assert after["ledger"] == before["ledger"] - 1
+    assert {k: v for k, v in after.items() if k != "ledger"} == {
+        k: v for k, v in before.items() if k != "ledger"
+    }
+    assert publication.is_published(Skill.objects.get(event=final(), code=published.code))

@@ -10,8 +10,9 @@ from competitions.models import Programme
 
 class Command(BaseCommand):
     help = (
-        "Build a demo programme in Chinese (delegations, skills, athletes, entries, judges) "
-        "and one demo login per role. Sizes follow DESIGN.md §7."
+        "Build a demo programme in Chinese (delegations, skills, athletes, entries, judges, "
+        "marking schemes, marks, sign-offs, awards, publications) and one demo login per "
+        "role. Sizes follow DESIGN.md §7."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,6 +26,12 @@ class Command(BaseCommand):
             help="Build only when the database holds no programme at all (the quick start).",
         )
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+        parser.add_argument(
+            "--no-marks",
+            action="store_true",
+            help="Marking schemes, groups and PINs only: no marks, sign-offs, awards or "
+            "publications (e.g. to time the national preset's people alone).",
+        )
         # Smaller (or larger) finals for tests and experiments; unset keeps the preset.
         for name in ("delegations", "skills", "entries", "judges"):
             parser.add_argument(f"--{name}", type=int, default=None, metavar="N")
@@ -55,7 +62,13 @@ class Command(BaseCommand):
             f"(seed {options['seed']})…"
         )
         try:
-            result = demo.build_demo(sizes, seed=options["seed"], reset=options["reset"])
+            result = demo.build_demo(
+                sizes,
+                seed=options["seed"],
+                reset=options["reset"],
+                scoring=True,
+                marks=not options["no_marks"],
+            )
         except demo.DemoExists:
             self._already_there()  # built by a concurrent run meanwhile
             return
@@ -71,7 +84,7 @@ class Command(BaseCommand):
         for name, count in result.counts.items():
             self.stdout.write(f"  {name:<18} {count:>6}")
         self.stdout.write(self.style.SUCCESS(f"Demo programme built in {result.seconds:.1f} s."))
-        self._print_logins()
+        self._print_logins(result.logins)
 
     def _already_there(self) -> None:
         # Not an error: the quick start may run this every time.
@@ -83,12 +96,22 @@ class Command(BaseCommand):
         )
         self._print_logins()
 
-    def _print_logins(self) -> None:
-        if not demo.demo_logins():
+    def _print_logins(self, logins: list[demo.DemoLogin] | None = None) -> None:
+        logins = demo.demo_logins() if logins is None else logins
+        if not logins:
             return
-        self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
-        for login in demo.demo_logins():
+        self.stdout.write("Demo logins — sign in at /accounts/login/ (the tablet at /tablet/):")
+        for login in logins:
             self.stdout.write(f"  {login.username:<10} {login.description}")
+            for secret in login.secrets:
+                self.stdout.write(f"  {'':<10}   {secret}")
+            self.stdout.write(f"  {'':<10}   open {'  and  '.join(login.urls)}")
+        self.stdout.write(f"  {'public':<10} no login: {'  '.join(demo.public_urls())}")
+        self.stdout.write(
+            f"Password for all: {demo.DEMO_PASSWORD}; tablet PIN: {demo.DEMO_PIN}. "
+            "Certificates are not rendered by the demo (too slow for a seed): the organiser "
+            f"starts a batch at /awards/events/{demo.DEMO_EVENT_CODES[-1]}/certificates/."
+        )
         self.stdout.write(
             self.style.WARNING(
                 "These are demo credentials with a published password: "
