@@ -10,20 +10,27 @@ PostgreSQL over loopback, against pgbench's single-row upsert (issue 4,
 2. Plans each tablet's marks: only pairs the panel allows (no recusal
    refusals), J marks the judge's own, M marks shared out among the skill's
    judges, so every planned write must succeed exactly once.
-3. Starts gunicorn (sync workers, ``DJANGO_DEBUG=0``) on 127.0.0.1 and runs
-   the client as its own process: asyncio, one connection per tablet,
-   ``POST /tablet/api/mark`` with a fresh client key per mark, a timeout
-   with retry (same key), and a resend of a few already-saved marks (same
-   key, must be answered ``replayed``). Two phases on separate marks:
-   ``burst`` (every tablet taps as fast as answers come: throughput) and
-   ``paced`` (a judge's pace, ``--think-ms`` between taps: latency).
+3. Starts gunicorn (``DJANGO_DEBUG=0``; gthread workers × 2 threads as
+   ``deploy/gunicorn.conf.py`` runs it, or ``--worker-class sync``) on
+   127.0.0.1 and runs the client as its own process: asyncio, one
+   connection per tablet, ``POST /tablet/api/mark`` with a fresh client key
+   per mark, a timeout with retry (same key), and a resend of a few
+   already-saved marks (same key, must be answered ``replayed``). Phases
+   (``--phases``): ``ceiling`` (``GET /healthz`` as fast as answers come:
+   what Django + gunicorn + this client can do at all on this machine),
+   then on separate marks ``burst`` (every tablet taps as fast as answers
+   come: throughput) and ``paced`` (a judge's pace, ``--think-ms`` between
+   taps: latency). Each phase prints the CPU per request of the gunicorn
+   workers, the PostgreSQL backends of this database and the client (from
+   /proc; a backend that closed during the phase is not counted).
 4. Checks the database: every planned mark present with its value, one
    ledger record per mark, version 1 — lost and duplicated must be 0.
 5. Runs pgbench on the same database with the equivalent single-row upsert
    and prints the ratio.
 
 Bounded: ``--marks`` per tablet and phase, ``--max-seconds`` per phase,
-loopback only.
+loopback only. The load average is printed before and after: other work on
+the machine moves every figure, pgbench's included.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import json
 import os
 import random
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -60,6 +68,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--marks", type=int, default=15, help="marks per tablet, burst phase")
     parser.add_argument("--paced-marks", type=int, default=12, help="marks per tablet, paced")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    # deploy/gunicorn.conf.py runs gthread with 2 threads; sync is gunicorn's default.
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    parser.add_argument(
+        "--phases",
+        default="ceiling,burst,paced",
+        help="comma-separated: ceiling (GET /healthz: what Django + gunicorn + this "
+        "client can do at all), burst, paced",
+    )
     # A judge looks at the work before each tap: one tap every 5 s is brisk.
     parser.add_argument("--think-ms", type=int, default=5000, help="mean pause in the paced phase")
     parser.add_argument(
@@ -69,7 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-seconds", type=float, default=120.0, help="cap per phase")
     parser.add_argument("--pgbench-clients", type=int, default=8)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
-    parser.add_argument("--reuse", action="store_true", help="keep the database built before")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database built before (marks are cleared)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
 
 
@@ -141,6 +160,19 @@ def _build(args: argparse.Namespace) -> dict:
                         )
     rng = random.Random(args.seed)
     TabletSession.objects.all().delete()
+    # With --reuse the marks of the last run are there: every planned first
+    # write (expected_version 0) would be refused as stale. This is the
+    # benchmark's own database, and ledger records refuse an ORM delete.
+    from django.db import connection
+
+    from scoring.models import DiscrepancyAcknowledgement, LedgerRecord, Mark, SkillMarking
+
+    tables = [
+        connection.ops.quote_name(m._meta.db_table)
+        for m in (LedgerRecord, DiscrepancyAcknowledgement, Mark, SkillMarking)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)}")
     tablets = []
     for skill in skills:
         judges = [
@@ -209,7 +241,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
+def _start_gunicorn(
+    url: str, port: int, workers: int, worker_class: str = "sync", threads: int = 1
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -230,7 +264,12 @@ def _start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
             "--workers",
             str(workers),
             "--worker-class",
-            "sync",
+            worker_class,
+            *(
+                ["--threads", str(threads), "--keep-alive", "75"]
+                if worker_class == "gthread"
+                else []
+            ),
             "--backlog",
             "2048",
             "--log-level",
@@ -282,10 +321,13 @@ class Tablet:
         self.reader = self.writer = None
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
+        return await self.request("POST", "/tablet/api/mark", body)
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         head = (
-            "POST /tablet/api/mark HTTP/1.1\r\n"
+            f"{method} {path} HTTP/1.1\r\n"
             f"Host: 127.0.0.1:{self.port}\r\n"
             "Content-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n"
@@ -370,6 +412,33 @@ async def _tablet_run(tab: dict, plan: dict, stats: dict, deadline: float) -> No
         await client.close()
 
 
+async def _ceiling_run(tab: dict, plan: dict, stats: dict, deadline: float) -> None:
+    """``GET /healthz`` (every middleware, one ``SELECT 1``) as fast as answers
+    come: the most requests per second Django, gunicorn and this client can
+    do on this machine, whatever the mark endpoint does."""
+    client = Tablet(plan["port"], tab["token"])
+    try:
+        for _mark in tab["marks"]:
+            if time.monotonic() > deadline:
+                break
+            t0 = time.perf_counter()
+            try:
+                status, _data = await asyncio.wait_for(
+                    client.request("GET", "/healthz"), plan["timeout"]
+                )
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                stats["retries"] += 1
+                await client.close()
+                continue
+            stats["latencies"].append(time.perf_counter() - t0)
+            if status == 200:
+                stats["saved"] += 1
+            else:
+                stats["refused"].append({"status": status})
+    finally:
+        await client.close()
+
+
 async def _client_async(plan: dict) -> dict:
     stats = {
         "latencies": [],
@@ -383,7 +452,8 @@ async def _client_async(plan: dict) -> dict:
     }
     deadline = time.monotonic() + plan["max_seconds"]
     started = time.perf_counter()
-    await asyncio.gather(*(_tablet_run(t, plan, stats, deadline) for t in plan["tablets"]))
+    runner = _ceiling_run if plan.get("ceiling") else _tablet_run
+    await asyncio.gather(*(runner(t, plan, stats, deadline) for t in plan["tablets"]))
     stats["seconds"] = time.perf_counter() - started
     return stats
 
@@ -471,6 +541,50 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_snapshot(server_pid: int, url: str) -> dict[str, dict[int, float]]:
+    """CPU used so far by each gunicorn worker and each PostgreSQL backend
+    connected to the benchmark's database (others' databases are not counted)."""
+    import psycopg
+
+    workers = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == server_pid:
+            workers[int(stat.parent.name)] = _proc_cpu(int(stat.parent.name))
+    workers[server_pid] = _proc_cpu(server_pid)
+    name = urlparse(url).path.lstrip("/")
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+        ]
+    return {"gunicorn": workers, "postgres": {pid: _proc_cpu(pid) for pid in pids}}
+
+
+def _cpu_used(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds per group between two snapshots (a process that appeared
+    in between counts from zero; one that exited in between is missed)."""
+    return {
+        group: sum(cpu - before[group].get(pid, 0.0) for pid, cpu in after[group].items())
+        for group in after
+    }
+
+
 def _phase(name: str, args, plan_tablets, port: int, think_ms: int, rng) -> tuple[dict, list]:
     planned = []
     tablets = []
@@ -495,7 +609,11 @@ def _phase(name: str, args, plan_tablets, port: int, think_ms: int, rng) -> tupl
         "timeout": args.timeout,
         "resend": args.resend,
         "max_seconds": args.max_seconds,
+        "ceiling": name == "ceiling",
     }
+    server_pid = args.server_pid
+    cpu_before = _cpu_snapshot(server_pid, args.database_url)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         plan_path, out_path = Path(tmp, "plan.json"), Path(tmp, "out.json")
         plan_path.write_text(json.dumps(plan))
@@ -514,12 +632,18 @@ def _phase(name: str, args, plan_tablets, port: int, think_ms: int, rng) -> tupl
             check=True,
         )
         stats = json.loads(out_path.read_text())
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stats["cpu"] = {
+        **_cpu_used(cpu_before, _cpu_snapshot(server_pid, args.database_url)),
+        "client": (client_after.ru_utime + client_after.ru_stime)
+        - (client_before.ru_utime + client_before.ru_stime),
+    }
     done = set(stats["done_keys"])
     # Marks the cap left unsent are not "lost": only what was answered counts.
     return stats, [p for p in planned if p["key"] in done]
 
 
-def _report(name: str, stats: dict, check: dict, think_ms: int) -> float:
+def _report(name: str, stats: dict, check: dict | None, think_ms: int) -> float:
     n = len(stats["latencies"])
     throughput = n / stats["seconds"] if stats["seconds"] else 0.0
     print(
@@ -532,17 +656,28 @@ def _report(name: str, stats: dict, check: dict, think_ms: int) -> float:
         f"p99 {_pct(stats['latencies'], 0.99):.1f} ms · "
         f"mean {statistics.fmean(stats['latencies']) * 1000 if n else 0:.1f} ms"
     )
-    print(
-        f"  per mark (incl. retries) p95 {_pct(stats['mark_latencies'], 0.95):.1f} ms · "
-        f"retries {stats['retries']} · resent {stats['resent']} "
-        f"(replayed {stats['resend_replayed']}) · refused {len(stats['refused'])}"
-    )
-    print(
-        f"  database: {check['ledger_records']} ledger records for "
-        f"{len(stats['done_keys'])} marks · lost {check['lost']} · "
-        f"duplicated {check['duplicated']}"
-    )
-    if stats["refused"]:
+    if name == "ceiling":
+        print(f"  errors {len(stats['refused'])} · timeouts {stats['retries']}")
+    else:
+        print(
+            f"  per mark (incl. retries) p95 {_pct(stats['mark_latencies'], 0.95):.1f} ms · "
+            f"retries {stats['retries']} · resent {stats['resent']} "
+            f"(replayed {stats['resend_replayed']}) · refused {len(stats['refused'])}"
+        )
+    if n:
+        cpu = stats["cpu"]
+        print(
+            "  CPU per request: "
+            + " · ".join(f"{group} {seconds * 1000 / n:.2f} ms" for group, seconds in cpu.items())
+            + f" (machine: {os.cpu_count()} CPUs)"
+        )
+    if check is not None:
+        print(
+            f"  database: {check['ledger_records']} ledger records for "
+            f"{len(stats['done_keys'])} marks · lost {check['lost']} · "
+            f"duplicated {check['duplicated']}"
+        )
+    if stats["refused"] and name != "ceiling":
         print(f"  first refusal: {stats['refused'][0]}")
     return throughput
 
@@ -551,6 +686,7 @@ def run(args: argparse.Namespace) -> int:
     url = args.database_url
     if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the load benchmark runs on loopback only")
+    print(f"uptime before: {_load()}")
     if not args.reuse:
         _recreate_database(url)
     os.environ["DATABASE_URL"] = url
@@ -564,43 +700,61 @@ def run(args: argparse.Namespace) -> int:
         f"built in {time.perf_counter() - started:.1f} s"
     )
     rng = random.Random(args.seed)
-    phases = [("burst", 0, args.marks), ("paced", args.think_ms, args.paced_marks)]
+    wanted = [p.strip() for p in args.phases.split(",") if p.strip()]
+    if unknown := set(wanted) - {"ceiling", "burst", "paced"}:
+        raise SystemExit(f"unknown phases: {', '.join(sorted(unknown))}")
+    counts = {"ceiling": args.marks, "burst": args.marks, "paced": args.paced_marks}
+    thinks = {"ceiling": 0, "burst": 0, "paced": args.think_ms}
     for tab in built["tablets"]:
-        need = args.marks + args.paced_marks
+        need = sum(counts[p] for p in wanted if p != "ceiling")
         if len(tab["pairs"]) < need:
             raise SystemExit(f"a tablet has only {len(tab['pairs'])} marks to give; lower --marks")
     port = _free_port()
     from django.db import connections
 
     connections.close_all()
-    server = _start_gunicorn(url, port, args.workers)
+    server = _start_gunicorn(url, port, args.workers, args.worker_class, args.threads)
+    args.server_pid = server.pid
+    threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
+    print(f"gunicorn: {args.workers} {args.worker_class} workers{threads}")
     results = {}
     try:
         first = 0
-        for name, think, count in phases:
+        for name in wanted:
+            count = counts[name]
             tablets = [{**t, "take": t["pairs"][first : first + count]} for t in built["tablets"]]
-            first += count
-            stats, planned = _phase(name, args, tablets, port, think, rng)
-            check = _verify(planned)
-            results[name] = (_report(name, stats, check, think), stats, check)
+            if name != "ceiling":
+                first += count
+            stats, planned = _phase(name, args, tablets, port, thinks[name], rng)
+            check = _verify(planned) if name != "ceiling" else None
+            results[name] = (_report(name, stats, check, thinks[name]), stats, check)
     finally:
         _stop(server)
     print(f"\npgbench: single-row upsert, {args.pgbench_clients} clients, {args.pgbench_seconds} s")
     floor = _pgbench(url, args.pgbench_clients, args.pgbench_seconds)
-    burst = results["burst"][0]
-    paced = results["paced"][1]
-    if floor:
+    burst = results["burst"][0] if "burst" in results else None
+    if floor and burst:
         print(
             f"  floor {floor:.0f} tps · mark endpoint {burst:.0f} req/s → ratio {burst / floor:.3f}"
         )
-    p95 = _pct(paced["latencies"], 0.95)
+    if floor and "ceiling" in results:
+        ceiling = results["ceiling"][0]
+        print(f"  ceiling (GET /healthz) {ceiling:.0f} req/s → ratio {ceiling / floor:.3f}")
+    p95 = _pct(results["paced"][1]["latencies"], 0.95) if "paced" in results else float("nan")
+    ratio = burst / floor if floor and burst else float("nan")
     print(
         f"\ntargets: p95 ≤ 100 ms at {len(built['tablets'])} tablets (paced): {p95:.1f} ms; "
-        f"throughput ≥ 0.3 × floor: {burst / floor if floor else float('nan'):.3f} ×"
+        f"throughput ≥ 0.3 × floor: {ratio:.3f} ×"
     )
-    bad = sum(r[2]["lost"] + r[2]["duplicated"] for r in results.values())
+    bad = sum(r[2]["lost"] + r[2]["duplicated"] for r in results.values() if r[2] is not None)
     print(f"lost + duplicated marks: {bad}")
+    print(f"uptime after: {_load()}")
     return 1 if bad else 0
+
+
+def _load() -> str:
+    """The load averages (1, 5, 15 min), as ``uptime`` shows them."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 if __name__ == "__main__":

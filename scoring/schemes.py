@@ -13,6 +13,14 @@ Warnings (shown, never blocking): a judgement aspect without its four
 descriptors 0–3. Imported CIS schemes carry them; hand-made schemes may not.
 
 Three queries per call, exact Decimal sums.
+
+``write_mark`` does not call ``scheme_problems`` on every write: it asks the
+database the same question as one boolean, ``scheme_has_problem_sql``,
+inside the statement that locks the skill (no extra round trip), and only
+when that says "problem" does it call ``scheme_problems`` for the message.
+Nothing is cached, so no edit of the scheme (admin, import, raw SQL) can be
+missed. The two definitions must agree; ``tests/scoring/test_write_mark_queries.py``
+checks them against each other on every kind of problem.
 """
 
 from __future__ import annotations
@@ -20,12 +28,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from .models import Aspect, AspectKind, Criterion
+from .models import Aspect, AspectKind, Criterion, SubCriterion
 
 if TYPE_CHECKING:
     from competitions.models import Skill
@@ -132,3 +142,52 @@ def scheme_problems(skill: Skill | int) -> list[str]:
 def scheme_warnings(skill: Skill | int) -> list[str]:
     """What the organiser should look at but does not block marking."""
     return scheme_summary(skill).warnings
+
+
+@cache
+def scheme_has_problem_sql() -> tuple[str, int]:
+    """A SQL boolean expression true when ``scheme_problems`` would not be
+    empty, and the number of ``%s`` placeholders in it (each is the skill id).
+
+    The same rules as ``scheme_summary``: no aspects; aspects not totalling
+    exactly 100; an aspect filed under a criterion of another skill; a
+    criterion with a stated ``max_mark`` other than the sum of its aspects
+    (of this skill). Warnings are not problems. Sums are exact on PostgreSQL
+    (numeric); on SQLite they are floats, where a sum of two-decimal marks
+    cannot land exactly on 100 when the exact sum does not, so at worst the
+    caller takes the slow path (``scheme_problems``) for nothing.
+    """
+    qn = connection.ops.quote_name
+    aspect, sub, crit = Aspect._meta, SubCriterion._meta, Criterion._meta
+
+    def col(meta, name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    a_t, s_t, c_t = qn(aspect.db_table), qn(sub.db_table), qn(crit.db_table)
+    a_skill, a_max, a_sub = (
+        col(aspect, "skill"),
+        col(aspect, "max_mark"),
+        col(aspect, "sub_criterion"),
+    )
+    s_pk, s_crit = col(sub, "id"), col(sub, "criterion")
+    c_pk, c_skill, c_max = col(crit, "id"), col(crit, "skill"), col(crit, "max_mark")
+    sql = (
+        f"(NOT EXISTS (SELECT 1 FROM {a_t} a WHERE a.{a_skill} = %s)"
+        f" OR (SELECT SUM(a.{a_max}) FROM {a_t} a WHERE a.{a_skill} = %s) <> {SCHEME_TOTAL}"
+        f" OR EXISTS (SELECT 1 FROM {a_t} a JOIN {s_t} s ON s.{s_pk} = a.{a_sub}"
+        f" JOIN {c_t} c ON c.{c_pk} = s.{s_crit} WHERE a.{a_skill} = %s AND c.{c_skill} <> %s)"
+        f" OR EXISTS (SELECT 1 FROM {c_t} c WHERE c.{c_skill} = %s AND c.{c_max} IS NOT NULL"
+        f" AND c.{c_max} <> COALESCE((SELECT SUM(a.{a_max}) FROM {a_t} a"
+        f" JOIN {s_t} s ON s.{s_pk} = a.{a_sub}"
+        f" WHERE s.{s_crit} = c.{c_pk} AND a.{a_skill} = %s), 0)))"
+    )
+    return sql, sql.count("%s")
+
+
+def scheme_has_problem(skill: Skill | int) -> bool:
+    """``scheme_has_problem_sql`` on its own (one query): for tests and checks."""
+    skill_id = skill if isinstance(skill, int) else skill.pk
+    sql, n = scheme_has_problem_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", [skill_id] * n)
+        return bool(cursor.fetchone()[0])

@@ -24,18 +24,25 @@ a ``client_key`` such a write records nothing.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+try:  # only PostgreSQL uses it (hot_cursor); SQLite installs need not have it
+    import psycopg
+except ImportError:  # pragma: no cover
+    psycopg = None
+
 from teams import roles
-from teams.models import Entry
+from teams.models import Entry, Judge, JudgeAssignment
 
 from . import ledger, panels, schemes
 from .models import (
@@ -45,12 +52,12 @@ from .models import (
     DiscrepancyAcknowledgement,
     LedgerRecord,
     Mark,
+    MarkingGroup,
     SkillMarking,
 )
 
 if TYPE_CHECKING:
     from competitions.models import Skill
-    from teams.models import Judge
 
 CENT = Decimal("0.01")
 Action = LedgerRecord.Action
@@ -250,6 +257,337 @@ def _replay(record: LedgerRecord, entry: Entry, aspect: Aspect, judge: Judge) ->
 
 
 # ---------------------------------------------------------------- write_mark
+#
+# The hot path of the tablets (200 judges tapping at once). One write is:
+#
+#   1. ``_lock_with_facts``: one statement locks the skill's SkillMarking row
+#      and, in the same round trip, reads what the checks need that is not
+#      serialised by that lock: the entry's status and delegation, whether the
+#      scheme has a problem (``schemes.scheme_has_problem_sql``) and the panel
+#      facts for exactly this (judge, entry, aspect) — assignment and role, the
+#      judge's delegation, and whether the judge's marking groups cover the
+#      pair. Nothing is cached between writes, so no scheme or panel edit
+#      (admin, import, queryset update, raw SQL) can be missed. These facts
+#      are read at the statement's snapshot, taken before any wait for the
+#      lock, so a moment earlier than the old code read them (just after
+#      it): none of them is serialised by the skill lock (scheme, status and
+#      panel edits never take it), so the old order had the same race.
+#   2. ``_mark_state``: after the lock, one statement reads what *is*
+#      serialised by it — the ledger record of the client key, the current
+#      mark and whether an acknowledgement exists. It must be a statement of
+#      its own: a FOR UPDATE that waited still answers its subqueries from
+#      the snapshot taken before the wait, which would miss the previous
+#      holder's mark and ledger record.
+#   3. ``_write``: the mark (INSERT, or UPDATE by primary key), the ledger
+#      record (chained and hashed by ``scoring.ledger`` as ``append`` does)
+#      and the SkillMarking head, in one statement on PostgreSQL (INSERT /
+#      UPDATE in a WITH clause), three ORM saves elsewhere; then the
+#      acknowledgement's DELETE, only if one exists.
+#
+# All three are prepared statements on PostgreSQL (``hot_cursor``): PostgreSQL
+# spent more time planning them than running them.
+#
+# The rules and their order are those of ``panels.check`` and the original
+# code: the panel facts are turned into a one-judge ``panels.Panel`` whose
+# ``check`` gives the same answer and message as ``load_panel``'s would
+# (``tests/scoring/test_write_mark_queries.py`` compares them). When the
+# scheme predicate says "problem", ``scheme_problems`` is called for the
+# message (and is the authority: if it finds nothing, the write proceeds).
+
+
+@dataclass(frozen=True, slots=True)
+class _WriteFacts:
+    """What ``_lock_with_facts`` read alongside the lock."""
+
+    marking: SkillMarking
+    entry_status: str | None
+    entry_delegation_id: int | None
+    scheme_suspect: bool
+    judge_role: str | None  # None: not assigned to the skill
+    judge_delegation_id: int | None
+    judge_groups: int  # marking groups of the skill the judge is in
+    judge_covered: bool  # some group of theirs covers (entry, aspect)
+
+    def panel(self, judge_id: int) -> panels.Panel:
+        """A panel holding only this judge, narrowed to this (entry, aspect):
+        ``Panel.check`` on it answers as on the whole panel."""
+        if self.judge_role is None:
+            return panels.Panel(skill_id=self.marking.skill_id)
+        groups: dict[int, list[panels.GroupCover]] = {}
+        if self.judge_groups:
+            # Covers nothing unless a group covers this pair (all else is moot).
+            groups[judge_id] = [panels.GroupCover(None, None)] if self.judge_covered else []
+        return panels.Panel(
+            skill_id=self.marking.skill_id,
+            judges={judge_id: self.judge_delegation_id},
+            chiefs=(
+                frozenset({judge_id})
+                if self.judge_role == JudgeAssignment.Role.CHIEF
+                else frozenset()
+            ),
+            groups=groups,
+        )
+
+
+def _qn_table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _qn_col(model, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+# Raw reads of the mark path (``hot_cursor``) select model columns and turn
+# rows into instances as the ORM would, without the ORM's per-query cost.
+
+
+def _fields(model, names: tuple[str, ...] | None) -> list:
+    if names is None:
+        return list(model._meta.concrete_fields)
+    return [model._meta.get_field(n) for n in names]
+
+
+def select_columns(model, alias: str, names: tuple[str, ...] | None = None) -> str:
+    """``alias."col", …`` for the fields ``names`` of ``model`` (default: every
+    concrete field), in that order, for a raw SELECT read by ``row_instance``."""
+    qn = connection.ops.quote_name
+    return ", ".join(f"{alias}.{qn(f.column)}" for f in _fields(model, names))
+
+
+@cache
+def _converters(model, names: tuple[str, ...] | None) -> tuple[list, list[str]]:
+    """Per field: the converters an ORM query would apply, with the column;
+    and the attribute names."""
+    converters = []
+    fields = _fields(model, names)
+    for f in fields:
+        col = f.get_col(model._meta.db_table)
+        converters.append(
+            ([*connection.ops.get_db_converters(col), *f.get_db_converters(connection)], col)
+        )
+    return converters, [f.attname for f in fields]
+
+
+def row_instance(model, values, names: tuple[str, ...] | None = None) -> models.Model:
+    """An instance of ``model`` from raw column values in ``select_columns``
+    order, converted as an ORM query would (SQLite returns dates as text and
+    decimals as floats). Fields not in ``names`` are deferred, as with ``only()``."""
+    converters, attnames = _converters(model, names)
+    converted = []
+    for (convert_all, col), value in zip(converters, values, strict=True):
+        for convert in convert_all:
+            value = convert(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, attnames, converted)
+
+
+class _PreparedCursor(psycopg.Cursor if psycopg is not None else object):
+    """A psycopg cursor with server-side binding that has PostgreSQL keep
+    every statement it runs prepared on the connection (psycopg's
+    per-connection cache). Planning the write path's statements cost more
+    than running them (~0.5 ms each for the lock and state reads), and they
+    are the same few statements on every tap."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class _LoggedPreparedCursor(_PreparedCursor):
+    """The same, for Django's query log (DEBUG, tests): a prepared execution
+    leaves psycopg's record of the query empty, and that is where the log
+    reads the SQL, so put it back. Debugging aid only: if psycopg's private
+    API moves, the log shows None and nothing else changes."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+        super().execute(query, params, binary=binary)
+        if self._query is None:
+            with contextlib.suppress(Exception):
+                self._query = self._convert_query(query, params)
+        return self
+
+
+_EXPLICIT_ONLY = 2**62
+
+
+def _may_prepare() -> bool:
+    """Prepared statements live on one server connection: not behind a
+    transaction pooler (pgbouncer in transaction mode), which the deployment
+    notes pair with ``CONN_MAX_AGE=0`` and ``DISABLE_SERVER_SIDE_CURSORS``.
+    ``SCORING_PREPARED_STATEMENTS`` in the settings overrides the guess."""
+    from django.conf import settings
+
+    forced = getattr(settings, "SCORING_PREPARED_STATEMENTS", None)
+    if forced is not None:
+        return bool(forced)
+    db = connection.settings_dict
+    return bool(db.get("CONN_MAX_AGE")) and not db.get("DISABLE_SERVER_SIDE_CURSORS")
+
+
+def hot_cursor():
+    """A cursor for the statements of the mark path: prepared on PostgreSQL
+    (see ``_may_prepare``), a plain Django cursor elsewhere. Wrapped as
+    Django wraps its own, so query logging (``CaptureQueriesContext``) and
+    error translation see these statements too."""
+    if psycopg is None or connection.vendor != "postgresql" or not _may_prepare():
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    conn = connection.connection
+    if conn.prepare_threshold is None:
+        # Django turns psycopg's preparing off (for poolers), which also
+        # refuses an explicit prepare=True. Allow explicit preparing only: a
+        # threshold no statement reaches, and Django's own cursors bind on
+        # the client side, where psycopg never prepares anyway.
+        conn.prepare_threshold = _EXPLICIT_ONLY
+    if connection.queries_logged:
+        return connection.make_debug_cursor(_LoggedPreparedCursor(conn))
+    return connection.make_cursor(_PreparedCursor(conn))
+
+
+@cache
+def _lock_sql() -> str:
+    """The statement of ``_lock_with_facts`` (built once per process)."""
+    qn = connection.ops.quote_name
+    groups = MarkingGroup._meta
+    g_t, g_pk, g_skill = (
+        _qn_table(MarkingGroup),
+        qn(groups.pk.column),
+        _qn_col(MarkingGroup, "skill"),
+    )
+
+    def through(name: str, other: str) -> tuple[str, str, str]:
+        meta = getattr(MarkingGroup, name).through._meta
+        return (
+            qn(meta.db_table),
+            qn(meta.get_field("markinggroup").column),
+            qn(meta.get_field(other).column),
+        )
+
+    gj_t, gj_group, gj_judge = through("judges", "judge")
+    ge_t, ge_group, ge_entry = through("entries", "entry")
+    ga_t, ga_group, ga_aspect = through("aspects", "aspect")
+    e_t, e_pk = _qn_table(Entry), _qn_col(Entry, "id")
+    j_t, j_pk = _qn_table(Judge), _qn_col(Judge, "id")
+    ja_t = _qn_table(JudgeAssignment)
+    scheme_sql, _n = schemes.scheme_has_problem_sql()
+    columns = select_columns(SkillMarking, "sm")
+    # The judge's groups in the skill, as a FROM/WHERE fragment (%s: skill, judge).
+    judge_groups = (
+        f"FROM {gj_t} gj JOIN {g_t} g ON g.{g_pk} = gj.{gj_group}"
+        f" WHERE g.{g_skill} = %s AND gj.{gj_judge} = %s"
+    )
+    sql = (
+        f"SELECT {columns},"
+        f" (SELECT e.{_qn_col(Entry, 'status')} FROM {e_t} e WHERE e.{e_pk} = %s),"
+        f" (SELECT e.{_qn_col(Entry, 'delegation')} FROM {e_t} e WHERE e.{e_pk} = %s),"
+        f" {scheme_sql},"
+        f" (SELECT ja.{_qn_col(JudgeAssignment, 'role')} FROM {ja_t} ja"
+        f" WHERE ja.{_qn_col(JudgeAssignment, 'skill')} = %s"
+        f" AND ja.{_qn_col(JudgeAssignment, 'judge')} = %s),"
+        f" (SELECT j.{_qn_col(Judge, 'delegation')} FROM {j_t} j WHERE j.{j_pk} = %s),"
+        f" (SELECT COUNT(*) {judge_groups}),"
+        # A group covers the pair when it lists no entries or lists this one,
+        # and lists no aspects or lists this one (``panels.GroupCover``).
+        f" EXISTS (SELECT 1 {judge_groups}"
+        f" AND (NOT EXISTS (SELECT 1 FROM {ge_t} ge WHERE ge.{ge_group} = g.{g_pk})"
+        f" OR EXISTS (SELECT 1 FROM {ge_t} ge WHERE ge.{ge_group} = g.{g_pk}"
+        f" AND ge.{ge_entry} = %s))"
+        f" AND (NOT EXISTS (SELECT 1 FROM {ga_t} ga WHERE ga.{ga_group} = g.{g_pk})"
+        f" OR EXISTS (SELECT 1 FROM {ga_t} ga WHERE ga.{ga_group} = g.{g_pk}"
+        f" AND ga.{ga_aspect} = %s)))"
+        f" FROM {_qn_table(SkillMarking)} sm WHERE sm.{_qn_col(SkillMarking, 'skill')} = %s"
+    )
+    if connection.features.has_select_for_update:
+        # Only the SkillMarking row is in FROM: the subqueries lock nothing.
+        sql += " FOR UPDATE"
+    return sql
+
+
+def _lock_with_facts(skill_id: int, entry_id: int, judge_id: int, aspect_id: int) -> _WriteFacts:
+    """Lock the skill's SkillMarking (created on first use) and read the
+    facts the checks need, in one statement. Inside a transaction."""
+    _scheme_sql, n_scheme = schemes.scheme_has_problem_sql()
+    params = [
+        entry_id,
+        entry_id,
+        *[skill_id] * n_scheme,
+        skill_id,
+        judge_id,
+        judge_id,
+        skill_id,
+        judge_id,
+        skill_id,
+        judge_id,
+        entry_id,
+        aspect_id,
+        skill_id,
+    ]
+    sql = _lock_sql()
+    with hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            # First write of the skill: create the row (race-safe), then lock it.
+            marking_state(skill_id)
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    n = len(SkillMarking._meta.concrete_fields)
+    marking = row_instance(SkillMarking, row[:n])
+    status, entry_delegation, suspect, role, judge_delegation, groups, covered = row[n:]
+    return _WriteFacts(
+        marking=marking,
+        entry_status=status,
+        entry_delegation_id=entry_delegation,
+        scheme_suspect=bool(suspect),
+        judge_role=role,
+        judge_delegation_id=judge_delegation,
+        judge_groups=int(groups or 0),
+        judge_covered=bool(covered),
+    )
+
+
+@cache
+def _state_sql(judgement: bool, with_key: bool) -> str:
+    """The statement of ``_mark_state`` (four variants, built once each)."""
+    m_cols = select_columns(Mark, "m")
+    l_t, a_t, m_t = _qn_table(LedgerRecord), _qn_table(DiscrepancyAcknowledgement), _qn_table(Mark)
+    key = (
+        f"(SELECT l.{_qn_col(LedgerRecord, 'id')} FROM {l_t} l"
+        f" WHERE l.{_qn_col(LedgerRecord, 'client_key')} = %s)"
+        if with_key
+        else "NULL"
+    )
+    ack = DiscrepancyAcknowledgement
+    sql = (
+        f"SELECT {key},"
+        f" EXISTS (SELECT 1 FROM {a_t} d WHERE d.{_qn_col(ack, 'entry')} = %s"
+        f" AND d.{_qn_col(ack, 'aspect')} = %s),"
+        f" {m_cols}"
+        f" FROM (SELECT 1 AS one) o LEFT JOIN {m_t} m"
+        f" ON m.{_qn_col(Mark, 'entry')} = %s AND m.{_qn_col(Mark, 'aspect')} = %s"
+        f" AND m.{_qn_col(Mark, 'kind')} = %s"
+    )
+    if judgement:
+        sql += f" AND m.{_qn_col(Mark, 'judge')} = %s"
+    return sql
+
+
+def _mark_state(
+    entry_id: int, aspect: Aspect, judge_id: int, client_key: str | None
+) -> tuple[int | None, bool, Mark | None]:
+    """Under the lock, in one statement: the id of the ledger record carrying
+    ``client_key`` (or None), whether the (entry, aspect) has a discrepancy
+    acknowledgement, and the current mark (the row ``_current_mark`` finds)."""
+    judgement = aspect.kind == AspectKind.JUDGEMENT
+    params: list[object] = [client_key] if client_key is not None else []
+    params += [entry_id, aspect.pk, entry_id, aspect.pk, aspect.kind]
+    if judgement:
+        params.append(judge_id)
+    with hot_cursor() as cursor:
+        cursor.execute(_state_sql(judgement, client_key is not None), params)
+        earlier_id, acknowledged, *mark_row = cursor.fetchone()
+    mark = row_instance(Mark, mark_row) if mark_row[0] is not None else None
+    return earlier_id, bool(acknowledged), mark
 
 
 def write_mark(
@@ -259,6 +597,7 @@ def write_mark(
     judge: Judge,
     value: object,
     actor=None,
+    actor_id: int | None = None,
     client_key: str | None = None,
     expected_version: int | None = None,
     reason: str = "",
@@ -273,10 +612,15 @@ def write_mark(
     mark must be at version n, else ``StaleMark`` with the current value and
     version. ``judge`` is the judge the mark is attributed to (for an M mark,
     whoever entered it last); ``actor`` the user who did it (a judge's own
-    user on a tablet, an organiser in the admin).
+    user on a tablet, an organiser in the admin), or just its ``actor_id``
+    when the caller has no user object at hand (the tablet endpoint).
 
     Raises a ``MarkRefused`` subclass: ``Locked``, ``NotRanked``,
     ``SchemeIncomplete``, ``NotAllowed``, ``OutOfRange``, ``StaleMark``.
+
+    Three statements for a new or changed mark on PostgreSQL (lock with the
+    facts, state, one write of mark + ledger record + marking head) plus
+    BEGIN/COMMIT, all prepared; see the notes above.
     """
     if client_key is not None:
         client_key = str(client_key).strip() or None
@@ -285,14 +629,16 @@ def write_mark(
     device = (device or "")[:200]
     reason = (reason or "").strip()
     skill_id = entry.skill_id
+    if actor is not None:
+        actor_id = getattr(actor, "pk", None)
 
     with transaction.atomic():
-        marking = _locked_state(skill_id)
+        facts = _lock_with_facts(skill_id, entry.pk, judge.pk, aspect.pk)
+        marking = facts.marking
+        earlier_id, acknowledged, mark = _mark_state(entry.pk, aspect, judge.pk, client_key)
 
-        if client_key is not None:
-            earlier = LedgerRecord.objects.filter(client_key=client_key).first()
-            if earlier is not None:
-                return _replay(earlier, entry, aspect, judge)
+        if earlier_id is not None:
+            return _replay(LedgerRecord.objects.get(pk=earlier_id), entry, aspect, judge)
 
         if marking.is_signed_off:
             raise Locked(
@@ -306,25 +652,26 @@ def write_mark(
                 _("This aspect belongs to another skill than the entry."),
                 code=panels.WRONG_SKILL,
             )
-        # Re-read the status: the caller's object may predate a withdrawal.
-        status = Entry.objects.filter(pk=entry.pk).values_list("status", flat=True).first()
-        if status != Entry.Status.REGISTERED:
+        # Read from the database (the caller's object may predate a withdrawal).
+        if facts.entry_status != Entry.Status.REGISTERED:
             raise NotRanked(
                 _("Entry %(no)s is absent or withdrawn and is not marked.")
                 % {"no": entry.competitor_no}
             )
-        problems = schemes.scheme_problems(skill_id)
-        if problems:
-            raise SchemeIncomplete(
-                _("The marking scheme is not complete: %(problems)s")
-                % {"problems": " ".join(problems)}
-            )
-        refusal = panels.check(judge, entry, aspect)
+        if facts.scheme_suspect:
+            problems = schemes.scheme_problems(skill_id)
+            if problems:
+                raise SchemeIncomplete(
+                    _("The marking scheme is not complete: %(problems)s")
+                    % {"problems": " ".join(problems)}
+                )
+        refusal = facts.panel(judge.pk).check(
+            judge.pk, entry.pk, facts.entry_delegation_id, aspect.pk, aspect.kind
+        )
         if refusal is not None:
             raise NotAllowed(refusal.message, code=refusal.code)
         new_value = parse_value(value, aspect)
 
-        mark = _current_mark(entry, aspect, judge)
         current_version = mark.version if mark else 0
         if expected_version is not None and expected_version != current_version:
             raise StaleMark(
@@ -341,38 +688,37 @@ def write_mark(
             )
 
         now = timezone.now()
-        common = {
-            "entry_id": entry.pk,
-            "aspect_id": aspect.pk,
-            "judge_id": judge.pk,
-            "reason": reason,
-            "source": source or "",
-            "actor_id": getattr(actor, "pk", None),
-            "device": device,
-            "ip_address": ip or None,
-            "client_key": client_key,
-            "created_at": now,
-        }
+        record = LedgerRecord(
+            skill_id=skill_id,
+            seq=marking.ledger_length + 1,
+            prev_hash=marking.ledger_head,
+            action=Action.WRITE,
+            entry_id=entry.pk,
+            aspect_id=aspect.pk,
+            judge_id=judge.pk,
+            reason=reason,
+            source=source or "",
+            actor_id=actor_id,
+            device=device,
+            ip_address=ledger.normalise_ip(ip),
+            client_key=client_key,
+            created_at=now,
+        )
 
         if mark is not None and mark.value == new_value:
-            record = None
-            if client_key is not None:
-                # Confirmation: remembers the key, changes nothing else.
-                record = ledger.append(
-                    marking,
-                    action=Action.WRITE,
-                    mark=mark,
-                    old_value=mark.value,
-                    new_value=new_value,
-                    **common,
-                )
-                marking.save(update_fields=["ledger_head", "ledger_length"])
+            if client_key is None:
+                return MarkWriteResult(mark=mark, value=mark.value, version=mark.version)
+            # Confirmation: remembers the key, changes nothing else.
+            record.mark = mark
+            record.old_value = record.new_value = mark.value
+            _write(marking, record, mark=None, stale=False)
             return MarkWriteResult(mark=mark, value=mark.value, version=mark.version, record=record)
 
-        old_value = mark.value if mark else None
+        record.old_value = mark.value if mark else None
+        record.new_value = new_value
         created = mark is None
         if created:
-            mark = Mark.objects.create(
+            mark = Mark(
                 skill_id=skill_id,
                 entry_id=entry.pk,
                 aspect_id=aspect.pk,
@@ -386,22 +732,12 @@ def write_mark(
             mark.version += 1
             # An M mark is attributed to whoever entered its current value.
             mark.judge_id = judge.pk
-            mark.save(update_fields=["value", "version", "judge", "updated_at"])
+        _write(marking, record, mark=mark, stale=True)
 
-        record = ledger.append(
-            marking,
-            action=Action.WRITE,
-            mark=mark,
-            old_value=old_value,
-            new_value=new_value,
-            **common,
-        )
-        marking.results_computed_at = None
-        marking.save(update_fields=["ledger_head", "ledger_length", "results_computed_at"])
-
-        if aspect.kind == AspectKind.JUDGEMENT:
+        if acknowledged and aspect.kind == AspectKind.JUDGEMENT:
             # The chief judge acknowledged other scores than these (a changed
-            # score or a newly added one changes the spread they saw).
+            # score or a newly added one changes the spread they saw). Read
+            # under the lock, which acknowledge_discrepancy also takes.
             DiscrepancyAcknowledgement.objects.filter(
                 entry_id=entry.pk, aspect_id=aspect.pk
             ).delete()
@@ -416,15 +752,127 @@ def write_mark(
     )
 
 
+def _one_statement_writes() -> bool:
+    """PostgreSQL runs INSERT/UPDATE in WITH clauses; other databases get
+    the same writes one ORM statement at a time (tests run both)."""
+    return connection.vendor == "postgresql"
+
+
+def _write(marking: SkillMarking, record: LedgerRecord, *, mark: Mark | None, stale: bool) -> None:
+    """Write the mark (new: ``mark._state.adding``; changed; or None for a
+    confirmation, where ``record.mark`` is the unchanged mark), append
+    ``record`` to the chain and move the head of ``marking`` — what
+    ``ledger.append`` and three ``save()`` calls do, in one statement on
+    PostgreSQL. ``stale``: the results must be recomputed.
+
+    The record is chained here as ``ledger.append`` chains it (seq and
+    prev_hash set by the caller from the locked head, hash by
+    ``ledger.record_hash``); afterwards ``record``, ``mark`` and ``marking``
+    are as ``save()`` would leave them.
+    """
+    record.hash = ledger.record_hash(record)
+    marking.ledger_head = record.hash
+    marking.ledger_length = record.seq
+    marking_fields = ["ledger_head", "ledger_length"]
+    if stale:
+        marking.results_computed_at = None
+        marking_fields.append("results_computed_at")
+    if mark is not None and not mark._state.adding:
+        mark.updated_at = timezone.now()  # auto_now, as save() would
+
+    if not _one_statement_writes():
+        if mark is not None and mark._state.adding:
+            mark.save(force_insert=True)
+        elif mark is not None:
+            mark.save(update_fields=["value", "version", "judge", "updated_at"])
+        if mark is not None:
+            record.mark = mark
+        record.save(force_insert=True)
+        marking.save(update_fields=marking_fields)
+        return
+
+    qn = connection.ops.quote_name
+    parts: list[str] = []
+    params: list[object] = []
+    mark_pk = qn(Mark._meta.pk.column)
+    if mark is not None and mark._state.adding:
+        columns, values = _insert_parts(mark)
+        parts.append(
+            f"m AS (INSERT INTO {_qn_table(Mark)} ({', '.join(columns)})"
+            f" VALUES ({', '.join(['%s'] * len(values))}) RETURNING {mark_pk})"
+        )
+        params += values
+    elif mark is not None:
+        assignments = ["value", "version", "judge", "updated_at"]
+        fields = [Mark._meta.get_field(name) for name in assignments]
+        parts.append(
+            f"m AS (UPDATE {_qn_table(Mark)} SET "
+            + ", ".join(f"{qn(f.column)} = %s" for f in fields)
+            + f" WHERE {mark_pk} = %s RETURNING {mark_pk})"
+        )
+        params += [f.get_db_prep_save(getattr(mark, f.attname), connection) for f in fields]
+        params.append(mark.pk)
+    # The record's mark column: the id the mark statement returns, if any.
+    columns, values = _insert_parts(record)
+    mark_column = qn(LedgerRecord._meta.get_field("mark").column)
+    placeholders = [
+        f"(SELECT {mark_pk} FROM m)" if mark is not None and c == mark_column else "%s"
+        for c in columns
+    ]
+    params += [v for c, v in zip(columns, values, strict=True) if mark is None or c != mark_column]
+    record_pk = qn(LedgerRecord._meta.pk.column)
+    parts.append(
+        f"l AS (INSERT INTO {_qn_table(LedgerRecord)} ({', '.join(columns)})"
+        f" VALUES ({', '.join(placeholders)}) RETURNING {record_pk})"
+    )
+    fields = [SkillMarking._meta.get_field(name) for name in marking_fields]
+    parts.append(
+        f"s AS (UPDATE {_qn_table(SkillMarking)} SET "
+        + ", ".join(f"{qn(f.column)} = %s" for f in fields)
+        + f" WHERE {qn(SkillMarking._meta.pk.column)} = %s)"
+    )
+    params += [f.get_db_prep_save(getattr(marking, f.attname), connection) for f in fields]
+    params.append(marking.pk)
+    returning = f"(SELECT {mark_pk} FROM m)" if mark is not None else "NULL"
+    sql = f"WITH {', '.join(parts)} SELECT {returning}, (SELECT {record_pk} FROM l)"
+    with hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        mark_id, record_id = cursor.fetchone()
+    # As save() leaves them: saved, with their ids.
+    if mark is not None:
+        if mark._state.adding:
+            mark.pk = mark_id
+            mark._state.adding = False
+            mark._state.db = connection.alias
+        record.mark = mark
+    record.pk = record_id
+    record._state.adding = False
+    record._state.db = connection.alias
+
+
+def _insert_parts(obj: models.Model) -> tuple[list[str], list[object]]:
+    """Quoted columns and values of an INSERT of ``obj``, as ``save()``
+    would send them (``pre_save`` fills ``auto_now`` fields; the primary key
+    comes from the database)."""
+    qn = connection.ops.quote_name
+    columns, values = [], []
+    for f in obj._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        columns.append(qn(f.column))
+        values.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+    return columns, values
+
+
 # ---------------------------------------------------------------- write_marks (batch)
 #
 # A separate path for imports of many marks (an event workbook's ``marks``
-# sheet: ~150 k rows). ``write_mark`` costs about a dozen queries per mark
-# (~120 marks/s), so an import would take twenty minutes; ``write_marks``
-# checks the same rules, in the same order, with the per-skill facts loaded
-# once (lock, sign-off, entry statuses, scheme problems, panel, current
-# marks), then writes the marks and their ledger records in bulk, chained by
-# the same ``scoring.ledger`` hashes. ``write_mark`` itself is unchanged.
+# sheet: ~150 k rows). ``write_mark`` costs several round trips per mark, so
+# an import would take many minutes; ``write_marks`` checks the same rules,
+# in the same order, with the per-skill facts loaded once (lock, sign-off,
+# entry statuses, scheme problems, panel, current marks), then writes the
+# marks and their ledger records in bulk, chained by the same
+# ``scoring.ledger`` hashes.
 
 
 @dataclass(frozen=True)

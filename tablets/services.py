@@ -18,12 +18,13 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -186,20 +187,51 @@ def start_session(
     return session, token
 
 
+@cache
+def _session_sql() -> str:
+    qn = connection.ops.quote_name
+
+    def col(model, name: str) -> str:
+        return qn(model._meta.get_field(name).column)
+
+    return (
+        f"SELECT {scoring.select_columns(TabletSession, 's')},"
+        f" {scoring.select_columns(Judge, 'j')}"
+        f" FROM {qn(TabletSession._meta.db_table)} s"
+        f" JOIN {qn(Judge._meta.db_table)} j"
+        f" ON j.{col(Judge, 'id')} = s.{col(TabletSession, 'judge')}"
+        f" WHERE s.{col(TabletSession, 'key_hash')} = %s"
+        f" AND s.{col(TabletSession, 'revoked_at')} IS NULL"
+        f" AND s.{col(TabletSession, 'expires_at')} > %s"
+    )
+
+
 def session_for_token(token: str | None, now: dt.datetime | None = None) -> TabletSession | None:
-    """The live session of a cookie token, or None (unknown, revoked, expired)."""
+    """The live session of a cookie token, with its judge, or None (unknown,
+    revoked, expired).
+
+    Every tablet request asks this, so it is one prepared statement
+    (``scoring.services.hot_cursor``) rather than an ORM query: what
+    ``select_related("judge")`` would fetch, without compiling it each time.
+    The judge's user is not fetched: the mark endpoint needs only its id
+    (``judge.user_id``) and no page uses it."""
     if not token:
         return None
     now = now or timezone.now()
-    session = (
-        TabletSession.objects.select_related("judge", "judge__user")
-        .filter(key_hash=token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
-    )
-    if session is None:
+    with scoring.hot_cursor() as cursor:
+        cursor.execute(_session_sql(), [token_hash(token), now])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    n = len(TabletSession._meta.concrete_fields)
+    session = scoring.row_instance(TabletSession, row[:n])
+    session.judge = scoring.row_instance(Judge, row[n:])
     if now - session.last_seen_at >= LAST_SEEN_EVERY:
-        TabletSession.objects.filter(pk=session.pk).update(last_seen_at=now)
+        # Conditional, so the requests of one tablet in several workers
+        # write it once a minute between them, not once each.
+        TabletSession.objects.filter(pk=session.pk, last_seen_at__lte=now - LAST_SEEN_EVERY).update(
+            last_seen_at=now
+        )
         session.last_seen_at = now
     return session
 
@@ -514,6 +546,51 @@ def _refused(status: int, code: str, message: str, **extra) -> MarkReply:
     return MarkReply(status, {"status": "refused", "code": code, "message": message, **extra})
 
 
+@cache
+def _target_sql() -> str:
+    qn = connection.ops.quote_name
+
+    def col(model, name: str) -> str:
+        return qn(model._meta.get_field(name).column)
+
+    r = RemarkRequest
+    return (
+        f"SELECT {scoring.select_columns(Entry, 'e', _ENTRY_FIELDS)},"
+        f" {scoring.select_columns(Aspect, 'a', _ASPECT_FIELDS)},"
+        f" EXISTS (SELECT 1 FROM {qn(r._meta.db_table)} r"
+        f" WHERE r.{col(r, 'entry')} = e.{col(Entry, 'id')}"
+        f" AND r.{col(r, 'aspect')} = a.{col(Aspect, 'id')}"
+        f" AND r.{col(r, 'resolved_at')} IS NULL"
+        f" AND (a.{col(Aspect, 'kind')} = %s OR r.{col(r, 'judge')} = %s))"
+        f" FROM {qn(Entry._meta.db_table)} e, {qn(Aspect._meta.db_table)} a"
+        f" WHERE e.{col(Entry, 'id')} = %s AND a.{col(Aspect, 'id')} = %s"
+    )
+
+
+# What write_mark and the answer use; the aspect's texts stay deferred.
+_ENTRY_FIELDS = ("id", "skill", "delegation", "competitor_no", "status")
+_ASPECT_FIELDS = ("id", "skill", "sub_criterion", "code", "kind", "max_mark", "order")
+
+
+def _mark_target(entry_id: int, aspect_id: int, judge_id: int) -> tuple[Entry, Aspect, bool] | None:
+    """The entry and aspect of a tap and whether a re-mark request of it is
+    open for this judge (any judge's, for an M aspect), in one query; None if
+    either does not exist. Whether the judge may mark it is write_mark's call.
+
+    The request flag saves the UPDATE of ``resolve_remarks`` on nearly every
+    tap. A request made after this read and before the write is left open,
+    which is right: the judge tapped before it was asked."""
+    with scoring.hot_cursor() as cursor:
+        cursor.execute(_target_sql(), [AspectKind.MEASUREMENT, judge_id, entry_id, aspect_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(_ENTRY_FIELDS)
+    entry = scoring.row_instance(Entry, row[:n], _ENTRY_FIELDS)
+    aspect = scoring.row_instance(Aspect, row[n : n + len(_ASPECT_FIELDS)], _ASPECT_FIELDS)
+    return entry, aspect, bool(row[-1])
+
+
 def submit_mark(session: TabletSession, payload: object, *, ip: str | None = None) -> MarkReply:
     """One tap from a tablet: ``{client_key, entry, aspect, value,
     expected_version}``. Saved → 200; refused by the rules → 409 (locked,
@@ -538,17 +615,17 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
         return _refused(422, "not_a_number", _("A mark is sent as text."))
 
     judge = session.judge
-    entry = Entry.objects.filter(pk=entry_id).first()
-    aspect = Aspect.objects.filter(pk=aspect_id).first()
-    if entry is None or aspect is None:
+    target = _mark_target(entry_id, aspect_id, judge.pk)
+    if target is None:
         return _refused(404, "not_found", _("No such entry or aspect."))
+    entry, aspect, remark_open = target
     try:
         result = scoring.write_mark(
             entry=entry,
             aspect=aspect,
             judge=judge,
             value=value,
-            actor=judge.user,
+            actor_id=judge.user_id,
             client_key=client_key,
             expected_version=expected,
             source="tablet",
@@ -569,7 +646,7 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
         return _refused(403, exc.code, exc.message)
     except scoring.MarkRefused as exc:
         return _refused(422, exc.code, exc.message)
-    if not result.replayed:
+    if remark_open and not result.replayed:
         resolve_remarks(entry, aspect, judge)
     return MarkReply(
         200,
