@@ -315,7 +315,8 @@ class LedgerRecord(models.Model):
     Append-only: ``save()`` of an existing row, ``delete()`` and the
     queryset's ``update()``/``delete()`` raise ``LedgerAppendOnly``. Raw SQL
     can still alter rows; ``scoring.ledger.verify_ledger`` detects it.
-    Records are written only by ``scoring.ledger.append``.
+    Records are written only by the mark services in ``scoring.services``,
+    hashed with ``scoring.ledger.record_hash``.
     """
 
     objects = LedgerQuerySet.as_manager()

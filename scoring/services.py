@@ -1290,6 +1290,13 @@ def sign_off(skill: Skill, by_user) -> LedgerRecord:
         marking.signed_off_at = now
         marking.signed_off_by = by_user
         marking.save()
+        # The signed-off results are stored now, under the same lock; awards and
+        # medal tables follow from them (a worker, after commit).
+        from awards.services import on_results_changed
+        from scoring.results import recompute_skill
+
+        recompute_skill(skill)
+        on_results_changed(skill)
         return record
 
 

@@ -196,7 +196,8 @@ def test_a_failing_certificate_is_counted_not_fatal(
     real = certificates.render_pdf
 
     def broken(data, layout):
-        if data.athlete.endswith("3") or data.award == "铜牌":
+        # Only the bronze medallist's certificate fails (names depend on test order).
+        if data.award == "铜牌":
             raise ValueError("bad glyph")
         return real(data, layout)
 

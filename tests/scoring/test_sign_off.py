@@ -156,3 +156,15 @@ def test_reopening_a_published_skill_withdraws_its_results(s):
     # the public and leads no longer see the results; the organiser still does
     assert not publication.results_visible_to(f.lead(), s.skill)
     assert publication.results_visible_to(organiser, s.skill)
+
+
+def test_sign_off_computes_awards_and_the_medal_table(s, django_capture_on_commit_callbacks):
+    from awards.models import Award, MedalTable
+
+    _mark_all(s, j_score=lambda e, a, j: "3" if e == s.entries[0] else "1")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sign_off(s.skill, s.chief.user)
+    awards = {a.entry_id: a.kind for a in Award.objects.filter(entry__skill=s.skill)}
+    # Ratio policy, N = 2: 一等奖 r <= h(0.2) = 0, 二等奖 r <= h(0.6) = 1, 三等奖 r <= h(1.2) = 1.
+    assert awards == {s.entries[0].pk: "second"}
+    assert MedalTable.objects.filter(event=s.skill.event).exists()
