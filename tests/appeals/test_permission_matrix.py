@@ -21,6 +21,7 @@ from django.utils import timezone
 from appeals.models import Appeal, AppealAttachment, AppealEvent
 from competitions import publication
 from competitions.models import Advancement
+from tests.matrix import cases
 
 from . import files
 from .builders import World, world
@@ -49,27 +50,7 @@ MATRIX: dict[tuple[str, str], dict[str, tuple] | tuple] = {
     ("appeal_attachment", "get"): (LOGIN, 403, 200, 200, 404, 200),
 }
 
-STATES = ["before", "after"]
-
-
-def expected(page: tuple[str, str], state: str) -> tuple:
-    answers = MATRIX[page]
-    return answers[state] if isinstance(answers, dict) else answers
-
-
-CASES = [
-    pytest.param(
-        page,
-        method,
-        state,
-        role,
-        expected((page, method), state)[i],
-        id=f"{page}-{method}-{state}-{role}",
-    )
-    for (page, method) in MATRIX
-    for state in STATES
-    for i, role in enumerate(ROLES)
-]
+CASES = cases(MATRIX, ROLES)
 
 
 @dataclass

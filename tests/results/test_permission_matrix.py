@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 
 from results.models import ExportJob
 from results.services import EXPORT_TTL
+from tests.matrix import cases
 
 from .builders import U_SKILL_NAME, World, world
 
@@ -50,27 +51,7 @@ MATRIX: dict[tuple[str, str], dict[str, tuple] | tuple] = {
     ("organiser_events", "get"): ORGANISERS_ONLY,
     ("organiser_event", "get"): ORGANISERS_ONLY,
 }
-STATES = ["before", "after"]
-
-
-def expected(page: tuple[str, str], state: str) -> tuple:
-    answers = MATRIX[page]
-    return answers[state] if isinstance(answers, dict) else answers
-
-
-CASES = [
-    pytest.param(
-        page,
-        method,
-        state,
-        role,
-        expected((page, method), state)[i],
-        id=f"{page}-{method}-{state}-{role}",
-    )
-    for (page, method) in MATRIX
-    for state in STATES
-    for i, role in enumerate(ROLES)
-]
+CASES = cases(MATRIX, ROLES)
 
 
 @dataclass
