@@ -168,6 +168,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# acks_late covers a killed pool process; a whole worker killed (SIGKILL, a
+# machine lost) leaves its messages "unacked" in Redis until this timeout, then
+# another worker gets them. Redis's default is an hour; every task here is
+# idempotent and short (a certificate chunk takes seconds), so a minute.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "60"))
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
