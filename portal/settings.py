@@ -172,6 +172,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # machine lost) leaves its messages "unacked" in Redis until this timeout, then
 # another worker gets them. Redis's default is an hour; every task here is
 # idempotent and short (a certificate chunk takes seconds), so a minute.
+# Generated files are kept with an expiry; beat deletes what has expired.
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-certificate-zips": {
+        "task": "awards.purge_expired_certificate_files",
+        "schedule": 3600.0,
+    },
+    "purge-expired-exports": {"task": "results.purge_exports", "schedule": 3600.0},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "60"))
 }
