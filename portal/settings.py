@@ -32,6 +32,9 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
 )
 if not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+# seed_demo creates logins with a published password: only where debugging is
+# on, unless this says otherwise (or the command is forced).
+PORTAL_ALLOW_DEMO = env_bool("PORTAL_ALLOW_DEMO", DEBUG)
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -183,6 +186,14 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "60"))
 }
+# A task still running when the visibility timeout passes would be delivered a
+# second time, so every task is stopped well before it: soft limit (raises
+# SoftTimeLimitExceeded, the task can clean up) then hard limit. A task that
+# must run longer acknowledges early (acks_late=False) and sets its own limits.
+CELERY_TASK_SOFT_TIME_LIMIT = max(
+    5, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] * 3 // 4
+)
+CELERY_TASK_TIME_LIMIT = max(10, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] * 9 // 10)
 CELERY_TIMEZONE = TIME_ZONE
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
