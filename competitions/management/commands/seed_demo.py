@@ -46,8 +46,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not settings.PORTAL_ALLOW_DEMO and not options["force"]:
             raise CommandError(
-                "拒绝在生产数据库上生成演示数据（PORTAL_ALLOW_DEMO 未开启）：演示账号的密码是公开的。"
-                "确需如此请加 --force。 / Refusing to seed a production database "
+                "拒绝在生产数据库上生成演示数据（PORTAL_ALLOW_DEMO 未开启）："
+                "演示账号的密码是公开的。确需如此请加 --force。 / "
+                "Refusing to seed a production database "
                 "(PORTAL_ALLOW_DEMO is off): the demo logins have a published password. "
                 "Use --force if you really mean it."
             )
