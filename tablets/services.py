@@ -132,10 +132,7 @@ def pin_locked(code: str, ip: str | None, now: dt.datetime | None = None) -> boo
     now = now or timezone.now()
     code = code.strip().upper()
     failures = PinFailure.objects.filter(judge_code=code)
-    if (
-        failures.filter(created_at__gt=now - PIN_CODE_WINDOW).count()
-        >= PIN_CODE_FAILURE_LIMIT
-    ):
+    if failures.filter(created_at__gt=now - PIN_CODE_WINDOW).count() >= PIN_CODE_FAILURE_LIMIT:
         return True
     last = list(
         failures.filter(ip_address=ip, created_at__gt=now - 2 * PIN_COOLOFF)

@@ -30,7 +30,8 @@ def mark_all(world, skip: set[tuple[str, str]] = frozenset()) -> None:
                 continue
             for code in ("J1", "J2", "J3"):
                 value = "0" if (no, code, judge.code) in LOW else "3"
-                mark_json(clients[judge.code], entry, world.aspect(code), value, f"{no}{code}{judge.code}")
+                key = f"{no}{code}{judge.code}"
+                mark_json(clients[judge.code], entry, world.aspect(code), value, key)
         if (no, "M") not in skip:
             mark_json(clients["CJ09"], entry, world.aspect("M1"), "1", f"{no}M1")
             mark_json(clients["CJ09"], entry, world.aspect("M2"), "9", f"{no}M2")
@@ -88,11 +89,12 @@ def test_acknowledge_all_shown_in_one_request_with_one_note(world):
     before = LedgerRecord.objects.filter(action="acknowledge").count()
     # A pair that is no discrepancy is skipped; one that is not a pair is ignored.
     other = f"{world.entries['104'].pk}:{world.aspect('J1').pk}"
-    done = client.post(url, {"pair": [*shown, other, "x:y"], "note": "与裁判组核对，分数成立"}, follow=True)
+    note = "与裁判组核对，分数成立"
+    done = client.post(url, {"pair": [*shown, other, "x:y"], "note": note}, follow=True)
     assert "已确认 3 项评分差异" in done.content.decode()
     assert "1 项已跳过" in done.content.decode()
     acks = DiscrepancyAcknowledgement.objects.all()
-    assert acks.count() == 3 and {a.note for a in acks} == {"与裁判组核对，分数成立"}
+    assert acks.count() == 3 and {a.note for a in acks} == {note}
     assert LedgerRecord.objects.filter(action="acknowledge").count() == before + 3
     assert scoring.marking_status(world.skill).can_sign_off
 

@@ -13,7 +13,7 @@ from django.test import Client
 from scoring.models import MarkingGroup, SkillMarking
 from tablets import services
 
-from .conftest import tablet_client, mark_json
+from .conftest import mark_json, tablet_client
 
 pytestmark = pytest.mark.django_db
 

@@ -41,7 +41,8 @@ SMALL_ACTIONS = """(sel) => [...document.querySelectorAll(sel)]
   .filter(e => e.offsetParent !== null && e.type !== 'hidden')
   .map(e => [e, e.getBoundingClientRect()])
   .filter(([e, r]) => r.width < 44 || r.height < 44)
-  .map(([e, r]) => `${e.tagName} ${e.type || ''} ${(e.innerText || e.value || e.name || '').trim().slice(0, 30)} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+  .map(([e, r]) => [e.tagName, e.type || '', (e.innerText || e.name || '').trim().slice(0, 30),
+                    Math.round(r.width) + 'x' + Math.round(r.height)].join(' '))"""
 ACTIONS = "a[href], button, input, select, textarea"
 
 
@@ -146,7 +147,7 @@ def test_the_remark_banner_clears_itself_when_the_judge_re_marks(
     other = context.new_page()
     other.goto(f"{base}/tablet/{skill.pk}/")
     assert "101" in other.locator("#banner").inner_text()
-    assert other.locator('a.entry[data-entry="%d"] .flag' % entry.pk).count() == 1
+    assert other.locator(f'a.entry[data-entry="{entry.pk}"] .flag').count() == 1
 
     page.reload()
     j1 = page.locator(f'.aspect[data-aspect="{a("J1").pk}"]')
@@ -187,7 +188,7 @@ def test_a_220_aspect_scheme_is_navigable_on_the_tablet(
     settings,
 ):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    skill, judge, entry = cis_world()
+    skill, _judge, _entry = cis_world()
     base = live_server.url
     context = browser.new_context(viewport=PORTRAIT, has_touch=True, is_mobile=True, locale="zh-CN")
     page = context.new_page()

@@ -44,7 +44,8 @@ def test_a_new_pin_from_the_chief_lifts_the_lock(world):
         login("JB02", "000000", "10.0.0.7")
     assert login("JB02", PIN, "10.0.0.7").status_code == 429
     board = chief_client(world).get(f"/tablet/board/{world.skill.pk}/").content.decode()
-    locks = board[board.index('id="pin-locks"') : board.index("</div>", board.index('id="pin-locks"'))]
+    start = board.index('id="pin-locks"')
+    locks = board[start : board.index("</div>", start)]
     assert "JB02" in locks and "10.0.0.7" in locks
     assert f"judges/{world.jb.pk}/unlock/" in locks
     response = chief_client(world).post(f"/tablet/board/{world.skill.pk}/judges/{world.jb.pk}/pin/")
@@ -82,7 +83,8 @@ def test_a_code_wide_lock_needs_many_failures_across_addresses(world):
     while failures < services.PIN_CODE_FAILURE_LIMIT - 1:
         address += 1
         for _ in range(min(per_address, services.PIN_CODE_FAILURE_LIMIT - 1 - failures)):
-            assert services.check_pin("JB02", "000000", f"10.3.{address // 250}.{address % 250}", now=now) is None
+            ip = f"10.3.{address // 250}.{address % 250}"
+            assert services.check_pin("JB02", "000000", ip, now=now) is None
             failures += 1
     # One short of the limit: the judge still signs in from a fresh address.
     assert services.check_pin("JB02", PIN, "10.4.0.1", now=now) == world.jb
