@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from scoring import services as scoring
 from scoring.models import DiscrepancyAcknowledgement, Mark
 from tablets import services
-from tablets.models import JudgeCredential, RemarkRequest
-from tests import factories as f
+from tablets.models import RemarkRequest
 
 from .conftest import PIN
 from .test_board_actions import mark_all
 from .test_browser import ARTIFACTS, CHROMIUM, browser, tap_choice, wait_states  # noqa: F401
+from .test_view_long_scheme import CIS_EXAMPLE, cis_world
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,13 +27,6 @@ pytestmark = [
 ]
 PORTRAIT = {"width": 768, "height": 1024}
 LANDSCAPE = {"width": 1024, "height": 768}
-CIS_EXAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "examples"
-    / "worldskills-cis-marking-scheme-web-technologies.xlsx"
-)
 
 # Visible things a finger acts on, smaller than 44 × 44 CSS px.
 SMALL_ACTIONS = """(sel) => [...document.querySelectorAll(sel)]
@@ -88,6 +80,11 @@ def test_the_board_fits_a_tablet_and_acknowledges_all_in_one_request(
         for header in page.locator("#grid thead th").all()[:3]:
             box = header.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], name
+        # The whole grid is on screen: nothing scrolls inside it either.
+        assert page.evaluate(
+            "() => { const w = document.querySelector('.grid-wrap');"
+            " return w.scrollWidth <= w.clientWidth; }"
+        ), name
         assert page.evaluate(SMALL_ACTIONS, ACTIONS) == [], name
         assert page.locator("#pin-locks").inner_text().count("JB02") == 1
         viewport_shot(page, f"10-board-{name}", full=True)
@@ -165,19 +162,6 @@ def test_the_remark_banner_clears_itself_when_the_judge_re_marks(
     other.wait_for_function("() => document.getElementById('banner').hidden", timeout=5000)
     assert other.locator("a.entry .flag").count() == 0
     context.close()
-
-
-def cis_world():
-    from scoring.scheme_io import apply_scheme, load_scheme_workbook, read_cis
-
-    skill = f.skill(code="S17", name="网站设计与开发")
-    apply_scheme(skill, read_cis(load_scheme_workbook(CIS_EXAMPLE)))
-    judge = f.judge(skill, code="JW01")
-    JudgeCredential.objects.create(
-        judge=judge, pin_hash=services.make_password(PIN), set_at=timezone.now()
-    )
-    entry = f.entry(skill, competitor_no="201")
-    return skill, judge, entry
 
 
 @pytest.mark.skipif(not CIS_EXAMPLE.exists(), reason="shared CIS example missing")
