@@ -75,6 +75,13 @@ def fetch_board(world) -> dict[str, str]:
             follow=True,
         ),
     )
+    keep(
+        "acknowledge one",
+        chief.post(base + "acknowledge/", {"entry": entry.pk, "aspect": aspect.pk}, follow=True),
+    )
+    keep("reopen refused", chief.post(base + "reopen/", {"reason": "试"}, follow=True))
+    _session, _token = services.start_session(world.jc, via="pin", device="平板 2")
+    keep("revoke session", chief.post(base + f"sessions/{_session.pk}/revoke/", follow=True))
     keep("unlock", chief.post(base + f"judges/{world.jb.pk}/unlock/", follow=True))
     keep("revoke qr", chief.post(base + f"judges/{world.jc.pk}/revoke-links/", follow=True))
     return seen
