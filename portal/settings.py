@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tablets",
     "appeals",
     "results",
+    "accounts",
 ]
 
 MIDDLEWARE = [

@@ -44,6 +44,7 @@ from competitions import publication
 from competitions.models import Event, PublicationLog, Skill, SkillPublication
 from scoring.models import DiscrepancyAcknowledgement, EntryResult, Mark, SkillMarking
 from scoring.results import compute_skills, results_for
+from scoring.schemes import scheme_has_problem
 from teams import roles
 from teams.models import Delegation, Entry, EntryMember
 
@@ -653,6 +654,9 @@ class SkillProgress:
     awards: int
     certificates: int  # live certificates issued
     certificates_generated: int  # of them, with their PDF rendered
+    # False while the marking scheme is incomplete: marking is closed then,
+    # and no entry counts as complete however few marks it is missing.
+    scheme_ok: bool = True
 
     @property
     def percent(self) -> int:
@@ -759,7 +763,11 @@ def event_dashboard(event: Event) -> EventDashboard:
         marking = _marking(s)
         pub = _publication(s)
         n_given = given.get(s.pk, 0)
-        if s.pk in computed:
+        scheme_ok = s.pk in signed or not scheme_has_problem(s)
+        if s.pk in computed and not scheme_ok:
+            res = computed[s.pk]
+            complete, missing, discrepancies = 0, res.missing_count, 0
+        elif s.pk in computed:
             res = computed[s.pk]
             complete = sum(1 for e in res.entries if e.ranked and e.complete)
             missing = res.missing_count
@@ -783,6 +791,7 @@ def event_dashboard(event: Event) -> EventDashboard:
                 awards=award_counts.get(s.pk, 0),
                 certificates=cert_n,
                 certificates_generated=cert_g,
+                scheme_ok=scheme_ok,
             )
         )
     return EventDashboard(event=event, skills=rows)

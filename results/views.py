@@ -26,7 +26,7 @@ from awards import services as awards
 from competitions.models import Event
 from teams import roles
 
-from . import services
+from . import readiness, services
 from .models import ExportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -294,6 +294,7 @@ def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
         {
             "event": event,
             "dash": services.event_dashboard(event),
+            "readiness": readiness.event_readiness(event),
             "links": {
                 "certificates": _optional_url("awards:certificates", event.code),
                 "medal_table": _optional_url("awards:medal_table", event.code),
