@@ -107,8 +107,8 @@ def _rows(ws, required: tuple[str, ...], report: BulkReport):
         )
 
 
-def _error(report, sheet, row, letters, column, message, **params) -> None:
-    report.problems.append(CellProblem(sheet, row, column, letters.get(column), message, params))
+def _error(report, sheet, number, letters, column, message, /, **params) -> None:
+    report.problems.append(CellProblem(sheet, number, column, letters.get(column), message, params))
 
 
 def _read_judges(ws, event: Event, report: BulkReport, usernames: dict[str, int]) -> None:
