@@ -24,6 +24,7 @@ from tablets.models import JudgeCredential
 from teams.models import Entry, JudgeAssignment, Quota
 
 MIN_JUDGES = 3
+PIN_CODES_SHOWN = 6
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,20 @@ def _chief_item(skill: Skill, chief) -> CheckItem:
     )
 
 
-def _judges_item(skill: Skill, panel, j_aspects: list[int], entries: list[tuple]) -> CheckItem:
+def _judges_item(
+    skill: Skill, panel, j_aspects: list[int], entries: list[tuple], has_aspects: bool
+) -> CheckItem:
     fix = _admin("admin:teams_judgeassignment_changelist", skill)
     label = _("At least %(n)s judges per judgement aspect after recusal") % {"n": MIN_JUDGES}
+    if not j_aspects and not has_aspects:
+        return CheckItem(
+            "judges",
+            False,
+            label,
+            _("No marking scheme yet."),
+            reverse("scoring:skill_scheme", args=[skill.pk]),
+            _("Marking scheme"),
+        )
     if not j_aspects:
         return CheckItem(
             "judges", True, label, _("No judgement aspects."), fix, _("Judge assignments")
@@ -178,7 +190,11 @@ def _pins_item(skill: Skill, judges: int, without: list[str]) -> CheckItem:
             _("Judge assignments"),
         )
     if without:
-        detail = _("No PIN yet: %(codes)s.") % {"codes": ", ".join(sorted(without))}
+        codes = sorted(without)
+        shown = ", ".join(codes[:PIN_CODES_SHOWN])
+        if len(codes) > PIN_CODES_SHOWN:
+            shown += " " + _("and %(n)s more") % {"n": len(codes) - PIN_CODES_SHOWN}
+        detail = _("No PIN yet: %(codes)s.") % {"codes": shown}
     else:
         detail = ngettext(
             "%(n)s judge, each with a PIN.", "%(n)s judges, each with a PIN.", judges
@@ -197,10 +213,13 @@ def event_readiness(event: Event) -> list[SkillReadiness]:
         ).select_related("judge__user", "judge__delegation")
     }
     j_aspects: dict[int, list[int]] = defaultdict(list)
-    for sid, aid in Aspect.objects.filter(skill_id__in=ids, kind=AspectKind.JUDGEMENT).values_list(
-        "skill_id", "id"
+    with_aspects: set[int] = set()
+    for sid, aid, kind in Aspect.objects.filter(skill_id__in=ids).values_list(
+        "skill_id", "id", "kind"
     ):
-        j_aspects[sid].append(aid)
+        with_aspects.add(sid)
+        if kind == AspectKind.JUDGEMENT:
+            j_aspects[sid].append(aid)
     entries: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for sid, eid, did in Entry.objects.filter(
         skill_id__in=ids, status=Entry.Status.REGISTERED
@@ -241,7 +260,13 @@ def event_readiness(event: Event) -> list[SkillReadiness]:
                 [
                     _scheme_item(s),
                     _chief_item(s, chiefs.get(s.pk)),
-                    _judges_item(s, panels[s.pk], j_aspects.get(s.pk, []), entries.get(s.pk, [])),
+                    _judges_item(
+                        s,
+                        panels[s.pk],
+                        j_aspects.get(s.pk, []),
+                        entries.get(s.pk, []),
+                        s.pk in with_aspects,
+                    ),
                     _quota_item(s, used.get(s.pk, {}), quotas.get(s.pk, {}), names),
                     _pins_item(s, len(judges), [c for j, c in judges if j not in with_pin]),
                 ],

@@ -247,3 +247,12 @@ def test_roles_added_and_removed_on_the_account_page():
     client.post(reverse("accounts:detail", args=[user.pk]), {"action": "remove_organiser"})
     user = User.objects.get(pk=user.pk)
     assert roles.lead_delegation(user) is None and not roles.is_organiser(user)
+
+
+def test_organiser_denied_an_admin_page_is_shown_the_account_pages():
+    client, _org = organiser_client()
+    response = client.get("/admin/auth/group/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert reverse("accounts:list") in html
+    assert "请联系组委会" not in html
