@@ -2,14 +2,15 @@
 event dashboard; every item carries the link to the page that fixes it.
 The rules are written out in ``docs/readiness.md``.
 
-Queries: a fixed handful for the event (panels, aspects, entries, quotas,
-PINs), plus the three of ``scheme_summary`` per skill.
+Queries: a fixed handful for the event whatever its number of skills
+(schemes, panels, entries, quotas, PINs).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count
 from django.urls import reverse
@@ -17,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from competitions.models import Event, Skill
-from scoring.models import Aspect, AspectKind
+from scoring.models import Aspect, AspectKind, Criterion, SkillMarking
 from scoring.panels import expected_by_entry, load_panels
-from scoring.schemes import scheme_summary
+from scoring.schemes import SCHEME_TOTAL
 from tablets.models import JudgeCredential
 from teams.models import Entry, JudgeAssignment, Quota
 
@@ -55,21 +56,79 @@ def _admin(name: str, skill: Skill) -> str:
     return f"{reverse(name)}?skill__id__exact={skill.pk}"
 
 
-def _scheme_item(skill: Skill) -> CheckItem:
-    summary = scheme_summary(skill)
-    if summary.ok:
-        detail = _("%(n)s aspects (M %(m)s, J %(j)s), total 100.") % {
-            "n": summary.aspect_count,
-            "m": summary.measurement_count,
-            "j": summary.judgement_count,
-        }
-    else:
-        detail = " ".join(summary.problems)
+@dataclass
+class SchemeState:
+    """Whether a skill's scheme would open marking: the rules of
+    ``scoring.schemes.scheme_summary``, for many skills in two queries."""
+
+    total: Decimal = Decimal("0")
+    measurement: int = 0
+    judgement: int = 0
+    foreign: bool = False  # an aspect filed under a criterion of another skill
+    criteria_differ: bool = False  # a stated criterion mark ≠ its aspects' sum
+
+    @property
+    def aspects(self) -> int:
+        return self.measurement + self.judgement
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.aspects > 0
+            and self.total == SCHEME_TOTAL
+            and not self.foreign
+            and not self.criteria_differ
+        )
+
+    def detail(self) -> str:
+        if self.ok:
+            return _("%(n)s aspects (M %(m)s, J %(j)s), total 100.") % {
+                "n": self.aspects,
+                "m": self.measurement,
+                "j": self.judgement,
+            }
+        if not self.aspects:
+            return _("The marking scheme has no aspects yet.")
+        if self.total != SCHEME_TOTAL:
+            return _("The aspects total %(total)s, not 100.") % {"total": f"{self.total:f}"}
+        return _("A criterion's stated marks differ from its aspects: see the scheme page.")
+
+
+def scheme_states(skill_ids: list[int]) -> dict[int, SchemeState]:
+    states = {sid: SchemeState() for sid in skill_ids}
+    by_criterion: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for sid, kind, max_mark, crit_id, crit_skill in Aspect.objects.filter(
+        skill_id__in=skill_ids
+    ).values_list(
+        "skill_id",
+        "kind",
+        "max_mark",
+        "sub_criterion__criterion_id",
+        "sub_criterion__criterion__skill_id",
+    ):
+        state = states[sid]
+        state.total += max_mark
+        if kind == AspectKind.JUDGEMENT:
+            state.judgement += 1
+        else:
+            state.measurement += 1
+        if crit_skill != sid:
+            state.foreign = True
+        by_criterion[(sid, crit_id)] += max_mark
+    for sid, crit_id, stated in Criterion.objects.filter(
+        skill_id__in=skill_ids, max_mark__isnull=False
+    ).values_list("skill_id", "id", "max_mark"):
+        if by_criterion.get((sid, crit_id), Decimal("0")) != stated:
+            states[sid].criteria_differ = True
+    return states
+
+
+def _scheme_item(skill: Skill, state: SchemeState) -> CheckItem:
     return CheckItem(
         "scheme",
-        summary.ok,
+        state.ok,
         _("The marking scheme totals 100"),
-        detail,
+        state.detail(),
         reverse("scoring:skill_scheme", args=[skill.pk]),
         _("Marking scheme"),
     )
@@ -203,8 +262,16 @@ def _pins_item(skill: Skill, judges: int, without: list[str]) -> CheckItem:
 
 
 def event_readiness(event: Event) -> list[SkillReadiness]:
-    skills = list(Skill.objects.filter(event=event).select_related("event").order_by("code"))
+    """The checklist of every skill still open for marking (a signed-off
+    skill is past it)."""
+    skills = list(
+        Skill.objects.filter(event=event)
+        .exclude(marking__status=SkillMarking.Status.SIGNED_OFF)
+        .select_related("event")
+        .order_by("code")
+    )
     ids = [s.pk for s in skills]
+    schemes = scheme_states(ids)
     panels = load_panels(ids)
     chiefs = {
         a.skill_id: a
@@ -258,7 +325,7 @@ def event_readiness(event: Event) -> list[SkillReadiness]:
             SkillReadiness(
                 s,
                 [
-                    _scheme_item(s),
+                    _scheme_item(s, schemes[s.pk]),
                     _chief_item(s, chiefs.get(s.pk)),
                     _judges_item(
                         s,

@@ -44,11 +44,11 @@ from competitions import publication
 from competitions.models import Event, PublicationLog, Skill, SkillPublication
 from scoring.models import DiscrepancyAcknowledgement, EntryResult, Mark, SkillMarking
 from scoring.results import compute_skills, results_for
-from scoring.schemes import scheme_has_problem
 from teams import roles
 from teams.models import Delegation, Entry, EntryMember
 
 from .models import ExportJob
+from .readiness import scheme_states
 
 log = logging.getLogger(__name__)
 
@@ -725,6 +725,7 @@ def event_dashboard(event: Event) -> EventDashboard:
     signed = {s.pk for s in skills if _marking(s) is not None and _marking(s).is_signed_off}
     open_ids = [s.pk for s in skills if s.pk not in signed]
     computed = compute_skills(open_ids) if open_ids else {}
+    schemes = scheme_states(open_ids)
     # Counted for the skills still marking only: a signed-off skill is complete.
     given = dict(
         Mark.objects.filter(skill_id__in=open_ids, entry__status=Entry.Status.REGISTERED)
@@ -763,7 +764,7 @@ def event_dashboard(event: Event) -> EventDashboard:
         marking = _marking(s)
         pub = _publication(s)
         n_given = given.get(s.pk, 0)
-        scheme_ok = s.pk in signed or not scheme_has_problem(s)
+        scheme_ok = s.pk in signed or schemes[s.pk].ok
         if s.pk in computed and not scheme_ok:
             res = computed[s.pk]
             complete, missing, discrepancies = 0, res.missing_count, 0

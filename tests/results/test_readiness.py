@@ -92,3 +92,40 @@ def test_a_skill_without_a_scheme_is_not_reported_complete():
     assert "3/3" not in row
     assert "评分标准不完整" in row
     assert reverse("scoring:skill_scheme", args=[skill.pk]) in row
+
+
+def test_batched_scheme_check_agrees_with_the_scoring_rules():
+    from decimal import Decimal
+
+    from results.readiness import scheme_states
+    from scoring.models import Criterion, SubCriterion
+    from scoring.schemes import scheme_summary
+
+    w = build_world()
+    skill = w.skill
+    other = f.skill(event=skill.event)
+
+    def agree() -> bool:
+        ok = scheme_states([skill.pk, other.pk])
+        assert ok[skill.pk].ok == scheme_summary(skill).ok
+        assert ok[other.pk].ok == scheme_summary(other).ok
+        return ok[skill.pk].ok
+
+    assert agree()
+    Criterion.objects.filter(skill=skill, code="A").update(max_mark=Decimal("11"))
+    assert not agree()
+    Criterion.objects.filter(skill=skill, code="A").update(max_mark=Decimal("10.5"))
+    assert agree()
+    crit = Criterion.objects.create(skill=other, code="X", name="x")
+    sub = SubCriterion.objects.create(criterion=crit, code="X1", name="x1")
+    j3 = w.aspect("J3")
+    old_sub = j3.sub_criterion
+    j3.sub_criterion = sub
+    j3.save()
+    assert not agree()
+    j3.sub_criterion = old_sub
+    j3.save()
+    assert agree()
+    j3.max_mark = Decimal("59.49")
+    j3.save()
+    assert not agree()
