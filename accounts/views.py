@@ -246,5 +246,7 @@ def welcome(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, _("Your password is set. Welcome."))
         return redirect("home")
     response = render(request, "accounts/welcome.html", {"form": form, "account": link.user})
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: keep it out of other sites' logs ("no-referrer"
+    # would make the browser send Origin: null, which CSRF refuses).
+    response["Referrer-Policy"] = "same-origin"
     return response

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from django.conf import settings
 from openpyxl import Workbook, load_workbook
 
 from competitions.models import Skill
-from scoring.models import Aspect, AspectKind, Mark
+from scoring.models import Aspect, AspectKind, Mark, SkillMarking
 from tests import factories as f
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -97,10 +98,10 @@ def import_workbook(page, base: str, path: Path) -> None:
 
 
 def select2(page, field: str, term: str) -> None:
-    page.click(f"#select2-id_{field}-container")
+    page.click(f"#id_{field} + .select2 .select2-selection")
     page.fill("input.select2-search__field", term)
-    page.locator(".select2-results__option", has_text=term).first.wait_for()
-    page.keyboard.press("Enter")
+    page.locator(".select2-results__option", has_text=term).first.click()
+    assert term in page.locator(f"#select2-id_{field}-container").inner_text()
 
 
 def set_password(browser, link: str):
@@ -160,7 +161,10 @@ def test_new_organiser_runs_an_event_alone_in_the_browser(live_server, browser, 
         select2(page, "delegation", code)
         page.fill("#id_max_entries", "1")
         page.locator("input[name=_addanother]").click()
-        page.wait_for_url("**/admin/teams/quota/add/")
+        page.wait_for_load_state()
+        assert page.locator(".messagelist .success").count() == 1, page.locator(
+            ".errorlist, .errornote"
+        ).all_inner_texts()
     entries = [["skill_code", "competitor_no", "delegation_code", "name", "gender", "birth_date"]]
     entries += [["S17", no, d, name, "", ""] for no, d, name in ENTRIES]
     import_workbook(page, base, workbook({"entries": entries}, tmp_path / "entries.xlsx"))
@@ -267,11 +271,14 @@ def test_new_organiser_runs_an_event_alone_in_the_browser(live_server, browser, 
     import_workbook(page, base, workbook({"marks": marks}, tmp_path / "marks.xlsx"))
 
     # 9. The chief judge signs off, from their own home page by links.
-    chief.get_by_role("link", name="裁判长面板").first.click()
-    chief.get_by_role("link", name="签核").first.click()
+    chief.locator("header nav a[href='/tablet/board/']").click()
+    chief.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    chief.locator(f"a[href='/scoring/skills/{skill.pk}/sign-off/']").first.click()
+    shot(chief, "05-chief-sign-off-1366")
     chief.locator("form:has(input[value=sign_off]) button[type=submit]").click()
     chief.wait_for_load_state()
-    assert "已签核" in chief.locator(".signoff-status").inner_text()
+    assert SkillMarking.objects.get(skill=skill).is_signed_off
+    assert chief.locator(".signoff-status .tag.ok").count() == 1
 
     # 10. The organiser publishes.
     page.goto(f"{base}/")
@@ -287,8 +294,17 @@ def test_new_organiser_runs_an_event_alone_in_the_browser(live_server, browser, 
     with lead.expect_download() as download:
         lead.locator("#download-own").click()
     book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
-    text = [[str(c) for c in row if c is not None] for ws in book.worksheets for row in ws.values]
-    assert any("101" in row for row in text), text[:10]
+    rows = [[str(c) for c in row if c is not None] for ws in book.worksheets for row in ws.values]
+    # Every entry has full M marks and 2 of 3 from every judge on every J
+    # aspect: the M total + 2/3 of the J total, to two places.
+    m_total = sum(a.max_mark for a in aspects if a.kind == AspectKind.MEASUREMENT)
+    j_total = sum(a.max_mark for a in aspects if a.kind == AspectKind.JUDGEMENT)
+    expected = (m_total + j_total * 2 / Decimal(3)).quantize(Decimal("0.01"))
+    ours = [r for r in rows if "101" in r]
+    assert ours, rows[:10]
+    numbers = [Decimal(c) for c in ours[0] if re.fullmatch(r"\d+(\.\d+)?", c)]
+    assert expected in numbers, (ours[0], expected)
+    assert not any("102" in r for r in rows)  # another delegation's entry
     lead_ctx.close()
     chief_ctx.close()
     org_ctx.close()
