@@ -1,6 +1,7 @@
 """The admin is the organisers' console: only organisers get in."""
 
 from django.contrib import admin
+from django.contrib.admin.filters import FieldListFilter, RelatedFieldListFilter
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +35,25 @@ class LabelledAutocompleteJsonView(AutocompleteJsonView):
 
     def serialize_result(self, obj, to_field_name):
         return {"id": str(getattr(obj, to_field_name)), "text": choice_label(obj)}
+
+
+class LabelledRelatedFilter(RelatedFieldListFilter):
+    """The sidebar filter by a related object, with the same labels."""
+
+    def field_choices(self, field, request, model_admin):
+        model = field.related_model
+        qs = model._default_manager.select_related(*model.CHOICE_RELATED)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            qs = qs.order_by(*ordering)
+        return [(obj.pk, choice_label(obj)) for obj in qs]
+
+
+FieldListFilter.register(
+    lambda f: bool(f.remote_field) and hasattr(f.related_model, "CHOICE_RELATED"),
+    LabelledRelatedFilter,
+    take_priority=True,
+)
 
 
 class LabelledChoices:

@@ -256,3 +256,16 @@ def test_organiser_denied_an_admin_page_is_shown_the_account_pages():
     html = response.content.decode()
     assert reverse("accounts:list") in html
     assert "请联系组委会" not in html
+
+
+def test_a_link_sets_a_password_once_only():
+    org = f.organiser()
+    user = f.lead()
+    link = services.issue_link(user, org)
+    assert services.redeem(link.token, NEW_PASSWORD) == user
+    assert services.redeem(link.token, "Another-pass-999") is None
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    assert SignInLink.objects.get(user=user).used_at is not None
+    assert len(SignInLink.objects.get(user=user).token_hash) == 64
+    assert link.token not in SignInLink.objects.get(user=user).token_hash

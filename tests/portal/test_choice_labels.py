@@ -59,3 +59,9 @@ def test_autocomplete_names_skill_with_event_and_person_with_delegation(twins):
         {"app_label": "teams", "model_name": "entrymember", "field_name": "athlete", "term": "张"},
     ).json()
     assert {r["text"] for r in people["results"]} == {"张强 · 南京市", "张强 · 苏州市"}
+
+
+def test_admin_sidebar_filter_names_skill_with_event(twins):
+    client, *_ = twins
+    html = client.get(reverse("admin:teams_judgeassignment_changelist")).content.decode()
+    assert "S02 移动机器人 · 2026 决赛" in html and "S02 移动机器人 · 2026 选拔赛" in html
