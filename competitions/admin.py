@@ -122,13 +122,15 @@ class SkillAdmin(ImportExportMixin, OrganiserModelAdmin):
         "award_policy",
         "judgement_aggregation",
         "entry_count",
+        "scheme_link",
     ]
     list_filter = ["event", "category", "award_policy", "judgement_aggregation", "team_size"]
     search_fields = ["code", "name"]
     list_select_related = ["event"]
     ordering = ["event", "code"]
+    readonly_fields = ["scheme_link"]
     fieldsets = [
-        (None, {"fields": ["event", "code", "name", "team_size", "category"]}),
+        (None, {"fields": ["event", "code", "name", "team_size", "category", "scheme_link"]}),
         (
             _("Rules"),
             {"fields": ["award_policy", "judgement_aggregation", "discrepancy_tolerance"]},
@@ -141,3 +143,13 @@ class SkillAdmin(ImportExportMixin, OrganiserModelAdmin):
     @admin.display(description=_("entries"), ordering="_entries")
     def entry_count(self, obj: Skill) -> int:
         return obj._entries
+
+    @admin.display(description=_("Marking scheme"))
+    def scheme_link(self, obj: Skill) -> str:
+        if obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("scoring:skill_scheme", args=[obj.pk]),
+            _("Marking scheme (view, upload CIS)"),
+        )

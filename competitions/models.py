@@ -175,6 +175,13 @@ class Skill(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    # Drop-downs name a skill with its event: one code and name may recur
+    # across events (the admin and the portal's forms use this label).
+    CHOICE_RELATED = ("event",)
+
+    def choice_label(self) -> str:
+        return f"{self.code} {self.name} · {self.event.name}"
+
     @property
     def is_team(self) -> bool:
         return self.team_size >= 2

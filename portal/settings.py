@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tablets",
     "appeals",
     "results",
+    "accounts",
 ]
 
 MIDDLEWARE = [

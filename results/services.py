@@ -48,6 +48,7 @@ from teams import roles
 from teams.models import Delegation, Entry, EntryMember
 
 from .models import ExportJob
+from .readiness import scheme_states
 
 log = logging.getLogger(__name__)
 
@@ -653,6 +654,9 @@ class SkillProgress:
     awards: int
     certificates: int  # live certificates issued
     certificates_generated: int  # of them, with their PDF rendered
+    # False while the marking scheme is incomplete: marking is closed then,
+    # and no entry counts as complete however few marks it is missing.
+    scheme_ok: bool = True
 
     @property
     def percent(self) -> int:
@@ -721,6 +725,7 @@ def event_dashboard(event: Event) -> EventDashboard:
     signed = {s.pk for s in skills if _marking(s) is not None and _marking(s).is_signed_off}
     open_ids = [s.pk for s in skills if s.pk not in signed]
     computed = compute_skills(open_ids) if open_ids else {}
+    schemes = scheme_states(open_ids)
     # Counted for the skills still marking only: a signed-off skill is complete.
     given = dict(
         Mark.objects.filter(skill_id__in=open_ids, entry__status=Entry.Status.REGISTERED)
@@ -759,7 +764,11 @@ def event_dashboard(event: Event) -> EventDashboard:
         marking = _marking(s)
         pub = _publication(s)
         n_given = given.get(s.pk, 0)
-        if s.pk in computed:
+        scheme_ok = s.pk in signed or schemes[s.pk].ok
+        if s.pk in computed and not scheme_ok:
+            res = computed[s.pk]
+            complete, missing, discrepancies = 0, res.missing_count, 0
+        elif s.pk in computed:
             res = computed[s.pk]
             complete = sum(1 for e in res.entries if e.ranked and e.complete)
             missing = res.missing_count
@@ -783,6 +792,7 @@ def event_dashboard(event: Event) -> EventDashboard:
                 awards=award_counts.get(s.pk, 0),
                 certificates=cert_n,
                 certificates_generated=cert_g,
+                scheme_ok=scheme_ok,
             )
         )
     return EventDashboard(event=event, skills=rows)

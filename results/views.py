@@ -26,7 +26,7 @@ from awards import services as awards
 from competitions.models import Event
 from teams import roles
 
-from . import services
+from . import readiness, services
 from .models import ExportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -288,12 +288,15 @@ def organiser_events(request: HttpRequest) -> HttpResponse:
 @require_GET
 def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
+    checklist = readiness.event_readiness(event)
     return render(
         request,
         "results/organiser_event.html",
         {
             "event": event,
             "dash": services.event_dashboard(event),
+            "readiness": checklist,
+            "ready_count": sum(1 for r in checklist if r.ready),
             "links": {
                 "certificates": _optional_url("awards:certificates", event.code),
                 "medal_table": _optional_url("awards:medal_table", event.code),

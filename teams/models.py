@@ -108,6 +108,12 @@ class Athlete(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Drop-downs name a person with their delegation (names recur).
+    CHOICE_RELATED = ("delegation",)
+
+    def choice_label(self) -> str:
+        return f"{self.name} · {self.delegation.name}"
+
     def clean(self) -> None:
         if self.id_number:
             self.id_number = idnumbers.normalise(self.id_number)
@@ -241,6 +247,11 @@ class Judge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    CHOICE_RELATED = ("delegation",)
+
+    def choice_label(self) -> str:
+        return f"{self.code} {self.name} · {self.delegation.name}"
 
 
 class JudgeAssignment(models.Model):
