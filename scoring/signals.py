@@ -1,7 +1,8 @@
 """Stored results depend on who is expected to mark: when a judge panel or a
 marking group changes, the skill's results are stale (what counts as missing
 changes), so the next reader recomputes them. Mark writes clear the stamp in
-the mark service itself; these cover the admin's edits of panels and groups."""
+the mark service itself; these cover every edit of panels and groups (admin,
+workbook import, account pages)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from .models import MarkingGroup, SkillMarking
 
 
 def mark_results_stale(skill_id: int) -> None:
-    SkillMarking.objects.filter(skill_id=skill_id).update(results_computed_at=None)
+    """A signed-off skill's stored results are final: its marks are locked and
+    nobody can supply a newly expected score, so a panel edit then waits for a
+    reopening (which makes the results stale itself). See docs/scoring.md."""
+    SkillMarking.objects.filter(skill_id=skill_id).exclude(
+        status=SkillMarking.Status.SIGNED_OFF
+    ).update(results_computed_at=None)
 
 
 @receiver([post_save, post_delete], sender=JudgeAssignment)

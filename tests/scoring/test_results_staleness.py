@@ -4,7 +4,7 @@ import pytest
 
 from scoring.models import MarkingGroup, SkillMarking
 from scoring.results import recompute_skill, results_for
-from scoring.services import write_mark
+from scoring.services import reopen, sign_off, write_mark
 from tests import factories as f
 
 from .builders import scheme_skill
@@ -46,3 +46,15 @@ def test_marking_group_changes_mark_results_stale():
     recompute_skill(s.skill)
     s.judges[1].marking_groups.add(group)  # from the judge's side
     assert stamp(s.skill) is None
+
+
+def test_a_signed_off_skill_keeps_its_final_results_until_reopened():
+    s = fully_marked()
+    sign_off(s.skill, f.organiser())
+    final = [(r.entry_id, r.final_score, r.rank) for r in results_for(s.skill)]
+    assert all(rank is not None for _e, _f, rank in final)
+    f.judge(s.skill)  # added after sign-off: nobody can mark for them now
+    assert stamp(s.skill) is not None
+    assert [(r.entry_id, r.final_score, r.rank) for r in results_for(s.skill)] == final
+    reopen(s.skill, f.organiser(), "a judge was missing from the panel")
+    assert not any(r.complete for r in results_for(s.skill))
