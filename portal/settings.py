@@ -32,6 +32,16 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
 )
 if not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+# The HMAC key of the mark ledger's hash chain (docs/integrity.md). It lives
+# only in the environment, never in the database: whoever can write the
+# database but lacks the key cannot re-chain an altered history. Keep it, and
+# keep it the same, for as long as a competition's ledger must verify; losing
+# it makes verify_ledger report every record. Dev default only with DEBUG on.
+PORTAL_LEDGER_KEY = os.environ.get("PORTAL_LEDGER_KEY") or (
+    "dev-only-ledger-key-do-not-use-in-production" if DEBUG else ""
+)
+if not PORTAL_LEDGER_KEY:
+    raise RuntimeError("PORTAL_LEDGER_KEY must be set when DJANGO_DEBUG is off")
 
 ALLOWED_HOSTS = [
     h.strip()

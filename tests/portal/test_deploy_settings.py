@@ -31,6 +31,7 @@ def test_check_deploy_is_clean_with_a_key_and_hosts():
         "WARNING",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
+        PORTAL_LEDGER_KEY="a-long-random-production-ledger-key-0123456789",
         DJANGO_ALLOWED_HOSTS="portal.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr

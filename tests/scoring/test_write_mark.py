@@ -151,11 +151,12 @@ def test_client_key_reused_for_another_mark_is_refused(s):
     assert exc.value.code == "client_key_reused"
 
 
-def test_replay_does_not_need_the_skill_to_be_open(s):
+def test_replay_is_checked_against_the_lock_first(s):
     args = dict(entry=s.entries[0], aspect=s.m_aspects[0], judge=s.judges[0])
     write_mark(**args, value="1", client_key="before-lock")
     SkillMarking.objects.filter(skill=s.skill).update(status="signed_off")
-    assert write_mark(**args, value="1", client_key="before-lock").replayed
+    with pytest.raises(Locked):
+        write_mark(**args, value="1", client_key="before-lock")
 
 
 # -- optimistic versions ------------------------------------------------------------
