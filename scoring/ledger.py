@@ -142,6 +142,11 @@ def canonical_bytes(
     )
 
 
+def keyed_hash(data: bytes) -> str:
+    """Lowercase hex HMAC-SHA256 of ``data`` under the ledger key."""
+    return hmac.new(ledger_key(), data, hashlib.sha256).hexdigest()
+
+
 def record_hash(record: LedgerRecord) -> str:
     """The hash ``record`` should carry, recomputed from its stored content."""
     data = canonical_bytes(
@@ -162,7 +167,7 @@ def record_hash(record: LedgerRecord) -> str:
         created_at=record.created_at,
         prev_hash=record.prev_hash,
     )
-    return hmac.new(ledger_key(), data, hashlib.sha256).hexdigest()
+    return keyed_hash(data)
 
 
 def normalise_ip(ip: str | None) -> str | None:
