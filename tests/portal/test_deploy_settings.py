@@ -51,3 +51,18 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_ledger_key():
+    env = {k: v for k, v in os.environ.items() if k != "PORTAL_LEDGER_KEY"}
+    env.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="y" * 60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "PORTAL_LEDGER_KEY" in result.stderr
