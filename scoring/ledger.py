@@ -297,7 +297,8 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.breaks
 
-    # The first break (by skill, then record), for callers that need one.
+    # The first break reported (skills by code, each in chain order), for
+    # callers that need one.
     @property
     def skill_id(self) -> int | None:
         return self.breaks[0].skill_id if self.breaks else None
