@@ -80,24 +80,10 @@ def run(args: argparse.Namespace) -> int:
 def _clear_scoring(skill_ids: list[int]) -> None:
     """Remove the scoring data of the demo's skills in bulk (the ORM would
     load half a million marks to honour LedgerRecord.mark SET_NULL)."""
-    from django.db import connection
+    from scoring import ledger
+    from scoring.models import Criterion, EntryResult, MarkingGroup, SkillMarking
 
-    from scoring.models import (
-        Criterion,
-        EntryResult,
-        LedgerRecord,
-        Mark,
-        MarkingGroup,
-        SkillMarking,
-    )
-
-    with connection.cursor() as cur:
-        for model in (LedgerRecord, Mark):
-            cur.execute(
-                f"DELETE FROM {model._meta.db_table} WHERE skill_id IN "
-                f"({', '.join(['%s'] * len(skill_ids))})",
-                skill_ids,
-            )
+    ledger.purge_skills(skill_ids)
     EntryResult.objects.filter(skill_id__in=skill_ids).delete()
     MarkingGroup.objects.filter(skill_id__in=skill_ids).delete()
     Criterion.objects.filter(skill_id__in=skill_ids).delete()

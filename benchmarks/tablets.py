@@ -690,6 +690,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.reuse:
         _recreate_database(url)
     os.environ["DATABASE_URL"] = url
+    # One ledger key for this process and gunicorn's (DEBUG off): one chain.
+    os.environ.setdefault("PORTAL_LEDGER_KEY", "benchmark-ledger-" + secrets.token_urlsafe(24))
     from benchmarks import django_env
 
     started = time.perf_counter()

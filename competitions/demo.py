@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, User
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model, ProtectedError, Q
 from django.utils import timezone
 
@@ -51,7 +51,7 @@ from competitions.models import (
     PublicationLog,
     Skill,
 )
-from scoring import panels, services
+from scoring import ledger, panels, services
 from scoring.models import (
     Aspect,
     AspectKind,
@@ -644,26 +644,13 @@ def delete_demo() -> int:
 def _delete_ledger(skill_ids: list[int]) -> int:
     """Delete the ledger chains and marks of the demo's skills.
 
-    The ledger is append-only through the ORM on purpose (``LedgerAppendOnly``);
-    the demo is throwaway data, and removing a skill's whole chain together
-    with the skill and its marking state leaves every other chain intact, so
-    ``verify_ledger`` stays ok. Hence plain SQL, for these skills only. The
-    marks go the same way: only the ledger points at them, and the ORM would
-    load every mark (a benchmark leaves half a million) to null that pointer.
+    The ledger is append-only (ORM guard; on PostgreSQL a trigger); the demo
+    is throwaway data, and removing a skill's whole chain together with the
+    skill and its marking state leaves every other chain intact, so
+    ``verify_ledger`` stays ok. ``scoring.ledger.purge_skills`` is the one
+    maintenance path for that (docs/integrity.md).
     """
-    removed = 0
-    with connection.cursor() as cursor:
-        for model in (LedgerRecord, Mark):
-            table = connection.ops.quote_name(model._meta.db_table)
-            column = connection.ops.quote_name(model._meta.get_field("skill").column)
-            for i in range(0, len(skill_ids), BATCH):
-                chunk = skill_ids[i : i + BATCH]
-                cursor.execute(
-                    f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})",
-                    chunk,
-                )
-                removed += max(cursor.rowcount, 0)
-    return removed
+    return ledger.purge_skills(skill_ids)
 
 
 def count_demo(final: Event) -> dict[str, int]:

@@ -72,6 +72,8 @@ VARIABLES: tuple[Var, ...] = (
     # --- Django core ---
     Var("DJANGO_DEBUG", "bool", "0", "1 only on a developer's machine; off in production"),
     Var("DJANGO_SECRET_KEY", "str", "", "secret key; required when DJANGO_DEBUG is off"),
+    Var("PORTAL_LEDGER_KEY", "str", "", "HMAC key of the mark ledger; required when "
+        "DJANGO_DEBUG is off; never change it while a ledger must verify"),
     Var("DJANGO_ALLOWED_HOSTS", "list", "localhost,127.0.0.1,[::1]", "host names served"),
     Var("DJANGO_CSRF_TRUSTED_ORIGINS", "list", "", "https origins allowed to post forms"),
     Var("DJANGO_SECURE_SSL_REDIRECT", "bool", "1", "redirect http to https (production)"),
@@ -140,6 +142,9 @@ def _combined_errors(values: Mapping[str, Any]) -> list[str]:
     if not values["DJANGO_DEBUG"] and not values["DJANGO_SECRET_KEY"]:
         errors.append("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
                       "(DJANGO_DEBUG=1 on a developer's machine)")
+    if not values["DJANGO_DEBUG"] and not values["PORTAL_LEDGER_KEY"]:
+        errors.append("PORTAL_LEDGER_KEY must be set when DJANGO_DEBUG is off "
+                      "(the mark ledger's HMAC key: docs/integrity.md)")
     if values["PORTAL_STORAGE"] == "s3" and not values["AWS_STORAGE_BUCKET_NAME"]:
         errors.append("PORTAL_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
     return errors

@@ -29,6 +29,15 @@ SECRET_KEY = ENV["DJANGO_SECRET_KEY"] or "dev-only-insecure-key-do-not-use-in-pr
 PORTAL_ALLOW_DEMO: bool = (
     DEBUG if ENV["PORTAL_ALLOW_DEMO"] is None else ENV["PORTAL_ALLOW_DEMO"]
 )
+# The HMAC key of the mark ledger's hash chain (docs/integrity.md). It lives
+# only in the environment, never in the database: whoever can write the
+# database but lacks the key cannot re-chain an altered history. Keep it, and
+# keep it the same, for as long as a competition's ledger must verify; losing
+# it makes verify_ledger report every record. The development key is only
+# accepted while DEBUG is on (portal/environment.py refuses to start otherwise).
+PORTAL_LEDGER_KEY: str = (
+    ENV["PORTAL_LEDGER_KEY"] or "dev-only-ledger-key-do-not-use-in-production"
+)
 
 ALLOWED_HOSTS: list[str] = ENV["DJANGO_ALLOWED_HOSTS"]
 CSRF_TRUSTED_ORIGINS: list[str] = ENV["DJANGO_CSRF_TRUSTED_ORIGINS"]

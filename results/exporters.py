@@ -27,6 +27,7 @@ from awards.models import Award
 from competitions import publication
 from competitions.models import Event, Skill
 from portal.exporters import INTEGER, TEXT, TWO_PLACES, Column, SheetExporter, safe_sheet_name
+from scoring import ledger
 from scoring.exporters import RankingsExporter
 from scoring.models import EntryResult
 from teams.models import Delegation, Entry
@@ -73,6 +74,7 @@ class SkillRankingsSheet(RankingsExporter):
         sheet_name: str,
         on_done: ProgressCallback | None = None,
         position: tuple[int, int] = (0, 0),
+        ledger_head: str = "",
     ) -> None:
         super().__init__(skill.event, awards=awards)
         self.skill = skill
@@ -89,6 +91,7 @@ class SkillRankingsSheet(RankingsExporter):
                 f"{skill.code} {skill.name}",
                 _("Rankings"),
                 _("published %(at)s") % {"at": when.strftime("%Y-%m-%d %H:%M")} if when else "",
+                _("ledger chain head %(head)s") % {"head": ledger_head} if ledger_head else "",
             )
             if p
         )
@@ -144,6 +147,8 @@ class SummarySheet(SheetExporter):
         Column("third", "三等奖", INTEGER),
         Column("titles", "技术能手", INTEGER),
         Column("published_at", "发布时间", DATETIME, width=16),
+        # The ledger chain head recorded at sign-off (docs/integrity.md).
+        Column("ledger_head", "成绩链头", TEXT, width=66),
     )
 
     def __init__(
@@ -152,11 +157,13 @@ class SummarySheet(SheetExporter):
         skills: Sequence[Skill],
         results: dict[int, list[EntryResult]],
         award_kinds: dict[int, list[tuple[str | None, bool]]],
+        heads: dict[int, str] | None = None,
     ) -> None:
         self.event = event
         self.skills = skills
         self.results = results
         self.award_kinds = award_kinds
+        self.heads = heads or {}
         self.sheet_name = _("Summary of skills")
         self.caption = _("%(event)s · published rankings · %(n)d skills") % {
             "event": event.name,
@@ -189,6 +196,7 @@ class SummarySheet(SheetExporter):
                 *counts,
                 sum(1 for _k, t in won if t),
                 _local(pub.published_at if pub else None),
+                self.heads.get(skill.pk, ""),
             )
 
 
@@ -207,7 +215,8 @@ def rankings_sheets(
     for skill_id, kind, title in _award_rows(skills):
         award_kinds.setdefault(skill_id, []).append((kind, title))
     taken: set[str] = set()
-    summary = SummarySheet(event, skills, results, award_kinds)
+    heads = ledger.signed_off_heads(s.pk for s in skills)
+    summary = SummarySheet(event, skills, results, award_kinds, heads)
     summary.sheet_name = safe_sheet_name(summary.sheet_name, taken)
     medals = PublishedMedalTableSheet(event, services.published_medal_table(event))
     medals.sheet_name = safe_sheet_name(medals.sheet_name, taken)
@@ -225,6 +234,7 @@ def rankings_sheets(
                 sheet_name=safe_sheet_name(f"{skill.code} {skill.name}", taken),
                 on_done=progress,
                 position=(i, total),
+                ledger_head=heads.get(skill.pk, ""),
             )
         )
     return sheets

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from awards import services as awards
 from competitions.models import Event
+from scoring import ledger
 from teams import roles
 
 from . import readiness, services
@@ -83,7 +84,12 @@ def skill_ranking(request: HttpRequest, event_code: str, skill_code: str) -> Htt
     return render(
         request,
         "results/skill.html",
-        {"event": event, "skill": skill, "lines": services.skill_rankings(skill)},
+        {
+            "event": event,
+            "skill": skill,
+            "lines": services.skill_rankings(skill),
+            "ledger_head": ledger.signed_off_head(skill),
+        },
     )
 
 

@@ -308,13 +308,16 @@ class LedgerQuerySet(models.QuerySet):
 class LedgerRecord(models.Model):
     """Append-only trace of every mark write and marking state change.
 
-    Records of one skill form a hash chain: ``hash`` = SHA-256 over the
+    Records of one skill form a hash chain: ``hash`` = HMAC-SHA256 over the
     record's canonical content and ``prev_hash`` (the skill's previous head),
     so altering or deleting any stored record breaks verification.
 
     Append-only: ``save()`` of an existing row, ``delete()`` and the
-    queryset's ``update()``/``delete()`` raise ``LedgerAppendOnly``. Raw SQL
-    can still alter rows; ``scoring.ledger.verify_ledger`` detects it.
+    queryset's ``update()``/``delete()`` raise ``LedgerAppendOnly``; on
+    PostgreSQL a trigger refuses UPDATE and DELETE (migration 0003; whole
+    chains of removed skills go through ``scoring.ledger.purge_skills``).
+    The hash is keyed (HMAC, ``PORTAL_LEDGER_KEY``), so whoever bypasses
+    all that is found by ``scoring.ledger.verify_ledger``. See docs/integrity.md.
     Records are written only by the mark services in ``scoring.services``,
     hashed with ``scoring.ledger.record_hash``.
     """

@@ -15,7 +15,10 @@ sees what the previous holder committed.
 
 Idempotency: a write with a ``client_key`` whose ledger record exists returns
 that record's outcome (``replayed=True``) and changes nothing, even if the mark
-changed since. A write of the value the mark already has changes nothing; if
+changed since — but only after the write's own checks (lock, entry, scheme,
+assignment, recusal, marking group) pass, and only to the judge the key's
+record names, for the same entry and aspect (else ``NotAllowed``,
+``client_key_reused``). A write of the value the mark already has changes nothing; if
 it carries a ``client_key`` it still appends a *confirmation* record (old =
 new, same version, results not made stale) so that the key is remembered and
 a retry replays instead of writing again after someone else's change. Without
@@ -25,6 +28,7 @@ a ``client_key`` such a write records nothing.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -172,25 +176,47 @@ def _fmt(value: Decimal) -> str:
     return f"{value.quantize(CENT):f}"
 
 
+# A mark typed as text: ASCII digits, an optional sign, point and exponent
+# (what a tablet's number field, Excel's float repr and the admin send).
+# Full-width digits, other scripts' digits, underscores, commas are refused:
+# see docs/integrity.md ("canonical value").
+_MARK_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?", re.ASCII)
+
+
+def _not_a_number(text: object) -> OutOfRange:
+    return OutOfRange(_("“%(value)s” is not a number.") % {"value": text}, code="not_a_number")
+
+
 def parse_value(raw: object, aspect: Aspect) -> Decimal:
-    """A mark for ``aspect`` from ``raw`` (str, int or Decimal; never float).
+    """A mark for ``aspect`` from ``raw`` (str, int or Decimal; never float),
+    in its one canonical form: two decimals, never negative zero (``-0``,
+    ``-0.00``, ``0.0`` all give ``0.00``), so that the value stored, the value
+    compared and the value hashed into the ledger are the same.
 
     J: an integer 0–3. M: 0 ≤ v ≤ max_mark with at most 2 decimals.
+    Text must be ASCII (``_MARK_TEXT``); full-width ``０`` is refused.
     """
     if isinstance(raw, float):
         # Floats cannot carry an exact mark: callers pass the text they got.
         raise OutOfRange(_("“%(value)s” is not a number.") % {"value": raw}, code="not_a_number")
     if isinstance(raw, bool) or raw is None:
         raise OutOfRange(_("A mark is required."), code="not_a_number")
-    text = str(raw).strip().replace("，", ".")
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, ValueError):
-        raise OutOfRange(
-            _("“%(value)s” is not a number.") % {"value": text}, code="not_a_number"
-        ) from None
+    if isinstance(raw, Decimal):
+        value, text = raw, str(raw)
+    elif isinstance(raw, int):
+        value, text = Decimal(raw), str(raw)
+    else:
+        text = str(raw).strip()
+        if len(text) > 40 or not _MARK_TEXT.fullmatch(text):
+            raise _not_a_number(text[:40])
+        try:
+            value = Decimal(text)
+        except (InvalidOperation, ValueError):  # pragma: no cover - the pattern is stricter
+            raise _not_a_number(text) from None
     if not value.is_finite():
-        raise OutOfRange(_("“%(value)s” is not a number.") % {"value": text}, code="not_a_number")
+        raise _not_a_number(text)
+    if value.is_zero():
+        value = value.copy_abs()  # -0 is 0
 
     if aspect.kind == AspectKind.JUDGEMENT:
         if value != value.to_integral_value() or int(value) not in JUDGEMENT_SCORES:
@@ -231,9 +257,9 @@ def _key_filter(entry_id: int, aspect_id: int, judge_id: int, kind: str) -> Q:
 
 
 def _replay(record: LedgerRecord, entry: Entry, aspect: Aspect, judge: Judge) -> MarkWriteResult:
-    if (record.entry_id, record.aspect_id) != (entry.pk, aspect.pk) or (
-        aspect.kind == AspectKind.JUDGEMENT and record.judge_id != judge.pk
-    ):
+    # The same mark, by the same judge (for an M mark too: a key is one
+    # judge's tap; another judge's replay of it learns nothing).
+    if (record.entry_id, record.aspect_id, record.judge_id) != (entry.pk, aspect.pk, judge.pk):
         raise NotAllowed(
             _("This request key was already used for another mark."), code="client_key_reused"
         )
@@ -637,9 +663,6 @@ def write_mark(
         marking = facts.marking
         earlier_id, acknowledged, mark = _mark_state(entry.pk, aspect, judge.pk, client_key)
 
-        if earlier_id is not None:
-            return _replay(LedgerRecord.objects.get(pk=earlier_id), entry, aspect, judge)
-
         if marking.is_signed_off:
             raise Locked(
                 _(
@@ -670,6 +693,10 @@ def write_mark(
         )
         if refusal is not None:
             raise NotAllowed(refusal.message, code=refusal.code)
+        if earlier_id is not None:
+            # Answered from the ledger only after lock, skill and panel checks,
+            # and only to the judge the keyed write was for (``_replay``).
+            return _replay(LedgerRecord.objects.get(pk=earlier_id), entry, aspect, judge)
         new_value = parse_value(value, aspect)
 
         current_version = mark.version if mark else 0

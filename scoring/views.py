@@ -36,8 +36,12 @@ def sign_off_page(request: HttpRequest, skill_id: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "sign_off":
-                services.sign_off(skill, request.user)
-                messages.success(request, _("Marks signed off and locked."))
+                record = services.sign_off(skill, request.user)
+                messages.success(
+                    request,
+                    _("Marks signed off and locked. Ledger chain head: %(head)s")
+                    % {"head": record.hash},
+                )
             elif action == "reopen":
                 services.reopen(skill, request.user, request.POST.get("reason", ""))
                 messages.success(request, _("Marking reopened."))

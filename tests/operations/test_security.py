@@ -180,6 +180,7 @@ print(json.dumps({
 PROD = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "test-only-" + "k" * 50,
+    "PORTAL_LEDGER_KEY": "test-only-ledger-" + "l" * 40,
     "DJANGO_ALLOWED_HOSTS": "portal.example.org",
 }
 

@@ -78,6 +78,7 @@ def stack(tmp_path: Path):
         REDIS_URL=redis,
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="stack-test-" + "s" * 50,
+        PORTAL_LEDGER_KEY="stack-test-ledger-" + "l" * 40,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_STATIC_ROOT=str(tmp_path / "static"),
         DJANGO_MEDIA_ROOT=str(tmp_path / "media"),

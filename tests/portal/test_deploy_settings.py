@@ -31,6 +31,7 @@ def test_check_deploy_is_clean_with_a_key_and_hosts():
         "WARNING",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
+        PORTAL_LEDGER_KEY="a-long-random-production-ledger-key-0123456789",
         DJANGO_ALLOWED_HOSTS="portal.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -50,3 +51,18 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_ledger_key():
+    env = {k: v for k, v in os.environ.items() if k != "PORTAL_LEDGER_KEY"}
+    env.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="y" * 60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "PORTAL_LEDGER_KEY" in result.stderr

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_production_is_the_default():
-    values = environment.read({"DJANGO_SECRET_KEY": "k" * 50})
+    values = environment.read({"DJANGO_SECRET_KEY": "k" * 50, "PORTAL_LEDGER_KEY": "l" * 50})
     assert values["DJANGO_DEBUG"] is False
 
 
@@ -36,6 +36,11 @@ def test_every_bad_value_is_reported_at_once():
 def test_production_without_a_secret_key_is_refused():
     with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
         environment.read({"DJANGO_DEBUG": "0"})
+
+
+def test_production_without_a_ledger_key_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="PORTAL_LEDGER_KEY"):
+        environment.read({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "k" * 50})
 
 
 def test_s3_needs_a_bucket():

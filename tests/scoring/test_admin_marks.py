@@ -9,7 +9,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from scoring import services
+from scoring import ledger, services
 from scoring.models import Aspect, LedgerRecord, Mark, SkillMarking
 from scoring.services import write_mark
 from tests import factories as f
@@ -225,3 +225,36 @@ def test_sign_off_and_reopen_actions(organiser_client, s):
     assert r.status_code == 302
     assert not services.names_revealed(s.skill)
     assert LedgerRecord.objects.filter(action="reopen", reason="复核成绩").exists()
+
+
+@pytest.mark.parametrize("typed", ["-0", "-0.00", "0.0"])
+def test_negative_zero_in_the_admin_is_stored_and_verified_as_zero(organiser_client, s, typed):
+    r = organiser_client.post(
+        ADD,
+        {
+            "entry": s.entries[0].pk,
+            "aspect": s.m_aspects[0].pk,
+            "judge": s.judges[0].pk,
+            "value": typed,
+            "reason": "补录",
+        },
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    assert str(Mark.objects.get().value) == "0.00"
+    assert str(LedgerRecord.objects.get().new_value) == "0.00"
+    assert ledger.verify_ledger().ok
+
+
+def test_full_width_digit_in_the_admin_is_refused(organiser_client, s):
+    r = organiser_client.post(
+        ADD,
+        {
+            "entry": s.entries[0].pk,
+            "aspect": s.m_aspects[0].pk,
+            "judge": s.judges[0].pk,
+            "value": "０",
+            "reason": "补录",
+        },
+    )
+    assert r.status_code == 200 and "不是数字" in r.content.decode()
+    assert not Mark.objects.exists() and not LedgerRecord.objects.exists()

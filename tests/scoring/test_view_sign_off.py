@@ -106,3 +106,14 @@ def test_sign_off_refused_message(client, s):
 def test_organiser_may_use_the_page(client, s):
     client.force_login(f.organiser())
     assert client.get(url(s)).status_code == 200
+
+
+def test_sign_off_shows_the_ledger_chain_head(client, s):
+    client.force_login(s.chief.user)
+    services.acknowledge_discrepancy(s.entries[0], s.j_aspects[0], s.chief.user, "ok")
+    r = client.post(url(s), {"action": "sign_off"}, follow=True)
+    head = LedgerRecord.objects.get(skill=s.skill, action="sign_off").hash
+    assert head == SkillMarking.objects.get(skill=s.skill).ledger_head
+    page = r.content.decode()
+    assert "成绩链头：" + head in page  # the message right after signing off
+    assert "签字确认时的成绩链头" in page and f"--head {s.skill.pk}={head}" in page

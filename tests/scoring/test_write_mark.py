@@ -17,7 +17,7 @@ from scoring.services import (
     StaleMark,
     write_mark,
 )
-from teams.models import Entry
+from teams.models import Entry, Judge
 from tests import factories as f
 
 from .builders import scheme_skill
@@ -151,11 +151,47 @@ def test_client_key_reused_for_another_mark_is_refused(s):
     assert exc.value.code == "client_key_reused"
 
 
-def test_replay_does_not_need_the_skill_to_be_open(s):
+def test_replayed_key_answers_only_the_judge_it_was_for(s):
+    args = dict(entry=s.entries[0], aspect=s.m_aspects[0])
+    write_mark(**args, judge=s.judges[0], value="1", client_key="mine")
+    # Another judge of the same skill, same M mark, same key: refused, not "saved".
+    with pytest.raises(NotAllowed) as exc:
+        write_mark(**args, judge=s.judges[1], value="1", client_key="mine")
+    assert exc.value.code == "client_key_reused"
+    assert write_mark(**args, judge=s.judges[0], value="1", client_key="mine").replayed
+
+
+def test_replayed_key_by_a_judge_of_another_skill_is_refused(s):
+    write_mark(
+        entry=s.entries[0], aspect=s.j_aspects[0], judge=s.judges[0], value="2", client_key="k9"
+    )
+    outsider = f.judge(scheme_skill().skill)
+    with pytest.raises(NotAllowed) as exc:
+        write_mark(
+            entry=s.entries[0], aspect=s.j_aspects[0], judge=outsider, value="2", client_key="k9"
+        )
+    assert exc.value.code != "client_key_reused"  # the assignment check answered first
+    assert LedgerRecord.objects.filter(client_key="k9").count() == 1
+
+
+def test_replayed_key_of_a_recused_judge_is_refused(s):
+    write_mark(
+        entry=s.entries[0], aspect=s.j_aspects[0], judge=s.judges[0], value="2", client_key="r1"
+    )
+    # The judge turns out to be of the entry's delegation: recused from now on.
+    Judge.objects.filter(pk=s.judges[0].pk).update(delegation=s.entries[0].delegation)
+    with pytest.raises(NotAllowed):
+        write_mark(
+            entry=s.entries[0], aspect=s.j_aspects[0], judge=s.judges[0], value="2", client_key="r1"
+        )
+
+
+def test_replay_is_checked_against_the_lock_first(s):
     args = dict(entry=s.entries[0], aspect=s.m_aspects[0], judge=s.judges[0])
     write_mark(**args, value="1", client_key="before-lock")
     SkillMarking.objects.filter(skill=s.skill).update(status="signed_off")
-    assert write_mark(**args, value="1", client_key="before-lock").replayed
+    with pytest.raises(Locked):
+        write_mark(**args, value="1", client_key="before-lock")
 
 
 # -- optimistic versions ------------------------------------------------------------
