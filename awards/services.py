@@ -279,6 +279,7 @@ def medal_table_rows(event: Event) -> list[dict]:
             "silver": r.silver,
             "bronze": r.bronze,
             "excellence": r.excellence,
+            "delegation_name": r.delegation.name,
         }
         for r in table.rows.select_related("delegation")
     ]
