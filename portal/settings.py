@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from portal import spreadsheet_formats
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -186,6 +188,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = TIME_ZONE
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# CSV and XLSX only, both written so that no spreadsheet evaluates user text
+# (portal/spreadsheet_formats.py).
+IMPORT_EXPORT_FORMATS = spreadsheet_formats.FORMATS
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Production hardening: on whenever DEBUG is off, so `check --deploy` is clean.
