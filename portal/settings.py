@@ -301,3 +301,15 @@ PORTAL_TRUSTED_PROXIES = [
 ]
 AXES_CLIENT_IP_CALLABLE = "operations.client_ip.client_ip"
 # --- end security (deploy) ---
+
+# --- certificates and verification ---
+# The portal's public address (scheme and host, optionally a port and path
+# prefix), e.g. https://portal.example.org. Certificates' QR codes and their
+# verification URLs are built on it, so it is required when DEBUG is off
+# (portal/checks.py). Unset while developing: http://127.0.0.1:8000.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "").strip()
+# /verify/<serial>/ answers at most this many requests per client address in
+# each window of this many seconds, then 429 (operations/ratelimit.py).
+PORTAL_VERIFY_RATE_LIMIT = int(os.environ.get("PORTAL_VERIFY_RATE_LIMIT", "60"))
+PORTAL_VERIFY_RATE_WINDOW = int(os.environ.get("PORTAL_VERIFY_RATE_WINDOW", "60"))
+# --- end certificates and verification ---

@@ -181,6 +181,7 @@ PROD = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "test-only-" + "k" * 50,
     "DJANGO_ALLOWED_HOSTS": "portal.example.org",
+    "PORTAL_BASE_URL": "https://portal.example.org",
 }
 
 
