@@ -53,8 +53,6 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-
 
 class AwardsRefused(Exception):
     """Awards cannot be computed (e.g. the skill's results are not signed off)."""
@@ -451,14 +449,12 @@ def chinese_date(day: dt.date) -> str:
 def verify_url(serial: str) -> str:
     """The absolute URL the QR code carries (PORTAL_BASE_URL + /verify/<serial>/).
 
-    Without PORTAL_BASE_URL only a development site falls back to the local
-    address; in production that would print a dead QR code on every
-    certificate, so it is an error (the system check says so at start)."""
+    Settings give a development site a local default; in production an unset
+    PORTAL_BASE_URL would print a dead QR code on every certificate, so it is
+    an error here too (the system check says so at start)."""
     base = getattr(settings, "PORTAL_BASE_URL", "")
     if not base:
-        if not settings.DEBUG:
-            raise ImproperlyConfigured("PORTAL_BASE_URL must be set when DEBUG is off")
-        base = DEFAULT_BASE_URL
+        raise ImproperlyConfigured("PORTAL_BASE_URL must be set when DEBUG is off")
     try:
         path = reverse("awards:verify", args=[serial])
     except NoReverseMatch:  # awards.urls not included in this URLconf (e.g. a bare worker)

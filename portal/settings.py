@@ -306,8 +306,11 @@ AXES_CLIENT_IP_CALLABLE = "operations.client_ip.client_ip"
 # The portal's public address (scheme and host, optionally a port and path
 # prefix), e.g. https://portal.example.org. Certificates' QR codes and their
 # verification URLs are built on it, so it is required when DEBUG is off
-# (portal/checks.py). Unset while developing: http://127.0.0.1:8000.
-PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "").strip()
+# (portal/checks.py). Unset while developing: http://127.0.0.1:8000, and
+# `check --deploy` says so.
+_base_url = os.environ.get("PORTAL_BASE_URL", "").strip()
+PORTAL_BASE_URL_DEFAULTED = not _base_url and DEBUG
+PORTAL_BASE_URL = _base_url or ("http://127.0.0.1:8000" if DEBUG else "")
 # /verify/<serial>/ answers at most this many requests per client address in
 # each window of this many seconds, then 429 (operations/ratelimit.py).
 PORTAL_VERIFY_RATE_LIMIT = int(os.environ.get("PORTAL_VERIFY_RATE_LIMIT", "60"))
