@@ -18,7 +18,6 @@ from tests.competitions.test_workbook_import import (
     write_book,
 )
 
-
 # What the export writes: the documented keys, then the delegation's name
 # (read-only, for people) on the entries and judges sheets.
 EXPORTED = {
