@@ -24,7 +24,7 @@ from import_export.formats import base_formats
 from openpyxl import Workbook, load_workbook
 from tablib.formats._xlsx import XLSXFormat
 
-from portal.exporters import csv_text, csv_text_read, keep_text_in_sheet
+from portal.exporters import csv_text, csv_text_read, keep_text_in_sheet, safe_sheet_name
 
 
 class CSV(base_formats.CSV):
@@ -46,8 +46,11 @@ class XLSX(base_formats.XLSX):
     def export_data(self, dataset: tablib.Dataset, **kwargs) -> bytes:
         book = Workbook()
         ws = book.active
-        ws.title = "Tablib Dataset"
+        ws.title = safe_sheet_name(dataset.title or "Tablib Dataset")
+        # tablib's own layout (bold header, frozen first row, widths), then
+        # every text cell back to text.
         XLSXFormat.dset_sheet(dataset, ws, freeze_panes=True)
+        XLSXFormat._adapt_column_width(ws, "adaptive")
         keep_text_in_sheet(ws)  # no formula from the data, ever
         stream = BytesIO()
         book.save(stream)
