@@ -38,6 +38,8 @@ class MedalTableExporter(SheetExporter):
         Column("silver", "银牌", INTEGER),
         Column("bronze", "铜牌", INTEGER),
         Column("excellence", "优胜奖", INTEGER),
+        # After the documented keys, so readers by key or position still work.
+        Column("delegation_name", "代表团", TEXT, width=16),
     )
 
     def __init__(self, event: Event) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import secrets
 import subprocess
 import tempfile
 import zipfile
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
@@ -30,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Event, Programme, Skill
+from competitions.publication import is_published
 from scoring.models import EntryResult, SkillMarking
 from teams import roles
 from teams.models import Delegation, Entry, EntryMember
@@ -49,8 +52,6 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 class AwardsRefused(Exception):
@@ -279,6 +280,7 @@ def medal_table_rows(event: Event) -> list[dict]:
             "silver": r.silver,
             "bronze": r.bronze,
             "excellence": r.excellence,
+            "delegation_name": r.delegation.name,
         }
         for r in table.rows.select_related("delegation")
     ]
@@ -294,8 +296,33 @@ class IssueSummary:
     kept: int = 0
 
 
-def format_serial(programme: Programme, number: int) -> str:
-    return f"{programme.code.upper()}-{programme.year}-{number:06d}"
+# Crockford's base32: digits and capitals without I, L, O, U, so a serial
+# read out over the phone cannot be misheard as another (docs/verification.md).
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECK_LENGTH = 5  # 32⁵ ≈ 33.5 million possibilities per serial number
+SERIAL_MAX_LENGTH = 60  # the model field's length; anything longer is unknown
+_CROCKFORD_READ = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+def random_check() -> str:
+    """The random part of a serial, from the operating system's CSPRNG."""
+    return "".join(secrets.choice(CROCKFORD) for _ in range(CHECK_LENGTH))
+
+
+def format_serial(programme: Programme, number: int, check: str) -> str:
+    """``JS2026-2026-000123-7KQ4M``: the programme, its year, a running number
+    (never re-used) and a random check part, so serials cannot be walked."""
+    return f"{programme.code.upper()}-{programme.year}-{number:06d}-{check}"
+
+
+def normalise_serial(text: str) -> str:
+    """A serial as typed or read out: capitals, surrounding spaces dropped,
+    and in the check part I/L read as 1 and O as 0 (Crockford)."""
+    text = text.strip().upper()
+    head, dash, check = text.rpartition("-")
+    if not dash:
+        return text
+    return f"{head}-{check.translate(_CROCKFORD_READ)}"
 
 
 def _allocate_serials(programme: Programme, count: int) -> list[str]:
@@ -308,7 +335,7 @@ def _allocate_serials(programme: Programme, count: int) -> list[str]:
     first = counter.last_number + 1
     counter.last_number += count
     counter.save(update_fields=["last_number"])
-    return [format_serial(programme, n) for n in range(first, first + count)]
+    return [format_serial(programme, n, random_check()) for n in range(first, first + count)]
 
 
 def revoke_certificate(cert: Certificate, reason: str) -> None:
@@ -420,8 +447,14 @@ def chinese_date(day: dt.date) -> str:
 
 
 def verify_url(serial: str) -> str:
-    """The absolute URL the QR code carries (PORTAL_BASE_URL + /verify/<serial>/)."""
-    base = getattr(settings, "PORTAL_BASE_URL", "") or DEFAULT_BASE_URL
+    """The absolute URL the QR code carries (PORTAL_BASE_URL + /verify/<serial>/).
+
+    Settings give a development site a local default; in production an unset
+    PORTAL_BASE_URL would print a dead QR code on every certificate, so it is
+    an error here too (the system check says so at start)."""
+    base = getattr(settings, "PORTAL_BASE_URL", "")
+    if not base:
+        raise ImproperlyConfigured("PORTAL_BASE_URL must be set when DEBUG is off")
     try:
         path = reverse("awards:verify", args=[serial])
     except NoReverseMatch:  # awards.urls not included in this URLconf (e.g. a bare worker)
@@ -866,8 +899,8 @@ def preview_pdf(layout: CertificateLayout, background: bytes | None = None) -> b
         award=data.award,
         date=chinese_date(layout.certificate_date or timezone.localdate()),
         issuing_body=programme.issuing_body or data.issuing_body,
-        serial=format_serial(programme, 1),
-        verify_url=verify_url(format_serial(programme, 1)),
+        serial=format_serial(programme, 1, "7KQ4M"),
+        verify_url=verify_url(format_serial(programme, 1, "7KQ4M")),
     )
     return certificates.render_pdf(data, plain)
 
@@ -898,13 +931,19 @@ class Verification:
 
 
 def verify(serial: str) -> Verification:
-    """What the public verification page may say: name, skill, award, event."""
+    """What the public verification page may say: name, skill, award, event.
+
+    A certificate whose skill is not published is answered exactly as a
+    serial that does not exist: the organiser may issue certificates before
+    publishing, and the page must not tell anybody more than the results do."""
+    if len(serial) > SERIAL_MAX_LENGTH:
+        return Verification("unknown")
     cert = (
-        Certificate.objects.filter(serial=serial)
+        Certificate.objects.filter(serial=normalise_serial(serial))
         .select_related("athlete", "entry__skill", "event")
         .first()
     )
-    if cert is None:
+    if cert is None or not is_published(cert.entry.skill):
         return Verification("unknown")
     if cert.revoked:
         return Verification("revoked")

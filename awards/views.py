@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from competitions.models import Event, Programme, Skill
+from operations import ratelimit
 from scoring.models import SkillMarking
 from teams import roles
 from teams.models import Delegation
@@ -329,13 +331,38 @@ def layout_preview(request: HttpRequest, programme_code: str) -> HttpResponse:
 
 @require_GET
 def verify(request: HttpRequest, serial: str) -> HttpResponse:
-    """Public: confirms name, skill, award and event — and nothing more."""
-    result = services.verify(serial)
-    response = render(
+    """Public: confirms name, skill, award and event — and nothing more.
+    Rate-limited per client address, so serials cannot be tried in bulk."""
+    decision = ratelimit.hit(
         request,
-        "awards/verify.html",
-        {"serial": serial, "result": result, "checked_at": timezone.now()},
-        status={"valid": 200, "revoked": 410}.get(result.status, 404),
+        "verify",
+        settings.PORTAL_VERIFY_RATE_LIMIT,
+        settings.PORTAL_VERIFY_RATE_WINDOW,
     )
+    if not decision.allowed:
+        response = render(
+            request,
+            "awards/verify.html",
+            {
+                "serial": serial[: services.SERIAL_MAX_LENGTH],
+                "limited": True,
+                "retry_after": decision.retry_after,
+            },
+            status=429,
+        )
+        response["Retry-After"] = str(decision.retry_after)
+    else:
+        result = services.verify(serial)
+        response = render(
+            request,
+            "awards/verify.html",
+            {
+                "serial": serial[: services.SERIAL_MAX_LENGTH],
+                "result": result,
+                "checked_at": timezone.now(),
+            },
+            status={"valid": 200, "revoked": 410}.get(result.status, 404),
+        )
     response["X-Robots-Tag"] = "noindex"
+    response["Cache-Control"] = "no-store"
     return response

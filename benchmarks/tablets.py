@@ -251,6 +251,7 @@ def _start_gunicorn(
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no collectstatic here
     }

@@ -66,6 +66,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from portal.exporters import keep_text
 from portal.problems import CellProblem
 from teams import idnumbers
 from teams.models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment
@@ -206,9 +207,13 @@ def _parse_sheet(ws, definition: SheetDefinition, report: ImportReport) -> Parse
 
 
 def read_workbook(source: str | IO[bytes], report: ImportReport) -> dict[str, ParsedSheet]:
-    """The known sheets of an .xlsx, parsed; problems go to ``report``."""
+    """The known sheets of an .xlsx, parsed; problems go to ``report``.
+
+    Formulas are read as their text (data_only=False), never as their cached
+    result nor as empty: a name typed as "=…" arrives as that text, and a
+    formula in a number column is refused by the column's check."""
     try:
-        book = load_workbook(source, read_only=True, data_only=True)
+        book = load_workbook(source, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         report.errors.append(
             WorkbookError(None, None, None, None, _("The file is not a readable .xlsx workbook."))
@@ -1094,6 +1099,7 @@ def build_workbook(event: Event | None, *, title_row: bool = False) -> Workbook:
         for values in dataset:
             ws.append(list(values))
             for cell in ws[ws.max_row]:
+                keep_text(cell)  # a name beginning with "=" stays a name
                 if isinstance(cell.value, dt.date):
                     cell.number_format = "yyyy-mm-dd"
     return book

@@ -382,6 +382,8 @@ class Stack:
             PORTAL_LEDGER_KEY="drill-ledger-" + secrets.token_urlsafe(40),
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
             DJANGO_CSRF_TRUSTED_ORIGINS=f"https://127.0.0.1:{args.port}",
+            # Where certificates' QR codes point: the drill's own nginx.
+            PORTAL_BASE_URL=f"https://127.0.0.1:{args.port}",
             DJANGO_STATIC_ROOT=str(work / "static"),
             DJANGO_MEDIA_ROOT=str(work / "media"),
             PORTAL_RUN_DIR=str(self.run_dir),
@@ -922,6 +924,7 @@ class Day:
             "DJANGO_ALLOWED_HOSTS",
             "DJANGO_STATIC_ROOT",
             "DJANGO_MEDIA_ROOT",
+            "PORTAL_BASE_URL",
             "LOG_LEVEL",
         ):
             os.environ[key] = self.stack.env[key]
@@ -1551,6 +1554,48 @@ class Day:
         self.facts["published"] = publication.published_skills(event).count()
         if refused or not publication.event_fully_published(event):
             self.fail(phase, f"refused: {refused[:3]}")
+        self._verification_url(phase)
+
+    def _verification_url(self, phase: Phase) -> None:
+        """A certificate's verification URL (the one its QR code and PDF carry)
+        has the configured host, and answers through nginx once published."""
+        from django.conf import settings
+        from django.core.files.storage import default_storage
+
+        from awards import services as awards
+        from awards.models import Certificate
+
+        assert self.stack
+        cert = (
+            Certificate.objects.filter(event__code=EVENT, revoked=False)
+            .exclude(file="")
+            .select_related("athlete")
+            .order_by("pk")
+            .first()
+        )
+        if cert is None:
+            self.fail(phase, "no rendered certificate to verify")
+            return
+        url = awards.verify_url(cert.serial)
+        configured = urllib.parse.urlsplit(settings.PORTAL_BASE_URL)
+        got = urllib.parse.urlsplit(url)
+        with default_storage.open(cert.file.name, "rb") as fh:
+            in_pdf = url.encode() in fh.read()
+        status, _headers, body = Browser(self.stack.base, tls_context()).request(got.path)
+        self.facts["verification"] = {
+            "url": url,
+            "configured_host": configured.netloc,
+            "url_host": got.netloc,
+            "in_pdf": in_pdf,
+            "status": status,
+            "shows_name": cert.athlete.name in body.decode("utf-8", "replace"),
+        }
+        if got.netloc != configured.netloc or got.scheme != configured.scheme:
+            self.fail(phase, f"verification URL {url} is not on {settings.PORTAL_BASE_URL}")
+        elif not in_pdf:
+            self.fail(phase, f"the certificate PDF does not carry {url}")
+        elif status != 200 or not self.facts["verification"]["shows_name"]:
+            self.fail(phase, f"{url} answered HTTP {status} after publication")
 
     def _lead_excel(self, phase: Phase) -> None:
         from openpyxl import load_workbook

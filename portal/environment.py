@@ -97,6 +97,12 @@ VARIABLES: tuple[Var, ...] = (
         "proxies whose X-Forwarded-For is believed"),
     Var("PORTAL_CSP_REPORT_ONLY", "bool?", "", "CSP report-only (default: as DJANGO_DEBUG)"),
     Var("AXES_FAILURE_LIMIT", "int", "5", "failed logins before a lockout", minimum=1),
+    Var("PORTAL_BASE_URL", "str", "", "public address for certificates' QR codes; required "
+        "when DJANGO_DEBUG is off (system check portal.E001)"),
+    Var("PORTAL_VERIFY_RATE_LIMIT", "int", "60", "/verify/ requests per client address per "
+        "window", minimum=1),
+    Var("PORTAL_VERIFY_RATE_WINDOW", "int", "60", "/verify/ rate-limit window, seconds",
+        minimum=1),
     # --- S3 (PORTAL_STORAGE=s3) ---
     Var("AWS_STORAGE_BUCKET_NAME", "str", "", "bucket; required with PORTAL_STORAGE=s3"),
     Var("AWS_S3_ENDPOINT_URL", "str", "", "endpoint of a non-AWS store (MinIO, OSS…)"),

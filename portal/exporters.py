@@ -31,23 +31,76 @@ the header rows on every printed page and lays the page out landscape, fit
 to the paper's width. Columns, number formats and rows are unchanged, so a
 presentation never drifts from the interchange format; without
 ``presentation`` the output is exactly the DESIGN.md §6 workbook.
+
+User text never becomes a formula (docs/exports.md): openpyxl writes a string
+that begins with "=" as a formula, so every exporter of the portal — these
+sheet exporters, the event workbook, the marking scheme, the admin's
+django-import-export files — passes its cells through ``keep_text`` (xlsx:
+an explicit string cell, the text unchanged) or ``csv_text`` (CSV: a leading
+apostrophe).
 """
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, ClassVar, Literal
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+# A cell that begins with one of these may be taken for a formula by a
+# spreadsheet program (OWASP, "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def keep_text(cell: Cell | WriteOnlyCell) -> Cell | WriteOnlyCell:
+    """``cell`` holding a str is written as a string cell, never as a formula.
+
+    openpyxl marks a str beginning with "=" as a formula when it is assigned;
+    forcing the data type back to "s" writes it as text, unchanged, so Excel
+    and LibreOffice show it and never evaluate it, and an importer reads back
+    exactly the text that went out."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def keep_text_in_sheet(ws: Worksheet, formulas: Container[str] = ()) -> None:
+    """``keep_text`` on every cell of a (normal, not write-only) sheet, except
+    the coordinates in ``formulas`` — the formulas the exporter wrote itself."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" and cell.coordinate not in formulas:
+                cell.data_type = "s"
+
+
+def csv_text(value: object) -> object:
+    """A value for a CSV (or TSV) cell: text a spreadsheet would read as a
+    formula gets a leading apostrophe (OWASP); plain numbers stay as they are."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_TRIGGERS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def csv_text_read(value: object) -> object:
+    """The inverse of ``csv_text`` for importers: "'=x" reads as "=x"."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
 
 INTEGER = "0"
 TWO_PLACES = "0.00"
@@ -68,6 +121,8 @@ class SheetExporter(ABC):
     sheet_name: ClassVar[str]
     columns: ClassVar[Sequence[Column]]
     allow_title_row: ClassVar[bool] = True
+    # An autofilter over the header row and every data row (ranking sheets).
+    autofilter: ClassVar[bool] = False
     # A line above the header in a presentation (e.g. "砌筑 · 成绩排名"); a
     # subclass or an instance may set it. Ignored by the interchange format.
     caption: str = ""
@@ -149,10 +204,16 @@ def write_workbook(
         for exporter in sheets:
             ws = wb.create_sheet(title=exporter.sheet_name)
             if presentation is None:
-                _interchange_header(ws, exporter, title_row)
+                header_rows = _interchange_header(ws, exporter, title_row)
             else:
-                _presentation_header(ws, exporter, presentation)
-            _write_rows(ws, exporter, text_format=presentation is None or presentation.text_format)
+                header_rows = _presentation_header(ws, exporter, presentation)
+            written = _write_rows(
+                ws, exporter, text_format=presentation is None or presentation.text_format
+            )
+            if exporter.autofilter and header_rows:
+                # A write-only sheet writes its filter when it closes, after the rows.
+                last = get_column_letter(len(exporter.columns))
+                ws.auto_filter.ref = f"A{header_rows}:{last}{header_rows + written}"
     except BaseException:
         # A write-only sheet streams into a temporary file through a suspended
         # generator: finish and remove it now rather than when it is collected.
@@ -166,8 +227,9 @@ def write_workbook(
     wb.save(target)
 
 
-def _interchange_header(ws, exporter: SheetExporter, title_row: bool) -> None:
-    """DESIGN.md §6: the keys on row 1 (an optional Chinese title row above)."""
+def _interchange_header(ws, exporter: SheetExporter, title_row: bool) -> int:
+    """DESIGN.md §6: the keys on row 1 (an optional Chinese title row above).
+    Returns the number of rows written (the last one is the key row)."""
     columns = list(exporter.columns)
     with_titles = title_row and exporter.allow_title_row
     for i, col in enumerate(columns, start=1):
@@ -175,18 +237,20 @@ def _interchange_header(ws, exporter: SheetExporter, title_row: bool) -> None:
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A3" if with_titles else "A2"
     if with_titles:
-        ws.append([c.title_zh or c.key for c in columns])
+        ws.append([keep_text(WriteOnlyCell(ws, value=c.title_zh or c.key)) for c in columns])
     bold = Font(bold=True)
     header = []
     for col in columns:
-        cell = WriteOnlyCell(ws, value=col.key)
+        cell = keep_text(WriteOnlyCell(ws, value=col.key))
         cell.font = bold
         header.append(cell)
     ws.append(header)
+    return 2 if with_titles else 1
 
 
-def _presentation_header(ws, exporter: SheetExporter, p: Presentation) -> None:
+def _presentation_header(ws, exporter: SheetExporter, p: Presentation) -> int:
     """Caption, styled header rows, widths, frozen panes, print set-up.
+    Returns the number of rows written above the data.
 
     Everything here must happen before the first row: a write-only sheet
     writes its column widths and sheet view ahead of the rows."""
@@ -224,6 +288,7 @@ def _presentation_header(ws, exporter: SheetExporter, p: Presentation) -> None:
             ws.append([_styled(ws, c.title_zh or c.key, styles["titles"]) for c in columns])
         else:
             ws.append([_styled(ws, c.key, styles["keys"]) for c in columns])
+    return rows_above
 
 
 def _header_styles(ws, p: Presentation) -> dict[str, StyleArray]:
@@ -253,19 +318,22 @@ def _header_styles(ws, p: Presentation) -> dict[str, StyleArray]:
 
 
 def _styled(ws, value: object, style: StyleArray) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
+    cell = keep_text(WriteOnlyCell(ws, value=value))
     cell._style = StyleArray(style)  # a copy: each cell owns its style array
     return cell
 
 
-def _write_rows(ws, exporter: SheetExporter, *, text_format: bool = True) -> None:
+def _write_rows(ws, exporter: SheetExporter, *, text_format: bool = True) -> int:
     """Stream the exporter's rows; formatted values go through one cell per
     column that carries the format.
 
     Reusing the cell is safe: a write-only sheet writes each appended row
     before ``append`` returns, so the next row may set the same cells again.
     It spares a cell object and a style look-up per value, which is most of
-    what a number format costs over plain values."""
+    what a number format costs over plain values.
+
+    Text goes out as string cells (``keep_text``): a plain str appended to a
+    write-only sheet would become a formula when it begins with "="."""
     columns = list(exporter.columns)
     carriers: list[WriteOnlyCell | None] = []
     for col in columns:
@@ -277,15 +345,23 @@ def _write_rows(ws, exporter: SheetExporter, *, text_format: bool = True) -> Non
         cell.number_format = fmt
         carriers.append(cell)
     width = len(columns)
+    written = 0
     for row in exporter.rows():
         if len(row) != width:
             raise ValueError(f"{exporter.sheet_name}: row of {len(row)} cells for {width} columns")
         cells = []
         for value, carrier in zip(row, carriers, strict=True):
-            if carrier is None or value is None:
+            if value is None:
                 cells.append(value)
+            elif carrier is None:
+                # Only a str beginning with "=" would become a formula; other
+                # values go in as they are (no cell object per value).
+                formula_like = isinstance(value, str) and value.startswith("=")
+                cells.append(keep_text(WriteOnlyCell(ws, value=value)) if formula_like else value)
             else:
                 # A Decimal is written as its exact digits (no float on the way).
                 carrier.value = value
-                cells.append(carrier)
+                cells.append(keep_text(carrier))
         ws.append(cells)
+        written += 1
+    return written

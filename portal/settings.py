@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from portal import spreadsheet_formats
 from portal.environment import read as read_environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -195,6 +196,9 @@ CELERY_TASK_TIME_LIMIT = max(10, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_tim
 CELERY_TIMEZONE = TIME_ZONE
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# CSV and XLSX only, both written so that no spreadsheet evaluates user text
+# (portal/spreadsheet_formats.py).
+IMPORT_EXPORT_FORMATS = spreadsheet_formats.FORMATS
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Production hardening: on whenever DEBUG is off, so `check --deploy` is clean.
@@ -299,3 +303,17 @@ PORTAL_CSP_REPORT_ONLY: bool = (
 PORTAL_TRUSTED_PROXIES: list[str] = ENV["PORTAL_TRUSTED_PROXIES"]
 AXES_CLIENT_IP_CALLABLE = "operations.client_ip.client_ip"
 # --- end security (deploy) ---
+
+# --- certificates and verification ---
+# The portal's public address (scheme and host, optionally a port and path
+# prefix), e.g. https://portal.example.org. Certificates' QR codes and their
+# verification URLs are built on it, so it is required when DEBUG is off
+# (portal/checks.py). Unset while developing: http://127.0.0.1:8000, and
+# `check --deploy` says so.
+PORTAL_BASE_URL_DEFAULTED: bool = not ENV["PORTAL_BASE_URL"] and DEBUG
+PORTAL_BASE_URL: str = ENV["PORTAL_BASE_URL"] or ("http://127.0.0.1:8000" if DEBUG else "")
+# /verify/<serial>/ answers at most this many requests per client address in
+# each window of this many seconds, then 429 (operations/ratelimit.py).
+PORTAL_VERIFY_RATE_LIMIT: int = ENV["PORTAL_VERIFY_RATE_LIMIT"]
+PORTAL_VERIFY_RATE_WINDOW: int = ENV["PORTAL_VERIFY_RATE_WINDOW"]
+# --- end certificates and verification ---

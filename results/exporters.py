@@ -58,6 +58,7 @@ def ranking_row(
         r.scale_score,
         award,
         title,
+        r.entry.delegation.name,
     )
 
 
@@ -125,6 +126,7 @@ class PublishedMedalTableSheet(MedalTableExporter):
                 line.silver,
                 line.bronze,
                 line.excellence,
+                line.delegation_name,
             )
 
 
@@ -248,15 +250,21 @@ def _award_rows(skills: Sequence[Skill]) -> list[tuple[int, str | None, bool]]:
     )
 
 
+_DOCUMENTED = 9  # skill_code … title: the rankings keys of DESIGN.md §6
+
+
 class DelegationResultsSheet(RankingsExporter):
     """(a) A delegation's entries across the event: the rankings columns,
     then the skill's name and the entry's status. Scores, ranks, awards only
     for published skills."""
 
+    # The nine documented keys, this sheet's two, then the delegation's name
+    # (as on every ranking sheet, after the columns readers already know).
     columns = (
-        *RankingsExporter.columns,
+        *RankingsExporter.columns[:_DOCUMENTED],
         Column("skill_name", "赛项名称", TEXT, width=20),
         Column("status", "状态", TEXT),
+        *RankingsExporter.columns[_DOCUMENTED:],
     )
 
     def __init__(self, event: Event, delegation: Delegation) -> None:
@@ -292,11 +300,12 @@ class DelegationResultsSheet(RankingsExporter):
                 row = ranking_row(e.skill, result, names, awards)
             else:
                 row = (e.skill.code, None, e.competitor_no, self.delegation.code,
-                       names.get(e.pk, ""), None, None, "", "")  # fmt: skip
+                       names.get(e.pk, ""), None, None, "", "",
+                       self.delegation.name)  # fmt: skip
             label = str(status.label)
             if e.status != Entry.Status.REGISTERED:
                 label = f"{label} · {e.get_status_display()}"
-            yield (*row, e.skill.name, label)
+            yield (*row[:_DOCUMENTED], e.skill.name, label, *row[_DOCUMENTED:])
 
 
 def delegation_sheets(event: Event, delegation: Delegation) -> list[SheetExporter]:

@@ -1,7 +1,9 @@
 """The results workbook's ``rankings`` sheet (DESIGN.md §6).
 
 Columns: skill_code, rank, competitor_no, delegation_code, names,
-final_score, scale_score, award, title. Per skill (by skill code): ranked
+final_score, scale_score, award, title — then delegation_name, after the
+documented keys so a program reading them by key or position is unaffected
+(docs/exports.md). Per skill (by skill code): ranked
 entries by rank, then registered entries still incomplete (no rank, no final
 score: see ``scoring.results``), then absent and withdrawn entries — every
 entry appears once, with empty cells where the rules give nothing.
@@ -29,6 +31,7 @@ NAME_SEPARATOR = "、"
 class RankingsExporter(SheetExporter):
     sheet_name = "rankings"
     allow_title_row = False  # DESIGN.md §6: the keys are row 1
+    autofilter = True
     columns = (
         Column("skill_code", "赛项代码", TEXT),
         Column("rank", "名次", INTEGER),
@@ -39,6 +42,7 @@ class RankingsExporter(SheetExporter):
         Column("scale_score", "标准分", INTEGER),
         Column("award", "奖项", TEXT),
         Column("title", "称号", TEXT),
+        Column("delegation_name", "代表团", TEXT, width=16),
     )
 
     def __init__(self, event: Event, awards: Mapping[int, tuple[str, str]] | None = None) -> None:
@@ -71,4 +75,5 @@ class RankingsExporter(SheetExporter):
                     r.scale_score,
                     award,
                     title,
+                    r.entry.delegation.name,
                 )

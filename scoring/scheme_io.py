@@ -50,6 +50,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from competitions.models import Skill
+from portal.exporters import keep_text_in_sheet
 from portal.problems import CellProblem
 
 from .models import (
@@ -434,8 +435,10 @@ def _is_formula(value: Any) -> bool:
 
 def _text(value: Any) -> str:
     """A cell as text: empty strings are empty, numbers lose a spurious '.0'
-    (Excel hands IDs such as 1 over as 1.0), formulas are not statements."""
-    if value is None or isinstance(value, bool) or _is_formula(value):
+    (Excel hands IDs such as 1 over as 1.0). A formula reads as its own text
+    (a description typed as "=…" is that text, not nothing); where a number
+    is expected the callers check ``_is_formula`` first."""
+    if value is None or isinstance(value, bool):
         return ""
     if isinstance(value, float):
         if value.is_integer():
@@ -1056,6 +1059,8 @@ class _AspectsBuilder:
 
 def _mark_text(values: Mapping[str, Any], key: str) -> str:
     raw = values.get(key)
+    if _is_formula(raw):
+        return ""  # a computed mark is not a stated one
     if isinstance(raw, float):
         return repr(raw) if not raw.is_integer() else str(int(raw))
     return _text(raw)
@@ -1566,6 +1571,7 @@ def write_aspects_sheet(
                             _cell_number(data.stated_total),
                         ]
                     )
+    keep_text_in_sheet(ws)  # user text never becomes a formula
     for index, key in enumerate(keys, start=1):
         wide = key in ("description", "extra_description", "requirement") or key.startswith(
             "descriptor_"
@@ -1583,6 +1589,7 @@ def write_aspects_sheet(
             for s in data.wsos_sections:
                 wsos.append([code, _excel_id(s.number), s.title, _cell_number(s.weight)])
         wsos.column_dimensions["C"].width = 50
+        keep_text_in_sheet(wsos)
     return ws
 
 
@@ -1610,6 +1617,7 @@ def write_cis(workbook: Workbook, skill: Skill | SchemeData) -> Worksheet:
     the same scheme."""
     data = skill if isinstance(skill, SchemeData) else scheme_of(skill)
     ws = workbook.create_sheet(CIS_SHEET)
+    formulas: set[str] = set()  # coordinates of the formulas written here
     widths = (10, 40, 9, 9, 70, 8, 70, 30, 12, 14, 10, 16, 8, 10)
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
@@ -1639,10 +1647,12 @@ def write_cis(workbook: Workbook, skill: Skill | SchemeData) -> Worksheet:
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=8)
         ws.cell(row, 9, _cell_number(section.weight))
         ws.cell(row, 10, _cell_number(variation[section.number].aspect_marks))
-        ws.cell(row, 11, f"=ABS(I{row}-J{row})")
+        formulas.add(ws.cell(row, 11, f"=ABS(I{row}-J{row})").coordinate)
     row += 1
     ws.cell(row, 9, "Total Variation").font = _BOLD
-    ws.cell(row, 11, f"=SUM(K{first_wsos}:K{row - 1})" if row > first_wsos else 0)
+    formulas.add(
+        ws.cell(row, 11, f"=SUM(K{first_wsos}:K{row - 1})" if row > first_wsos else 0).coordinate
+    )
 
     row += 3
     ws.cell(row, 1, "Criteria").font = _BOLD
@@ -1706,20 +1716,23 @@ def write_cis(workbook: Workbook, skill: Skill | SchemeData) -> Worksheet:
             row += 1  # and one after each sub-criterion
         if criterion is None:
             row += 2
-        ws.cell(head_row, 14, f"=SUM(K{head_row + 1}:K{row})")
+        formulas.add(ws.cell(head_row, 14, f"=SUM(K{head_row + 1}:K{row})").coordinate)
         block_totals.append(f"N{head_row}")
     row += 2
     ws.cell(row, 12, "Competition").font = _BOLD
     ws.cell(row, 13, "Total\nMark").font = _BOLD
     # A stated total other than the sum goes back as a number; else a formula, as CIS has it.
-    ws.cell(
+    total = ws.cell(
         row,
         14,
         _cell_number(data.stated_total)
         if data.stated_total is not None
         else f"=SUM(N1:N{row - 2})",
     )
+    formulas.add(total.coordinate)
     ws.freeze_panes = None
+    # Only the totals above are formulas; every text of the scheme stays text.
+    keep_text_in_sheet(ws, formulas)
     return ws
 
 

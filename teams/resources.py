@@ -85,7 +85,7 @@ class EntryRowResource(SheetResource):
     """
 
     sheet_name = "entries"
-    optional_columns = ("id_number",)
+    optional_columns = ("id_number", "delegation_name")
     required_values = ("skill_code", "competitor_no", "delegation_code", "name")
     titles_zh = {
         "skill_code": "赛项代码",
@@ -95,6 +95,7 @@ class EntryRowResource(SheetResource):
         "gender": "性别（男/女）",
         "birth_date": "出生日期",
         "id_number": "身份证号（可选）",
+        "delegation_name": "代表团名称（仅供阅读）",
     }
 
     skill_code = fields.Field(
@@ -116,6 +117,14 @@ class EntryRowResource(SheetResource):
     id_number = fields.Field(
         attribute="athlete__id_number", column_name="id_number", widget=IdNumberWidget()
     )
+    # For people reading the sheet: the name beside the code, after the
+    # documented columns. Imports ignore it; the code decides (docs/exports.md).
+    delegation_name = fields.Field(
+        attribute="entry__delegation__name",
+        column_name="delegation_name",
+        widget=TextWidget(200),
+        readonly=True,
+    )
 
     class Meta:
         model = EntryMember
@@ -127,6 +136,7 @@ class EntryRowResource(SheetResource):
             "gender",
             "birth_date",
             "id_number",
+            "delegation_name",
         )
         export_order = fields
 
@@ -140,6 +150,7 @@ class JudgeAssignmentResource(SheetResource):
     """``judges`` sheet: one row per (judge, skill) assignment; judge codes are global."""
 
     sheet_name = "judges"
+    optional_columns = ("delegation_name",)
     required_values = ("code", "name", "delegation_code", "skill_code", "role")
     titles_zh = {
         "code": "裁判编号",
@@ -147,6 +158,7 @@ class JudgeAssignmentResource(SheetResource):
         "delegation_code": "所属代表团代码",
         "skill_code": "赛项代码",
         "role": "角色（judge 裁判员 / chief 裁判长）",
+        "delegation_name": "所属代表团名称（仅供阅读）",
     }
 
     code = fields.Field(attribute="judge__code", column_name="code", widget=TextWidget(20))
@@ -167,9 +179,17 @@ class JudgeAssignmentResource(SheetResource):
         ),
     )
 
+    # Read-only, as on the entries sheet.
+    delegation_name = fields.Field(
+        attribute="judge__delegation__name",
+        column_name="delegation_name",
+        widget=TextWidget(200),
+        readonly=True,
+    )
+
     class Meta:
         model = JudgeAssignment
-        fields = ("code", "name", "delegation_code", "skill_code", "role")
+        fields = ("code", "name", "delegation_code", "skill_code", "role", "delegation_name")
         export_order = fields
 
     def get_queryset(self) -> QuerySet[JudgeAssignment]:

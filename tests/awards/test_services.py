@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from awards import services
@@ -96,6 +98,7 @@ def test_medal_table_counts_a_team_once_and_shares_places(world):
         "silver": 1,
         "bronze": 0,
         "excellence": 0,
+        "delegation_name": "南京市代表团",
     }
 
 
@@ -139,7 +142,8 @@ def test_issue_one_certificate_per_member_and_title(world):
     assert certs.count() == 4
     serials = list(Certificate.objects.values_list("serial", flat=True))
     assert len(set(serials)) == len(serials)
-    assert sorted(serials)[0] == "JS2026-2026-000001"
+    # programme, year, running number, then a random Crockford check part
+    assert re.fullmatch(r"JS2026-2026-000001-[0-9A-HJKMNP-TV-Z]{5}", sorted(serials)[0])
     # re-run: nothing new, nothing revoked
     again = services.issue_certificates(event)
     assert (again.issued, again.revoked, again.kept) == (0, 0, 12)
@@ -161,7 +165,7 @@ def test_changed_award_revokes_and_never_reuses_serials(world):
     assert old.revoked and old.revoked_reason == "award changed"
     new = Certificate.objects.get(entry=entries[1], revoked=False)
     assert new.award_text == "金牌"
-    assert new.serial == "JS2026-2026-000004"  # 1–3 stay taken
+    assert new.serial.startswith("JS2026-2026-000004-")  # 1–3 stay taken
 
 
 def test_serial_is_unique_in_the_database(world):
@@ -210,5 +214,12 @@ def test_results_workbook_medal_table_sheet_and_award_columns(world, tmp_path):
     write_workbook([MedalTableExporter(world["event"])], out)
     ws = load_workbook(out)["medal_table"]
     rows = [tuple(c.value for c in r) for r in ws.iter_rows()]
-    assert rows[0] == ("place", "delegation_code", "gold", "silver", "bronze", "excellence")
-    assert rows[1:] == [(1, "NJ", 1, 0, 0, 0), (1, "SZ", 1, 0, 0, 0), (3, "WX", 0, 0, 1, 0)]
+    # DESIGN §6 keys in order, then the delegation's name.
+    assert rows[0] == (
+        "place", "delegation_code", "gold", "silver", "bronze", "excellence", "delegation_name"
+    )  # fmt: skip
+    assert rows[1:] == [
+        (1, "NJ", 1, 0, 0, 0, "南京市代表团"),
+        (1, "SZ", 1, 0, 0, 0, "苏州市代表团"),
+        (3, "WX", 0, 0, 1, 0, "无锡市代表团"),
+    ]

@@ -39,6 +39,7 @@ def produced(world, django_capture_on_commit_callbacks):
 
 
 def test_verify_known_serial_shows_name_skill_award_event_only(client, produced):
+    publish_all(produced["event"], produced["organiser"])
     cert = produced["cert"]
     r = client.get(f"/verify/{cert.serial}/")
     assert r.status_code == 200
@@ -58,6 +59,7 @@ def test_verify_unknown_and_revoked(client, produced):
     r = client.get("/verify/NOPE-2026-000999/")
     assert r.status_code == 404
     assert "没有" in r.content.decode() or "No certificate" in r.content.decode()
+    publish_all(produced["event"], produced["organiser"])
     cert = produced["cert"]
     services.revoke_certificate(cert, "test")
     r = client.get(f"/verify/{cert.serial}/")

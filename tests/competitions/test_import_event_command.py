@@ -82,5 +82,7 @@ def test_export_event_and_template_commands(tmp_path):
     template = tmp_path / "template.xlsx"
     call_command("event_template", output=str(template))
     sheet = load_workbook(template)["judges"]
-    assert [c.value for c in sheet[2]] == ["code", "name", "delegation_code", "skill_code", "role"]
+    assert [c.value for c in sheet[2]] == [
+        "code", "name", "delegation_code", "skill_code", "role", "delegation_name"
+    ]  # fmt: skip
     assert sheet["A1"].value == "裁判编号"

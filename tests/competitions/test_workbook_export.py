@@ -18,6 +18,13 @@ from tests.competitions.test_workbook_import import (
     write_book,
 )
 
+# What the export writes: the documented keys, then the delegation's name
+# (read-only, for people) on the entries and judges sheets.
+EXPORTED = {
+    name: [*keys, "delegation_name"] if name in ("entries", "judges") else keys
+    for name, keys in KEYS.items()
+}
+
 
 @pytest.mark.django_db
 def test_export_has_the_four_sheets_and_the_event_rows(tmp_path):
@@ -28,7 +35,7 @@ def test_export_has_the_four_sheets_and_the_event_rows(tmp_path):
     book = load_workbook(out)
     assert book.sheetnames == ["delegations", "skills", "entries", "judges", "aspects", "marks"]
     rows = {name: [list(r) for r in book[name].iter_rows(values_only=True)] for name in KEYS}
-    for name, keys in KEYS.items():
+    for name, keys in EXPORTED.items():
         assert rows[name][0] == keys
     assert rows["delegations"][1:] == [["D01", "南京市"], ["D02", "苏州市"]]
     assert rows["skills"][2] == ["T02", "移动机器人", 2, "worldskills", "trimmed"]
@@ -37,7 +44,8 @@ def test_export_has_the_four_sheets_and_the_event_rows(tmp_path):
     assert zhang[5] == dt.datetime(2000, 1, 2)  # a real Excel date
     assert zhang[6] == ZHANG_ID
     assert len(rows["entries"]) == 5
-    assert rows["judges"][1] == ["J001", "陈裁判", "D02", "S01", "chief"]
+    assert zhang[7] == "南京市"  # the delegation's name beside its code
+    assert rows["judges"][1] == ["J001", "陈裁判", "D02", "S01", "chief", "苏州市"]
 
 
 @pytest.mark.django_db
@@ -89,7 +97,7 @@ def test_template_has_a_chinese_title_row_and_imports_as_empty(tmp_path):
     assert book.sheetnames == ["delegations", "skills", "entries", "judges", "aspects", "marks"]
     entries = [list(r) for r in book["entries"].iter_rows(values_only=True)]
     assert entries[0][:2] == ["赛项代码", "参赛编号（团队成员相同）"]
-    assert entries[1] == KEYS["entries"]
+    assert entries[1] == EXPORTED["entries"]
 
     report = import_workbook(path, "new-event", dry_run=True)
     assert report.errors == [] and report.warnings == []

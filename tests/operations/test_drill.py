@@ -86,6 +86,10 @@ def test_small_drill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     certs = facts["certificates"]
     assert certs["expected"] > 0
     assert certs["issued"] == certs["unique_serials"] == certs["expected"], certs
+    # The QR code's verification URL is on the configured host and answers.
+    verification = facts["verification"]
+    assert verification["url_host"] == verification["configured_host"], verification
+    assert verification["in_pdf"] and verification["status"] == 200, verification
     assert certs["batch_status"] == "done", (certs, data["findings"])
     assert certs["files_stored"] == certs["expected"], certs
 

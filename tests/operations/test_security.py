@@ -182,6 +182,7 @@ PROD = {
     "DJANGO_SECRET_KEY": "test-only-" + "k" * 50,
     "PORTAL_LEDGER_KEY": "test-only-ledger-" + "l" * 40,
     "DJANGO_ALLOWED_HOSTS": "portal.example.org",
+    "PORTAL_BASE_URL": "https://portal.example.org",
 }
 
 

@@ -80,6 +80,7 @@ def stack(tmp_path: Path):
         DJANGO_SECRET_KEY="stack-test-" + "s" * 50,
         PORTAL_LEDGER_KEY="stack-test-ledger-" + "l" * 40,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        PORTAL_BASE_URL="https://127.0.0.1",
         DJANGO_STATIC_ROOT=str(tmp_path / "static"),
         DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
         PORTAL_RUN_DIR=str(tmp_path / "run"),

@@ -33,9 +33,33 @@ def test_check_deploy_is_clean_with_a_key_and_hosts():
         DJANGO_SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
         PORTAL_LEDGER_KEY="a-long-random-production-ledger-key-0123456789",
         DJANGO_ALLOWED_HOSTS="portal.example.org",
+        PORTAL_BASE_URL="https://portal.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "portal.example.org",
+}
+
+
+def test_production_without_a_base_url_fails_its_checks():
+    """Certificates' QR codes need the portal's public address: without it a
+    production site's checks (run by migrate too) fail, and check --deploy
+    reports it even on a developer's machine."""
+    for value in ("", "portal.example.org", "ftp://portal.example.org"):
+        result = run_manage("check", PORTAL_BASE_URL=value, **PRODUCTION)
+        assert result.returncode != 0, value
+        assert "portal.E001" in result.stderr and "PORTAL_BASE_URL" in result.stderr
+    # A developer's machine: a local default, which check --deploy reports.
+    deploy = run_manage("check", "--deploy", PORTAL_BASE_URL="", DJANGO_DEBUG="1")
+    assert deploy.returncode != 0
+    assert "portal.E002" in deploy.stderr and "portal.E001" not in deploy.stderr
+    plain = run_manage("check", PORTAL_BASE_URL="", DJANGO_DEBUG="1")
+    assert plain.returncode == 0, plain.stderr  # a developer needs none
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -23,7 +23,7 @@ from .builders import U_ATHLETES, world
 pytestmark = pytest.mark.django_db
 
 KEYS = [c.key for c in RankingsExporter.columns]
-TITLES = [c.title_zh for c in RankingsExporter.columns]
+TITLES = [c.title_zh for c in RankingsExporter.columns[:9]]  # the documented keys
 
 
 @pytest.fixture
@@ -53,12 +53,14 @@ def test_delegation_workbook_before_publication_has_status_only(client, w):
     ws = wb["我方成绩"]
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     assert rows[0][0].startswith("鹤岗市青山代表团")  # caption
-    assert rows[1] == [*TITLES, "赛项名称", "状态"]  # Chinese header, same columns
+    # Chinese header, same columns; the delegation's name after the known ones.
+    assert rows[1] == [*TITLES, "赛项名称", "状态", "代表团"]
     body = rows[2:]
     assert [(r[0], r[2]) for r in body] == [("W07", "101"), ("W07", "103"), ("W99", "201")]
     for r in body:
         assert r[1] is None and r[5] is None and r[6] is None  # no rank, no score
         assert r[10] == "已签核"
+        assert r[11] == "鹤岗市青山代表团"
     assert "91.25" not in cells_text(wb) and "55.17" not in cells_text(wb)
 
 
@@ -79,7 +81,8 @@ def test_delegation_workbook_after_publication(client, w):
     # Never another delegation's entries.
     assert "欧阳晓岚" not in text
     medals = [[c.value for c in row] for row in wb["奖牌榜"].iter_rows(min_row=3)]
-    assert medals == [[1, "QXZ", 1, 0, 1, 0], [2, "WVK", 0, 1, 0, 0]]
+    assert [m[:6] for m in medals] == [[1, "QXZ", 1, 0, 1, 0], [2, "WVK", 0, 1, 0, 0]]
+    assert medals[0][6] == "鹤岗市青山代表团"  # names beside codes
 
 
 def test_presentation_details(client, w):
@@ -135,10 +138,12 @@ def test_full_rankings_job_polling_and_download(client, w, django_capture_on_com
     assert wb.sheetnames == ["汇总", "奖牌榜", "W07 砌筑"]
     ws = wb["W07 砌筑"]
     rows = [[c.value for c in row] for row in ws.iter_rows()]
-    assert rows[1] == TITLES
+    assert rows[1] == [*TITLES, "代表团"]
     assert [r[2] for r in rows[2:]] == ["101", "102", "103", "104"]
     assert rows[2][:9] == ["W07", 1, "101", "QXZ", "司马青云", 91.25, 760, "金牌", "技术能手"]
+    assert rows[2][9] == "鹤岗市青山代表团"  # the name beside the code
     assert ws.freeze_panes == "A3" and ws.print_title_rows == "$1:$2"
+    assert ws.auto_filter.ref == f"A2:J{len(rows)}"  # a filter on the header row
     summary = [[c.value for c in row] for row in wb["汇总"].iter_rows(min_row=3)]
     assert summary[0][:6] == ["W07", "砌筑", 1, 4, 4, 91.25]
     assert summary[0][6:10] == [1, 1, 1, 0] and summary[0][13] == 3

@@ -25,6 +25,7 @@ KEYS = [
     "scale_score",
     "award",
     "title",
+    "delegation_name",  # after the documented keys
 ]
 
 
@@ -45,7 +46,10 @@ def test_export_results_writes_rankings(tmp_path):
     wb = load_workbook(out)
     assert wb.sheetnames == ["rankings", "medal_table"]
     medal_keys = [c.value for c in wb["medal_table"][1]]
-    assert medal_keys == ["place", "delegation_code", "gold", "silver", "bronze", "excellence"]
+    # The documented keys in their order; the delegation's name only after them.
+    assert medal_keys == [
+        "place", "delegation_code", "gold", "silver", "bronze", "excellence", "delegation_name"
+    ]  # fmt: skip
     ws = wb["rankings"]
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     assert rows[0] == KEYS
@@ -65,6 +69,9 @@ def test_export_results_writes_rankings(tmp_path):
     assert a01[5] == 85.5 and a01[6] == 700
     assert isinstance(b1[1], int) and isinstance(b1[6], int)
     assert b1[3] == s.entries["1"].delegation.code
+    assert b1[9] == s.entries["1"].delegation.name  # beside the code, after the keys
+    # Ranking sheets carry an autofilter over the key row and every data row.
+    assert ws.auto_filter.ref == f"A1:J{len(rows)}"
     assert b1[4] == s.entries["1"].names()
     assert body[4][5] is None and body[4][6] is None  # incomplete: no final score
     assert body[5][5] is None  # absent
