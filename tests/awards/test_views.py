@@ -142,7 +142,7 @@ def test_medal_table_page_organisers_only_for_now(client, produced):
     r = client.get(url)
     assert r.status_code == 200
     html = r.content.decode()
-    assert "南京市代表团" in html and "medal-chart" in html and "砌筑" in html
+    assert "南京市代表团" in html and "medal-lanes" in html and "砌筑" in html
     r = client.post(url)  # recompute on demand (eager here)
     assert r.status_code == 302
     prog = reverse("awards:programme_medal_table", args=[produced["programme"].code])

@@ -119,7 +119,7 @@ def test_scoreboard_shows_a_result_published_while_open(live_server, browser):
     card = page.locator('.sb-skill[data-skill="W07"]')
     assert "司马青云" in card.inner_text() and "91.25" in card.inner_text()
     assert "诸葛长风" not in card.inner_text()  # 4th: not on the podium
-    page.wait_for_selector(".medal-svg rect")
+    page.wait_for_selector(".medal-lanes rect")
     html = page.content()
     for secret in w.secrets:
         assert secret not in html
