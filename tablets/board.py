@@ -31,7 +31,7 @@ from teams import roles
 from teams.models import Entry, Judge
 
 from . import services
-from .models import TabletSession
+from .models import JudgeCredential, TabletSession
 
 
 def _managed_skill(request: HttpRequest, skill_pk: int) -> Skill:
@@ -189,8 +189,13 @@ def new_pin(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
     judge = _skill_judge(skill, judge_pk)
     if not services.may_manage_judge(request.user, judge):
         raise PermissionDenied
+    first = not JudgeCredential.objects.filter(judge=judge).exists()
     pin = services.generate_pin(judge, request.user)
-    response = render(request, "tablets/pin.html", {"skill": skill, "judge": judge, "pin": pin})
+    response = render(
+        request,
+        "tablets/pin.html",
+        {"skill": skill, "judge": judge, "pin": pin, "first": first},
+    )
     response["Cache-Control"] = "no-store"
     return response
 

@@ -14,10 +14,12 @@ def test_judges_home_links_to_the_tablet_and_chiefs_to_the_board(client):
     client.force_login(chief.user)
     html = client.get(reverse("home")).content.decode()
     assert reverse("tablets:home") in html and reverse("tablets:board_index") in html
+    assert f"<h2>裁判长 · {chief.code}</h2>" in html  # the chief is called chief judge
     judge = f.judge(skill)
     client.force_login(judge.user)
     html = client.get(reverse("home")).content.decode()
     assert reverse("tablets:home") in html and reverse("tablets:board_index") not in html
+    assert f"<h2>裁判员 · {judge.code}</h2>" in html
 
 
 def test_organiser_home_lists_events_with_their_dashboards(client):
