@@ -190,7 +190,7 @@ class EntryMember(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.athlete} in {self.entry}"
+        return _("%(athlete)s in %(entry)s") % {"athlete": self.athlete, "entry": self.entry}
 
     def save(self, *args, **kwargs) -> None:
         self.event_id = self.entry.skill.event_id
