@@ -74,6 +74,7 @@ def test_verify_url_is_the_root_level_path(produced):
 # ------------------------------------------------------------ downloads
 
 
+@pytest.mark.usefixtures("cjk_fonts")
 def test_certificate_pdf_download_permissions(client, produced, monkeypatch):
     url = reverse("awards:certificate_pdf", args=[produced["cert"].serial])
     assert client.get(url).status_code == 302  # anonymous → login
@@ -89,6 +90,7 @@ def test_certificate_pdf_download_permissions(client, produced, monkeypatch):
     assert client.get(url).status_code == 200
 
 
+@pytest.mark.usefixtures("cjk_fonts")
 def test_zip_downloads_permissions(client, produced, monkeypatch):
     batch = produced["batch"]
     full = reverse("awards:batch_download", args=[batch.pk])
@@ -149,6 +151,7 @@ def test_medal_table_page_organisers_only_for_now(client, produced):
     assert client.get(prog).status_code == 200
 
 
+@pytest.mark.usefixtures("cjk_fonts")
 def test_certificates_page_starts_a_batch_and_reports_progress(
     client, produced, django_capture_on_commit_callbacks
 ):
@@ -168,6 +171,7 @@ def test_certificates_page_starts_a_batch_and_reports_progress(
     assert progress["download_url"] == reverse("awards:batch_download", args=[batch.pk])
 
 
+@pytest.mark.usefixtures("cjk_fonts")
 def test_layout_editor_saves_bumps_version_and_previews(client, produced):
     from PIL import Image
 
