@@ -2,7 +2,7 @@
 
 * **Filing** — the lead of the entry's delegation, against a *published*
   result, until ``published_at + Programme.appeal_window_hours`` (inclusive).
-  After that the filing is refused with the deadline in Asia/Shanghai time.
+  After that the filing is refused with the deadline in Beijing time.
   Text is required; attachments are optional: pdf, jpg/jpeg, png or docx, at
   most 10 MB each, at most 5, checked by extension *and* content (a renamed
   executable is refused).
@@ -80,8 +80,10 @@ class Decision:
 
 
 def format_deadline(moment: dt.datetime) -> str:
-    """The deadline as people at the venue read it, whatever the active zone."""
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") + " (Asia/Shanghai)"
+    """The deadline as people at the venue read it, whatever the active zone:
+    to the minute, in Beijing time (北京时间 2026-05-17 12:00)."""
+    at = moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return _("%(at)s Beijing time") % {"at": at}
 
 
 def appeal_deadline(skill: Skill) -> dt.datetime | None:

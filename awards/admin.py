@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from competitions.models import AwardPolicy
 from portal.admin import OrganiserModelAdmin
 
 from . import services
@@ -94,10 +95,20 @@ class CertificateLayoutAdmin(OrganiserModelAdmin):
 
 @admin.register(Award)
 class AwardAdmin(ReadOnlyAdmin):
-    list_display = ["entry", "skill", "rank", "kind", "title", "policy", "computed_at"]
-    list_filter = ["kind", "title", "policy", "skill__event"]
+    list_display = ["entry", "skill", "rank", "kind", "title", "policy_name", "computed_at"]
+    list_filter = ["kind", "title", "skill__event"]
     search_fields = ["entry__competitor_no", "skill__code", "skill__name"]
     list_select_related = ["entry__skill", "skill"]
+    fields = ["entry", "skill", "rank", "kind", "title", "policy_name", "computed_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("policy"), ordering="policy")
+    def policy_name(self, obj: Award) -> str:
+        """The policy by its name, not its stored key."""
+        try:
+            return AwardPolicy(obj.policy).label
+        except ValueError:
+            return obj.policy
 
 
 class MedalTableRowInline(admin.TabularInline):

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from competitions.models import Event, Programme, Skill
 from teams.models import Athlete, Delegation, Entry
@@ -140,7 +141,8 @@ class Award(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.entry}: {self.get_kind_display() or ''}{' +title' if self.title else ''}"
+        title = f" + {pgettext('award', 'title')}" if self.title else ""
+        return f"{self.entry}: {self.get_kind_display() or ''}{title}"
 
     @property
     def chinese_name(self) -> str:

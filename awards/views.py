@@ -27,7 +27,7 @@ from scoring.models import SkillMarking
 from teams import roles
 from teams.models import Delegation
 
-from . import services
+from . import charts, services
 from .forms import LayoutForm
 from .models import Certificate, CertificateBatch, MedalTable
 
@@ -41,26 +41,10 @@ def _login_or_403(request: HttpRequest, allowed: bool) -> None:
 # ------------------------------------------------------------------ medal tables
 
 
-def _segments(row, widest: int) -> list[tuple[str, int, float, float]]:
-    """(kind, count, width, x) per colour, in percent of the widest row; x is
-    where the segment starts (the chart is SVG: attributes, not inline styles,
-    so the content-security policy allows it)."""
-    out, x = [], 0.0
-    for kind in ("gold", "silver", "bronze", "excellence"):
-        count = getattr(row, kind)
-        width = 100 * count / widest
-        out.append((kind, count, width, x))
-        x += width
-    return out
-
-
-def _bars(rows) -> list[dict]:
-    """The bar chart: each row's segments scaled to the widest row."""
-    widest = max((r.gold + r.silver + r.bronze + r.excellence for r in rows), default=0) or 1
-    return [
-        {"row": r, "segments": _segments(r, widest)}
-        for r in rows
-    ]
+def _chart(rows) -> charts.MedalChart:
+    return charts.medal_chart(
+        rows, code=lambda r: r.delegation.code, name=lambda r: r.delegation.name
+    )
 
 
 @login_required
@@ -85,7 +69,8 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
         {
             "event": event,
             "table": table,
-            "bars": _bars(rows),
+            "rows": rows,
+            "chart": _chart(rows),
             "skills": services.skill_medals(event),
             "is_organiser": roles.is_organiser(request.user),
         },
@@ -104,7 +89,13 @@ def programme_medal_table(request: HttpRequest, programme_code: str) -> HttpResp
     return render(
         request,
         "awards/programme_medal_table.html",
-        {"programme": programme, "table": table, "bars": _bars(rows), "events": events},
+        {
+            "programme": programme,
+            "table": table,
+            "rows": rows,
+            "chart": _chart(rows),
+            "events": events,
+        },
     )
 
 

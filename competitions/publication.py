@@ -36,7 +36,7 @@ from django.db import models, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from teams import roles
 
@@ -63,7 +63,7 @@ class LeadEntryStatus(models.TextChoices):
     """What a delegation lead is told about one of their entries."""
 
     REGISTERED = "registered", gettext_lazy("Registered")
-    MARKING = "marking", gettext_lazy("Marking")
+    MARKING = "marking", pgettext_lazy("status", "Marking")
     SIGNED_OFF = "signed_off", gettext_lazy("Signed off")
     PUBLISHED = "published", gettext_lazy("Published")
 

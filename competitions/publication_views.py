@@ -2,7 +2,8 @@
 
 ``publication/`` lists the events; ``publication/<event code>/`` lists the
 event's skills with their signed-off and published state, a publish button
-and an unpublish form (reason required), and the event's publication log.
+(which asks for confirmation before anything is published), a button to the
+unpublish form (reason required), and the event's publication log.
 """
 
 from __future__ import annotations
@@ -32,7 +33,21 @@ def publication_index(request: HttpRequest) -> HttpResponse:
 def publication_event(request: HttpRequest, code: str) -> HttpResponse:
     event = get_object_or_404(Event.objects.select_related("programme"), code=code)
     if request.method == "POST":
-        skill = get_object_or_404(Skill, pk=request.POST.get("skill"), event=event)
+        skill = get_object_or_404(
+            Skill.objects.select_related("marking__signed_off_by").annotate(
+                entry_count=Count("entries")
+            ),
+            pk=request.POST.get("skill"),
+            event=event,
+        )
+        if request.POST.get("confirm") != "1":
+            # The list's button asks first: publishing shows the results to
+            # every delegation and the public at once.
+            return render(
+                request,
+                "competitions/publication_confirm.html",
+                {"event": event, "skill": skill, "marking": getattr(skill, "marking", None)},
+            )
         try:
             publication.publish(skill, request.user)
         except publication.PublicationRefused as exc:

@@ -1,16 +1,33 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from competitions.models import Event
+from results import services as results
 from teams import roles
 
+SERIAL_MAX = 60  # awards.Certificate.serial
 
-@login_required
+
+def _public_context(serial: str = "", error: str = "") -> dict:
+    return {
+        "public_events": results.events_with_results(),
+        "serial": serial,
+        "serial_error": error,
+        "serial_max": SERIAL_MAX,
+    }
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """A landing page listing what this user may do, by role."""
+    """A visitor sees the published results, the medal tables, the ceremony
+    screen and certificate verification, with sign-in for staff; a signed-in
+    user sees what their roles may do."""
     user = request.user
+    if not user.is_authenticated:
+        return render(request, "home.html", _public_context())
     is_organiser = roles.is_organiser(user)
     return render(
         request,
@@ -22,8 +39,22 @@ def home(request: HttpRequest) -> HttpResponse:
             "judge": roles.judge_of(user),
             "judged_skills": roles.judged_skills(user),
             "chief_skills": roles.chief_skills(user),
+            **_public_context(),
         },
     )
+
+
+@require_GET
+def verify_lookup(request: HttpRequest) -> HttpResponse:
+    """The home page's form: a typed serial goes to its verification page."""
+    serial = "".join(request.GET.get("serial", "").split())[: SERIAL_MAX + 1]
+    if serial and len(serial) <= SERIAL_MAX and "/" not in serial:
+        return redirect("awards:verify", serial=serial)
+    error = _("Type the serial number printed on the certificate.") if not serial else _(
+        "This is not a certificate serial number."
+    )
+    context = {**_public_context(serial, error), "public_only": True}
+    return render(request, "home.html", context, status=400)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

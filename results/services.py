@@ -26,7 +26,7 @@ import logging
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,7 +38,8 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone, translation
 
 from appeals.models import Appeal
-from awards import policies
+from awards import charts, policies
+from awards.charts import MedalChart
 from awards.models import Award, AwardSettings, Certificate
 from competitions import publication
 from competitions.models import Event, PublicationLog, Skill, SkillPublication
@@ -57,7 +58,8 @@ EXPORT_TTL = dt.timedelta(hours=getattr(settings, "RESULTS_EXPORT_TTL_HOURS", 24
 # Workbooks for people are Chinese whoever asks (the column titles are), so
 # sheet names, captions and statuses are too — in a request or a worker.
 WORKBOOK_LANGUAGE = "zh-hans"
-SCOREBOARD_SKILLS = 6  # latest published skills on the ceremony screen
+SCOREBOARD_PAGE = 6  # skills on one page of the ceremony screen (2 × 3 at 1920×1080)
+SCOREBOARD_ROTATE = 12  # seconds each page stays up when there are several
 SCOREBOARD_PODIUM = 3  # lines per skill there
 SCOREBOARD_MEDAL_ROWS = 10
 
@@ -353,67 +355,11 @@ def published_medal_table(event: Event) -> MedalTableView:
     return MedalTableView(lines=lines, published=published.count(), skills=skills_with_entries)
 
 
-# Geometry of the inline SVG bar chart (display only).
-CHART_LABEL = 190  # px for "1. 代表团名"
-CHART_BAR = 420  # px for the longest bar
-CHART_ROW = 26
-CHART_GAP = 6
-MEDAL_COLOURS = {
-    "gold": "#d4a017",
-    "silver": "#9ea7ad",
-    "bronze": "#b0703c",
-    "excellence": "#3c7ab0",
-}
-
-
-@dataclass(frozen=True)
-class ChartSegment:
-    kind: str
-    count: int
-    x: float
-    width: float
-    colour: str
-
-
-@dataclass(frozen=True)
-class ChartRow:
-    line: MedalLine
-    y: int
-    text_y: int
-    segments: list[ChartSegment]
-    end_x: float
-
-
-@dataclass(frozen=True)
-class MedalChart:
-    rows: list[ChartRow]
-    width: int
-    height: int
-    label_width: int = CHART_LABEL
-    colours: dict[str, str] = field(default_factory=lambda: dict(MEDAL_COLOURS))
-
-
 def medal_chart(lines: Sequence[MedalLine], limit: int | None = None) -> MedalChart:
-    """Stacked horizontal bars, one per delegation, scaled to the largest total."""
-    lines = list(lines)[:limit] if limit else list(lines)
-    widest = max((line.total for line in lines), default=0) or 1
-    rows = []
-    for i, line in enumerate(lines):
-        y = i * (CHART_ROW + CHART_GAP)
-        x = float(CHART_LABEL)
-        segments = []
-        for kind in ("gold", "silver", "bronze", "excellence"):
-            count = getattr(line, kind)
-            if not count:
-                continue
-            width = round(CHART_BAR * count / widest, 1)
-            segments.append(ChartSegment(kind, count, round(x, 1), width, MEDAL_COLOURS[kind]))
-            x += width
-        rows.append(
-            ChartRow(line=line, y=y, text_y=y + CHART_ROW // 2 + 5, segments=segments, end_x=x + 6)
-        )
-    height = max(len(rows) * (CHART_ROW + CHART_GAP), CHART_ROW)
-    return MedalChart(rows=rows, width=CHART_LABEL + CHART_BAR + 90, height=height)
+    """The chart of the medal table by place: a lane per kind (awards.charts)."""
+    return charts.medal_chart(
+        lines, code=lambda m: m.delegation_code, name=lambda m: m.delegation_name, limit=limit
+    )
 
 
 # ------------------------------------------------------------------ public pages
@@ -459,20 +405,28 @@ class ScoreboardSkill:
 @dataclass(frozen=True)
 class Scoreboard:
     event: Event
-    skills: list[ScoreboardSkill]
+    skills: list[ScoreboardSkill]  # every published skill, latest first
     medals: MedalTableView
     chart: MedalChart
     published_count: int
     updated_at: dt.datetime
+    page_size: int = SCOREBOARD_PAGE
+
+    @property
+    def pages(self) -> list[list[ScoreboardSkill]]:
+        """The skills in screens of ``page_size``; the screen rotates through
+        them, so every published skill counted in the header is shown."""
+        n = self.page_size
+        return [self.skills[i : i + n] for i in range(0, len(self.skills), n)]
 
 
-def scoreboard(event: Event, *, limit: int = SCOREBOARD_SKILLS) -> Scoreboard:
-    """The ceremony screen: the latest published skills with their podium,
-    and the medal table of the published skills."""
+def scoreboard(event: Event, *, page_size: int = SCOREBOARD_PAGE) -> Scoreboard:
+    """The ceremony screen: every published skill with its podium, latest
+    first, and the medal table of the published skills."""
     latest = list(
         publication.published_skills(event)
         .select_related("publication")
-        .order_by("-publication__published_at", "code")[:limit]
+        .order_by("-publication__published_at", "code")
     )
     rows = published_results(latest)
     podium_rows = {
@@ -495,8 +449,9 @@ def scoreboard(event: Event, *, limit: int = SCOREBOARD_SKILLS) -> Scoreboard:
         skills=skills,
         medals=medals,
         chart=medal_chart(medals.lines, limit=SCOREBOARD_MEDAL_ROWS),
-        published_count=medals.published,
+        published_count=len(skills),
         updated_at=timezone.now(),
+        page_size=max(1, page_size),
     )
 
 

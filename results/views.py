@@ -32,6 +32,7 @@ from .models import ExportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 POLL_MIN, POLL_MAX, POLL_DEFAULT = 1, 60, 5
+ROTATE_MIN, ROTATE_MAX = 4, 120
 
 
 def _event(code: str) -> Event:
@@ -110,6 +111,12 @@ def _poll_seconds(request: HttpRequest) -> int:
     return max(POLL_MIN, min(POLL_MAX, value))
 
 
+def _rotate_seconds(request: HttpRequest) -> int:
+    raw = request.GET.get("rotate", "")
+    value = int(raw) if raw.isdigit() else services.SCOREBOARD_ROTATE
+    return max(ROTATE_MIN, min(ROTATE_MAX, value))
+
+
 @require_GET
 def scoreboard(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
@@ -121,6 +128,7 @@ def scoreboard(request: HttpRequest, event_code: str) -> HttpResponse:
             "event": event,
             "board": services.scoreboard(event),
             "every": every,
+            "rotate": _rotate_seconds(request),
             "version": services.scoreboard_version(event),
         },
     )
@@ -143,6 +151,7 @@ def scoreboard_live(request: HttpRequest, event_code: str) -> HttpResponse:
             "event": event,
             "board": services.scoreboard(event),
             "every": _poll_seconds(request),
+            "rotate": _rotate_seconds(request),
             "version": version,
         },
     )

@@ -180,7 +180,9 @@ class MarkForm(forms.ModelForm):
 
     value = forms.CharField(label=_("mark"), max_length=20)
     reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    expected_version = forms.IntegerField(
+        label=_("Expected version"), widget=forms.HiddenInput, required=False
+    )
 
     class Meta:
         model = Mark

@@ -249,7 +249,9 @@ class Mark(models.Model):
     enforce both rules and aggregate a skill without joins.
     """
 
-    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+", editable=False)
+    skill = models.ForeignKey(
+        Skill, on_delete=models.CASCADE, related_name="+", editable=False, verbose_name=_("skill")
+    )
     entry = models.ForeignKey(
         Entry, on_delete=models.CASCADE, related_name="marks", verbose_name=_("entry")
     )
@@ -259,7 +261,7 @@ class Mark(models.Model):
     judge = models.ForeignKey(
         Judge, on_delete=models.PROTECT, related_name="marks", verbose_name=_("judge")
     )
-    kind = models.CharField(max_length=1, choices=AspectKind.choices, editable=False)
+    kind = models.CharField(_("kind"), max_length=1, choices=AspectKind.choices, editable=False)
     value = models.DecimalField(_("mark"), max_digits=6, decimal_places=2)
     version = models.PositiveIntegerField(_("version"), default=1)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -1,5 +1,7 @@
 # Sourced by the other scripts: a virtualenv with the project's requirements.
 # Python 3.11 is the only thing a fresh machine needs.
+#   REQUIREMENTS=requirements.txt      the runtime (scripts/start.sh)
+#   REQUIREMENTS=requirements-dev.txt  the runtime + test tools (scripts/test.sh)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -7,15 +9,18 @@ cd "$ROOT"
 # (debugging off, a secret key required) unless told so.
 export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+REQUIREMENTS="${REQUIREMENTS:-requirements.txt}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-# Reinstall only when a requirements file changed since the last install.
-stamp=.venv/.requirements.sha
-want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+# Reinstall only when a requirements file changed since the last install of
+# this set.
+stamp=".venv/.$(basename "$REQUIREMENTS" .txt).sha"
+want=$(cat requirements.txt "$REQUIREMENTS" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+  .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS"
   echo "$want" > "$stamp"
 fi
+# Django also compiles stale catalogues when it starts (portal/apps.py).
 .venv/bin/python portal/i18n.py > /dev/null

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Set up and serve the portal with a demo programme.
 # SQLite and eager Celery by default; DATABASE_URL / REDIS_URL switch to
-# PostgreSQL and Redis. PORT (default 8000) and HOST (default 127.0.0.1).
+# PostgreSQL and Redis. PORT (default 8000) and HOST (default 127.0.0.1);
+# RESEED=1 rebuilds the demo programme from scratch. Installs the runtime
+# requirements only (no test tools, no browser).
+REQUIREMENTS=requirements.txt
 source "$(dirname "$0")/bootstrap.sh"
 .venv/bin/python manage.py migrate --noinput
 if [ "${RESEED:-0}" = "1" ]; then

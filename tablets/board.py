@@ -34,7 +34,7 @@ from teams import roles
 from teams.models import Entry, Judge
 
 from . import services
-from .models import TabletSession
+from .models import JudgeCredential, TabletSession
 
 
 def _managed_skill(request: HttpRequest, skill_pk: int) -> Skill:
@@ -246,11 +246,18 @@ def new_pin(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
     judge = _skill_judge(skill, judge_pk)
     if not services.may_manage_judge(request.user, judge):
         raise PermissionDenied
+    first = not JudgeCredential.objects.filter(judge=judge).exists()
     pin = services.generate_pin(judge, request.user)
     response = render(
         request,
         "tablets/pin.html",
-        {"skill": skill, "judge": judge, "pin": pin, "names": scoring.names_revealed(skill)},
+        {
+            "skill": skill,
+            "judge": judge,
+            "pin": pin,
+            "first": first,
+            "names": scoring.names_revealed(skill),
+        },
     )
     response["Cache-Control"] = "no-store"
     return response

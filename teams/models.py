@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from competitions.models import Event, Skill
 
@@ -79,7 +80,7 @@ class Athlete(models.Model):
     delegation = models.ForeignKey(
         Delegation, on_delete=models.PROTECT, related_name="athletes", verbose_name=_("delegation")
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     # Stored normalised (upper-case X); unique when present.
@@ -195,7 +196,7 @@ class EntryMember(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.athlete} in {self.entry}"
+        return _("%(athlete)s in %(entry)s") % {"athlete": self.athlete, "entry": self.entry}
 
     def save(self, *args, **kwargs) -> None:
         self.event_id = self.entry.skill.event_id
@@ -221,7 +222,7 @@ class EntryMember(models.Model):
 
 class Judge(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     delegation = models.ForeignKey(
         Delegation,
         on_delete=models.PROTECT,

@@ -18,6 +18,8 @@ hypothesis_settings.register_profile(
 _default_profile = "ci" if os.environ.get("CI") else "dev"
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default_profile))
 
+from tests import debian
+
 
 @pytest.fixture(autouse=True)
 def _english_off(settings):
@@ -55,3 +57,22 @@ def _eager_celery(request):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def cjk_fonts():
+    """Certificates are drawn in a TrueType CJK font: skip (or install it)
+    when the machine has none of the ones awards.certificates knows."""
+    from awards import certificates
+
+    if not certificates.available_families():
+        debian.require("fonts-arphic-uming")
+        certificates._font.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium for the browser tests (driven by Playwright)."""
+    pytest.importorskip("playwright.sync_api", reason="pip install -r requirements-dev.txt")
+    debian.require("chromium")
+    return "/usr/bin/chromium"

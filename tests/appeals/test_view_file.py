@@ -30,7 +30,7 @@ def test_form_shows_the_deadline(client):
     html = response.content.decode()
     assert 'enctype="multipart/form-data"' in html and 'name="attachments"' in html
     deadline = SkillPublication.objects.get(skill=w.skill).published_at + dt.timedelta(hours=2)
-    assert services.format_deadline(deadline) in html  # "… (Asia/Shanghai)"
+    assert services.format_deadline(deadline) in html  # "北京时间 …", to the minute
 
 
 def test_filing_with_attachments(client):
@@ -68,7 +68,7 @@ def test_after_the_window_the_deadline_is_shown_and_nothing_filed(client):
     w = published_world(at=timezone.now() - dt.timedelta(hours=3))
     client.force_login(w.lead_a)
     deadline = SkillPublication.objects.get(skill=w.skill).published_at + dt.timedelta(hours=2)
-    shown = timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M:%S")  # TIME_ZONE is Shanghai
+    shown = "北京时间 " + timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")  # to the minute
     page = client.get(url(w.entry_a))
     assert page.status_code == 200
     assert shown in page.content.decode()

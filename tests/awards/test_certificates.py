@@ -3,7 +3,6 @@ idempotent re-runs, layout changes, a chunk killed half-way."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -13,14 +12,14 @@ from django.core.files.storage import default_storage
 
 from awards import certificates, services
 from awards.models import Certificate, CertificateBatch, CertificateChunk
+from tests import debian
 from tests import factories as f
 
 from .conftest import ranked_entries, sign_off
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-needs_poppler = pytest.mark.skipif(
-    not shutil.which("pdffonts"), reason="poppler-utils (pdffonts, pdftotext) not installed"
-)
+# Rendering needs a TrueType CJK font; reading the PDF back needs poppler.
+needs_fonts = pytest.mark.usefixtures("cjk_fonts")
 
 
 def award_world(world, *, names=None, ranks=(1, 2, 3, 4), policy="worldskills", team_size=1):
@@ -43,8 +42,9 @@ def run_batch(event, django_capture_on_commit_callbacks, size=2) -> CertificateB
     return batch
 
 
-@needs_poppler
+@needs_fonts
 def test_certificate_pdf_embeds_cjk_font_and_text_extracts(world, tmp_path):
+    debian.require("poppler-utils")
     _skill, entries = award_world(world, names=["欧阳淑珺", "李四", "王五", "赵六"])
     services.issue_certificates(world["event"])
     cert = Certificate.objects.get(entry=entries[0])
@@ -94,8 +94,9 @@ def test_qr_code_carries_the_verification_url(world):
 
 
 def test_rare_character_falls_back_to_a_font_that_has_it():
-    if "hei" not in certificates.available_families():
-        pytest.skip("fonts-wqy-zenhei not installed")
+    # The preferred family (song: AR PL UMing) and the wide fallback (hei).
+    debian.require("fonts-arphic-uming", "fonts-wqy-zenhei")
+    certificates._font.cache_clear()
     song = certificates.font_for("张三", "song")
     assert song == "cert-song"
     assert certificates.font_for("", "song") == "cert-song"
@@ -103,6 +104,7 @@ def test_rare_character_falls_back_to_a_font_that_has_it():
     assert certificates.font_for("𠀀", "song") == "cert-song"
 
 
+@needs_fonts
 def test_batch_renders_all_then_rerun_renders_nothing(world, django_capture_on_commit_callbacks):
     award_world(world)  # 4 entries: gold, silver, bronze, excellence → 4 certificates
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
@@ -133,6 +135,7 @@ def test_batch_renders_all_then_rerun_renders_nothing(world, django_capture_on_c
     assert all(n.endswith(".pdf") for n in names)
 
 
+@needs_fonts
 def test_layout_change_regenerates_and_name_change_redraws_one(
     world, django_capture_on_commit_callbacks
 ):
@@ -159,6 +162,7 @@ class Killed(BaseException):
     """Stands for a worker dying: not an Exception, so nothing inside catches it."""
 
 
+@needs_fonts
 def test_chunk_killed_half_way_is_retried_and_skips_what_is_done(world, monkeypatch):
     award_world(world)
     batch = services.start_batch(world["event"], size=4)
@@ -189,6 +193,7 @@ def test_chunk_killed_half_way_is_retried_and_skips_what_is_done(world, monkeypa
     assert chunk.attempts == 2 and chunk.done == 4
 
 
+@needs_fonts
 def test_a_failing_certificate_is_counted_not_fatal(
     world, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -208,6 +213,7 @@ def test_a_failing_certificate_is_counted_not_fatal(
     assert "bad glyph" in batch.error_log
 
 
+@needs_fonts
 def test_expired_zips_are_purged(world, django_capture_on_commit_callbacks):
     import datetime as dt
 

@@ -76,6 +76,7 @@ def test_verify_url_is_the_root_level_path(produced):
 # ------------------------------------------------------------ downloads
 
 
+@pytest.mark.usefixtures("cjk_fonts")
 def test_certificate_pdf_download_permissions(client, produced, monkeypatch):
     url = reverse("awards:certificate_pdf", args=[produced["cert"].serial])
     assert client.get(url).status_code == 302  # anonymous → login
@@ -91,6 +92,7 @@ def test_certificate_pdf_download_permissions(client, produced, monkeypatch):
     assert client.get(url).status_code == 200
 
 
+@pytest.mark.usefixtures("cjk_fonts")
 def test_zip_downloads_permissions(client, produced, monkeypatch):
     batch = produced["batch"]
     full = reverse("awards:batch_download", args=[batch.pk])
@@ -144,13 +146,14 @@ def test_medal_table_page_organisers_only_for_now(client, produced):
     r = client.get(url)
     assert r.status_code == 200
     html = r.content.decode()
-    assert "南京市代表团" in html and "medal-chart" in html and "砌筑" in html
+    assert "南京市代表团" in html and "medal-lanes" in html and "砌筑" in html
     r = client.post(url)  # recompute on demand (eager here)
     assert r.status_code == 302
     prog = reverse("awards:programme_medal_table", args=[produced["programme"].code])
     assert client.get(prog).status_code == 200
 
 
+@pytest.mark.usefixtures("cjk_fonts")
 def test_certificates_page_starts_a_batch_and_reports_progress(
     client, produced, django_capture_on_commit_callbacks
 ):
@@ -170,6 +173,7 @@ def test_certificates_page_starts_a_batch_and_reports_progress(
     assert progress["download_url"] == reverse("awards:batch_download", args=[batch.pk])
 
 
+@pytest.mark.usefixtures("cjk_fonts")
 def test_layout_editor_saves_bumps_version_and_previews(client, produced):
     from PIL import Image
 

@@ -43,10 +43,31 @@ def test_event_page_shows_states_and_buttons(client):
     assert reverse("competitions:advancement_skill", args=[w.skill.pk]) in html
 
 
+def test_publishing_asks_for_confirmation_first(client):
+    w = world()
+    client.force_login(w.organiser)
+    asked = client.post(page(w), {"skill": w.skill.pk})
+    assert asked.status_code == 200
+    assert not publication.is_published(w.skill)  # nothing published yet
+    html = asked.content.decode()
+    assert "确认公布成绩" in html and 'name="confirm" value="1"' in html
+    assert f'name="skill" value="{w.skill.pk}"' in html
+    assert "公众" in html  # says who will see them
+    assert client.post(page(w), {"skill": w.skill.pk, "confirm": "yes"}).status_code == 200
+    assert not publication.is_published(w.skill)  # only the confirmation form's value counts
+
+
+def test_unpublish_is_a_clear_button_to_its_form(client):
+    w = published_world()
+    client.force_login(w.organiser)
+    html = client.get(page(w)).content.decode()
+    assert f'<a class="button danger" href="{unpublish_url(w)}">撤回公布</a>' in html
+
+
 def test_publish_from_the_page(client):
     w = world()
     client.force_login(w.organiser)
-    response = client.post(page(w), {"skill": w.skill.pk}, follow=True)
+    response = client.post(page(w), {"skill": w.skill.pk, "confirm": "1"}, follow=True)
     assert response.redirect_chain[-1] == (page(w), 302)
     assert publication.is_published(w.skill)
     html = response.content.decode()
@@ -57,7 +78,7 @@ def test_publish_from_the_page(client):
 def test_publishing_an_open_skill_shows_the_refusal(client):
     w = world()
     client.force_login(w.organiser)
-    response = client.post(page(w), {"skill": w.other_skill.pk}, follow=True)
+    response = client.post(page(w), {"skill": w.other_skill.pk, "confirm": "1"}, follow=True)
     assert not publication.is_published(w.other_skill)
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
 
@@ -66,7 +87,7 @@ def test_skill_of_another_event_is_404(client):
     w = world()
     stranger = world()
     client.force_login(w.organiser)
-    assert client.post(page(w), {"skill": stranger.skill.pk}).status_code == 404
+    assert client.post(page(w), {"skill": stranger.skill.pk, "confirm": "1"}).status_code == 404
     assert not publication.is_published(stranger.skill)
 
 
@@ -97,7 +118,7 @@ def test_non_organisers_are_forbidden(client, who):
     w = published_world()
     client.force_login(getattr(w, who))
     assert client.get(page(w)).status_code == 403
-    assert client.post(page(w), {"skill": w.skill.pk}).status_code == 403
+    assert client.post(page(w), {"skill": w.skill.pk, "confirm": "1"}).status_code == 403
     assert client.post(unpublish_url(w), {"reason": "x"}).status_code == 403
     assert publication.is_published(w.skill)
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import debian
+
 from .helpers import (
     ROOT,
     base_env,
@@ -37,7 +39,6 @@ from .helpers import (
     recreate_database,
     redis_unavailable,
     redis_url,
-    which,
 )
 
 pytestmark = pytest.mark.worker
@@ -58,10 +59,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 @pytest.fixture
 def stack(tmp_path: Path):
-    if not which("nginx"):
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
-    if not which("openssl") or not which("curl"):
-        pytest.skip("run-all.sh needs openssl and curl")
+    debian.require("nginx-light", "openssl", "curl")  # installs them as root, or skips
     reason = pg_unavailable()
     if reason:
         pytest.skip(reason)

@@ -28,9 +28,10 @@ ADMIN_LOGIN = "admin_login"  # the admin sends signed-in non-organisers to its o
 # page -> expected answer per role, in ROLES order.
 MATRIX: dict[str, tuple] = {
     # name:             anon   org  chief judge lead_a lead_b none
-    "home": (LOGIN, 200, 200, 200, 200, 200, 200),
+    "home": (200, 200, 200, 200, 200, 200, 200),
     "healthz": (200, 200, 200, 200, 200, 200, 200),
     "login": (200, 200, 200, 200, 200, 200, 200),
+    "verify_lookup": (400, 400, 400, 400, 400, 400, 400),  # public; no serial typed
     "delegation": (LOGIN, 403, 403, 403, 200, 200, 403),
     "athlete_add": (LOGIN, 403, 403, 403, 200, 200, 403),
     "athlete_edit": (LOGIN, 403, 403, 403, 200, 404, 403),
@@ -92,6 +93,7 @@ def site(db, settings):
         "home": reverse("home"),
         "healthz": reverse("healthz"),
         "login": reverse("login"),
+        "verify_lookup": reverse("verify_lookup"),
         "delegation": reverse("teams:delegation"),
         "athlete_add": reverse("teams:athlete_add"),
         "athlete_edit": reverse("teams:athlete_edit", args=[athlete.pk]),
@@ -143,7 +145,7 @@ def test_every_core_and_teams_url_is_in_the_matrix():
         elif getattr(pattern, "name", None):
             names.add(pattern.name)
     # Matrix rows by URL name; logout is POST-only and tested below.
-    covered = {"home", "healthz", "login", "logout"} | {
+    covered = {"home", "healthz", "login", "logout", "verify_lookup"} | {
         "teams:delegation",
         "teams:athlete_add",
         "teams:athlete_edit",

@@ -100,3 +100,62 @@ def test_withdrawn_publication_disappears(client, w):
         client.get(reverse("results:skill", args=[w.event.code, w.skill.code])).status_code == 404
     )
     assert "司马青云" not in html(client.get(reverse("results:scoreboard", args=[w.event.code])))
+
+
+def _publish_more(w, n: int) -> list[str]:
+    """n more published skills, one gold each for delegation B."""
+    from tests import factories as f
+
+    from .builders import award, result, sign_off
+
+    codes = []
+    for i in range(n):
+        skill = f.skill(event=w.event, code=f"X{i:02d}", name=f"加赛项目{i}")
+        e = f.entry(skill, delegation=w.del_b, competitor_no=f"9{i:02d}")
+        result(e, "70.00", 1, 700)
+        award(e, "gold", 1)
+        sign_off(skill)
+        publication.publish(skill, w.organiser)
+        codes.append(skill.code)
+    return codes
+
+
+def test_scoreboard_header_counts_what_it_shows_and_pages_through_the_rest(client, w):
+    w.publish()
+    codes = [w.skill.code, *_publish_more(w, 6)]  # 7 published: more than one screen
+    r = client.get(reverse("results:scoreboard", args=[w.event.code]))
+    page = html(r)
+    board = r.context["board"]
+    shown = [s.skill.code for p in board.pages for s in p]
+    assert sorted(shown) == sorted(codes)  # every published skill is on a page
+    assert board.published_count == len(shown) == 7
+    assert "已公布 7 / 8 个赛项" in page  # 8: the unpublished one has entries too
+    assert page.count('class="sb-skill"') == 7
+    assert page.count('class="sb-page"') == 2
+    assert page.count(" hidden>") == 1  # the second page waits its turn
+    assert "第 1 / 2 页" in page and "第 2 / 2 页" in page
+    assert 'data-rotate="12"' in page
+    # the latest publication comes first
+    assert shown[0] == codes[-1]
+
+
+def test_scoreboard_rotation_is_bounded(client, w):
+    url = reverse("results:scoreboard", args=[w.event.code])
+    assert 'data-rotate="4"' in html(client.get(url, {"rotate": "0"}))
+    assert 'data-rotate="120"' in html(client.get(url, {"rotate": "99999"}))
+    assert 'data-rotate="12"' in html(client.get(url, {"rotate": "-5"}))
+
+
+def test_medal_chart_lists_delegations_by_place_with_gold_silver_bronze_lanes(client, w):
+    w.publish()
+    _publish_more(w, 2)  # B: 1 silver + 2 gold; A: 1 gold + 1 bronze
+    page = html(client.get(reverse("results:medals", args=[w.event.code])))
+    chart = page[page.index('class="medal-lanes"') :]
+    chart = chart[: chart.index("</figure>")]
+    assert chart.index("漠河市北极代表团") < chart.index("鹤岗市青山代表团")  # B leads on gold
+    for row in chart.split('class="ml-row lanes-')[2:]:
+        kinds = [k.split('"')[0] for k in row.split('data-kind="')[1:]]
+        assert kinds == ["gold", "silver", "bronze"]
+    b_row = chart[chart.index('data-delegation="WVK"') :]
+    assert 'data-kind="gold" data-count="2"' in b_row.split("</li>")[0]
+    assert '<rect x="0" y="0" width="100"' in b_row.split("</li>")[0]

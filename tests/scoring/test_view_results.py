@@ -71,3 +71,19 @@ def test_consistency_page_lists_judges_with_chart(client, scheme):
 def test_unknown_skill_is_404(client):
     client.force_login(f.organiser())
     assert client.get(reverse("scoring:results", args=[999999])).status_code == 404
+
+
+def test_consistency_chart_bars_carry_their_judges_labels(client, scheme):
+    client.force_login(scheme.chief.user)
+    response = client.get(reverse("scoring:consistency", args=[scheme.skill.pk]))
+    html = response.content.decode()
+    chart = html[html.index('class="consistency-chart"') : html.index("</figure>")]
+    rows = chart.split('<li class="cc-row')[1:]
+    judges = [r["j"] for r in response.context["rows"]]
+    assert len(rows) == len(judges) >= len(scheme.judges)
+    for row, j in zip(rows, judges, strict=True):
+        label = row[row.index('class="cc-label"') : row.index("<svg")]
+        assert f"<b>{j.code}</b>" in label and j.name in label  # the bar's own row names it
+        assert "<rect" in row[row.index("<svg") :]
+    assert {j.code for j in scheme.judges} <= {j.code for j in judges}
+    assert "左侧偏严" in chart  # the axis is explained

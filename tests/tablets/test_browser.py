@@ -8,7 +8,6 @@ every tap stored exactly once in the database.
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,17 +34,11 @@ ARGS = [
 PORTRAIT = {"viewport": {"width": 768, "height": 1024}, "has_touch": True, "is_mobile": True}
 LANDSCAPE = {"viewport": {"width": 1280, "height": 800}, "has_touch": True}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason=f"Debian chromium is not installed at {CHROMIUM}",
-    ),
-]
+pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
