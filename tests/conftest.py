@@ -4,6 +4,8 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from tests import debian
+
 # Hypothesis: "dev" explores with fresh random examples on every run; "ci" is
 # derandomized (a red CI run reproduces exactly), prints the falsifying
 # example's blob, and has no per-example deadline on a busy shared machine.
@@ -18,7 +20,6 @@ hypothesis_settings.register_profile(
 _default_profile = "ci" if os.environ.get("CI") else "dev"
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default_profile))
 
-from tests import debian
 
 
 @pytest.fixture(autouse=True)
