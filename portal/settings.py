@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "tablets",
     "appeals",
     "results",
+    "draws",
+    "sector",
 ]
 
 MIDDLEWARE = [
