@@ -258,9 +258,9 @@ SKILL_PROBLEMS = {
 def _check_rows(event: Event, sheet: _Sheet, report: TheoryReport) -> dict[int, list]:
     """Every row checked; returns skill id → [(row, facts, entry, mark)]."""
 
-    def err(row: int, column: str | None, message, **params) -> None:
+    def err(at: int, column: str | None, message, **params) -> None:
         report.errors.append(
-            CellProblem(sheet.name, row, column, sheet.letters.get(column or ""), message, params)
+            CellProblem(sheet.name, at, column, sheet.letters.get(column or ""), message, params)
         )
 
     facts_cache: dict[tuple[str, str], _SkillFacts | str] = {}

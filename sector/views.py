@@ -12,12 +12,13 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from competitions import stages
+from competitions import publication, stages
 from competitions.models import Event, Programme
 from draws.models import Draw
 from teams import roles
@@ -105,11 +106,14 @@ def rewards_download(request: HttpRequest, event_code: str) -> HttpResponse:
 @roles.lead_required
 @require_GET
 def lead_rewards_download(request: HttpRequest, event_code: str) -> HttpResponse:
-    """The lead's own delegation, published skills only (the embargo)."""
+    """The lead's own delegation, once every skill of the event is published
+    (as certificates: money follows the awards, so the same embargo)."""
     event = _event(event_code)
     delegation: Delegation = roles.lead_delegation(request.user)
     if not Entry.objects.filter(skill__event=event, delegation=delegation).exists():
         raise Http404
+    if not publication.event_results_visible_to(request.user, event):
+        raise PermissionDenied(_("Rewards are available once all results are published."))
     buffer = io.BytesIO()
     rewards.export_rewards(event, buffer, delegation=delegation, published_only=True)
     return _xlsx(buffer, f"{event.code}-{delegation.code}-rewards.xlsx")

@@ -83,7 +83,7 @@ class RewardResource(SheetResource):
         export_order = fields
 
 
-DUPLICATE_OUTCOME = _("Outcome %(code)s is listed twice (first on row %(row)s).")
+DUPLICATE_OUTCOME = _("Outcome %(code)s is listed twice (first on row %(first)s).")
 
 
 def import_rewards(ctx: ImportContext, sheet: ParsedSheet) -> None:
@@ -93,7 +93,7 @@ def import_rewards(ctx: ImportContext, sheet: ParsedSheet) -> None:
         data, ok = ctx.clean_row(sheet, row)
         outcome = data.get("outcome")
         if outcome in seen:
-            ctx.error(sheet, row, "outcome", DUPLICATE_OUTCOME, code=outcome, row=seen[outcome])
+            ctx.error(sheet, row, "outcome", DUPLICATE_OUTCOME, code=outcome, first=seen[outcome])
             ok = False
         elif outcome:
             seen[outcome] = row.number
