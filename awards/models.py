@@ -176,7 +176,7 @@ class Award(models.Model):
 
     @property
     def title_code(self) -> str:
-        """technical_expert / winner / "" (older rows with ``title`` and no kind: technical_expert)."""
+        """technical_expert / winner / "" (a ``title`` row without a kind: technical_expert)."""
         if not self.title:
             return ""
         return self.title_kind or policies.TECHNICAL_EXPERT

@@ -153,7 +153,8 @@ def national(
         if award is None and 2 * e.rank <= n:
             award = EXCELLENCE
         titled = e.rank <= cutoff
-        out.append(Outcome(e.key, award, title=titled, title_code=TECHNICAL_EXPERT if titled else ""))
+        code = TECHNICAL_EXPERT if titled else ""
+        out.append(Outcome(e.key, award, title=titled, title_code=code))
     return out
 
 

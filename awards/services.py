@@ -156,7 +156,8 @@ def compute_awards(skill: Skill) -> list[Award]:
             award.computed_at = now
             stored.append(award)
         Award.objects.bulk_update(
-            [a for a in stored if a.pk], ["kind", "title", "title_kind", "policy", "rank", "computed_at"]
+            [a for a in stored if a.pk],
+            ["kind", "title", "title_kind", "policy", "rank", "computed_at"],
         )
         Award.objects.bulk_create([a for a in stored if not a.pk])
     return sorted(stored, key=lambda a: (a.rank, a.entry_id))

@@ -54,9 +54,9 @@ class Phase(models.Model):
 
     class Kind(models.TextChoices):
         MOBILISATION = "mobilisation", _("Mobilisation")
-        TRAINING = "training", _("Training")
-        COMPETITION = "competition", _("Competition")
-        COMMENDATION = "commendation", _("Commendation")
+        TRAINING = "training", _("On-the-job training")
+        COMPETITION = "competition", _("Contest and final")
+        COMMENDATION = "commendation", _("Summary and commendation")
         CUSTOM = "custom", _("Custom stage")
 
     programme = models.ForeignKey(

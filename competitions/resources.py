@@ -173,7 +173,12 @@ class SheetResource(resources.ModelResource):
         return {f.column_name: f for f in self.get_export_fields()}
 
 
-AWARD_POLICY_ALIASES = {"世界技能": "worldskills", "全国": "national", "比例": "ratio", "称号": "titles"}
+AWARD_POLICY_ALIASES = {
+    "世界技能": "worldskills",
+    "全国": "national",
+    "比例": "ratio",
+    "称号": "titles",
+}
 AGGREGATION_ALIASES = {"平均": "mean", "去极值": "trimmed"}
 
 

@@ -66,7 +66,9 @@ def funnel(
     )
     bars = [FunnelBar("candidates", candidates)]
     for e in events:
-        bars.append(FunnelBar(e.name, per_event.get(e.pk, 0), e.kind == Event.Kind.FINAL))
+        # "2026年…竞赛院级选拔赛" → "院级选拔赛": the bars sit under the programme's name.
+        label = e.name.removeprefix(programme.name).strip() or e.name
+        bars.append(FunnelBar(label, per_event.get(e.pk, 0), e.kind == Event.Kind.FINAL))
     return bars
 
 

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='phase',
             name='kind',
-            field=models.CharField(choices=[('mobilisation', 'Mobilisation'), ('training', 'Training'), ('competition', 'Competition'), ('commendation', 'Commendation'), ('custom', 'Custom stage')], max_length=20, verbose_name='phase'),
+            field=models.CharField(choices=[('mobilisation', 'Mobilisation'), ('training', 'On-the-job training'), ('competition', 'Contest and final'), ('commendation', 'Summary and commendation'), ('custom', 'Custom stage')], max_length=20, verbose_name='phase'),
         ),
         migrations.AlterField(
             model_name='programme',
