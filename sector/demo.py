@@ -396,6 +396,7 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
     # As it happened: the pool closed and the draw made the day before the final.
     closed_at = timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
     PoolClosure.objects.filter(skill=final_skill).update(at=closed_at)
+    Nomination.objects.filter(skill=final_skill).update(at=closed_at - dt.timedelta(days=3))
     Draw.objects.filter(skill=final_skill).update(at=closed_at + dt.timedelta(hours=1))
     Event.objects.filter(pk=final.pk).update(status=Event.Status.CLOSED)
 
