@@ -94,8 +94,6 @@ def check_seed(seed: str) -> str:
 def source_skill_for(final: Skill, source_event: Event) -> Skill:
     if source_event.pk == final.event_id:
         raise DrawRefused(_("The source event must be another event than the final."), "source")
-    if source_event.programme_id != final.event.programme_id:
-        raise DrawRefused(_("The source event belongs to another programme."), code="source")
     skill = Skill.objects.filter(event=source_event, code=final.code).first()
     if skill is None:
         raise DrawRefused(

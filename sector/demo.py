@@ -336,7 +336,11 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
         [EntryMember(entry=e, athlete=a, event=r1) for e, a in zip(entries, athletes, strict=True)]
     )
     Quota.objects.bulk_create(
-        [Quota(skill=r1_skill, delegation=d, max_entries=PER_DELEGATION) for d in pool]
+        [
+            Quota(skill=s, delegation=d, max_entries=PER_DELEGATION)
+            for s in (r1_skill, r2_skill)
+            for d in pool
+        ]
     )
     ability = {e.pk: min(0.97, max(0.45, rng.gauss(0.75, 0.1))) for e in entries}
     r1_entries = list(

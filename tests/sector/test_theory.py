@@ -209,3 +209,19 @@ def test_dry_run_writes_nothing(exam):
     )
     assert report.ok
     assert not Mark.objects.exists()
+
+
+def test_upload_page_organisers_only_and_all_or_nothing(client, exam):
+    from django.urls import reverse
+
+    url = reverse("sector:theory", args=[exam["event"].code])
+    assert client.get(url).status_code == 302  # anonymous → login
+    client.force_login(f.lead(exam["e_nj"].delegation))
+    assert client.post(url, {"file": book([("BAT", "101", None, 5, 10)])}).status_code == 403
+    client.force_login(exam["org"])
+    bad = client.post(url, {"file": book([("BAT", "101", None, 5, 10), ("BAT", "7", None, 1, 2)])})
+    assert bad.status_code == 400 and "B3" in bad.content.decode()
+    assert not Mark.objects.exists()
+    good = client.post(url, {"file": book([("BAT", "101", None, 5, 10)])})
+    assert good.status_code == 302
+    assert sum(m.value for m in theory_marks(exam["e_nj"], exam["aspects"])) == Decimal("10.00")

@@ -46,7 +46,8 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         for row in done.result:
             self.stdout.write(f"{row['competitor_no']}\t{row['key']}")
-        self.stderr.write(
-            f"draw {done.seq} of {final.code}: {len(done.result)} of {len(done.pool)} "
-            f"drawn; entered in {final.event.code}."
-        )
+        if options["verbosity"] > 1:  # stdout stays exactly one line per drawn entry
+            self.stderr.write(
+                f"draw {done.seq} of {final.code}: {len(done.result)} of {len(done.pool)} "
+                f"drawn; entered in {final.event.code}."
+            )
