@@ -9,6 +9,11 @@ from .rewards import parse_amount
 from .theory import MAX_BYTES
 
 
+def _plain(value) -> str:
+    """1000.00 → "1000", 2.50 → "2.5" (never "1E+3")."""
+    return format(value.normalize(), "f")
+
+
 class RewardsForm(forms.Form):
     """One row of inputs per outcome: bonus (yuan), credits, note."""
 
@@ -20,13 +25,13 @@ class RewardsForm(forms.Form):
                 label=_("bonus (yuan)"),
                 required=False,
                 max_length=14,
-                initial=found.bonus_yuan.normalize() if found else "",
+                initial=_plain(found.bonus_yuan) if found else "",
             )
             self.fields[f"{value}__credits"] = forms.CharField(
                 label=_("credits"),
                 required=False,
                 max_length=14,
-                initial=found.credits.normalize() if found else "",
+                initial=_plain(found.credits) if found else "",
             )
             self.fields[f"{value}__note"] = forms.CharField(
                 label=_("note"),

@@ -243,3 +243,12 @@ def test_athlete_path_shows_rounds_and_onward(client, site):
     html = client.get(reverse("sector:path", args=["wjw", athlete.pk])).content.decode()
     assert drawn_no in html and done.result[0]["final_no"] in html
     assert "✓" in html
+
+
+def test_rewards_form_shows_plain_amounts(client, site):
+    Reward.objects.create(
+        programme=site["programme"], outcome="winner", bonus_yuan=1000, credits=Decimal("2.50")
+    )
+    client.force_login(site["org"])
+    html = client.get(reverse("sector:rewards", args=["wjw"])).content.decode()
+    assert 'value="1000"' in html and 'value="2.5"' in html and "E+" not in html
