@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Event, Skill
@@ -328,7 +329,11 @@ def draw(
                     "%(skill)s was already drawn (draw %(seq)d, %(at)s). A further draw "
                     "needs a reason, which is published beside the first."
                 )
-                % {"skill": final, "seq": earlier.seq, "at": earlier.at.strftime("%Y-%m-%d %H:%M")},
+                % {
+                    "skill": final,
+                    "seq": earlier.seq,
+                    "at": timezone.localtime(earlier.at).strftime("%Y-%m-%d %H:%M"),
+                },
                 code="redraw_needs_reason",
             )
         source = source_skill_for(final, source_event)
