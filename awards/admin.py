@@ -69,6 +69,10 @@ class AwardSettingsAdmin(OrganiserModelAdmin):
                 ]
             },
         ),
+        (
+            _("Titles policy (技术能手 / 优胜者)"),
+            {"fields": ["expert_percent", "winner_percent", "winner_title_name"]},
+        ),
     ]
 
 

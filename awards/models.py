@@ -21,6 +21,11 @@ from teams.models import Athlete, Delegation, Entry
 from . import policies
 
 
+class TitleKind(models.TextChoices):
+    TECHNICAL_EXPERT = policies.TECHNICAL_EXPERT, _("技术能手 (technical expert)")
+    WINNER = policies.WINNER, _("优胜者 (winner)")
+
+
 class AwardKind(models.TextChoices):
     GOLD = policies.GOLD, _("Gold medal")
     SILVER = policies.SILVER, _("Silver medal")
@@ -80,6 +85,12 @@ class AwardSettings(models.Model):
     title_name = models.CharField(
         _("title name"), max_length=40, default=policies.DEFAULT_TITLE_NAME
     )
+    # The titles policy (docs/rewards.md): 技术能手 up to h(expert × N), 优胜者 up to h(winner × N).
+    expert_percent = _percent(_("技术能手: best share (%)"), 15)
+    winner_percent = _percent(_("技术能手 + 优胜者: best share (%)"), 40)
+    winner_title_name = models.CharField(
+        _("second title name"), max_length=40, default=policies.DEFAULT_WINNER_TITLE_NAME
+    )
 
     class Meta:
         verbose_name = _("award settings")
@@ -95,6 +106,10 @@ class AwardSettings(models.Model):
                 & Q(second_percent__lte=models.F("third_percent")),
                 name="award_settings_ratios_ascending",
             ),
+            models.CheckConstraint(
+                condition=Q(expert_percent__lte=models.F("winner_percent")),
+                name="award_settings_title_ratios_ascending",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,7 +124,15 @@ class AwardSettings(models.Model):
             title_cutoff_individual=self.title_cutoff_individual,
             title_cutoff_pair=self.title_cutoff_pair,
             title_cutoff_team=self.title_cutoff_team,
+            expert_percent=Decimal(self.expert_percent),
+            winner_percent=Decimal(self.winner_percent),
         )
+
+    def title_text(self, title_kind: str) -> str:
+        """The programme's wording of a title, as printed."""
+        if title_kind == policies.WINNER:
+            return self.winner_title_name
+        return self.title_name
 
 
 class Award(models.Model):
@@ -126,6 +149,11 @@ class Award(models.Model):
         _("award"), max_length=12, choices=AwardKind.choices, null=True, blank=True
     )
     title = models.BooleanField(_("title (技术能手)"), default=False)
+    # Which title when ``title``: technical_expert (national policy and the
+    # titles policy's first) or winner (the titles policy's second).
+    title_kind = models.CharField(
+        _("title"), max_length=20, choices=TitleKind.choices, blank=True, default=""
+    )
     policy = models.CharField(_("policy"), max_length=20)
     rank = models.PositiveIntegerField(_("rank"))
     computed_at = models.DateTimeField(_("computed at"))
@@ -147,6 +175,13 @@ class Award(models.Model):
     @property
     def chinese_name(self) -> str:
         return policies.CHINESE_NAMES.get(self.kind or "", "")
+
+    @property
+    def title_code(self) -> str:
+        """technical_expert / winner / "" (a ``title`` row without a kind: technical_expert)."""
+        if not self.title:
+            return ""
+        return self.title_kind or policies.TECHNICAL_EXPERT
 
 
 class MedalTable(models.Model):

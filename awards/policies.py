@@ -16,6 +16,7 @@ from typing import Literal
 WORLDSKILLS = "worldskills"
 NATIONAL = "national"
 RATIO = "ratio"
+TITLES = "titles"
 
 GOLD = "gold"
 SILVER = "silver"
@@ -24,6 +25,10 @@ EXCELLENCE = "excellence"
 FIRST = "first"
 SECOND = "second"
 THIRD = "third"
+# Title codes: the national policy's title and the titles policy's two.
+TECHNICAL_EXPERT = "technical_expert"
+WINNER = "winner"
+TITLE_CODES = (TECHNICAL_EXPERT, WINNER)
 
 MEDALS = (GOLD, SILVER, BRONZE)
 # The Chinese name printed on certificates, whatever the page language.
@@ -37,6 +42,7 @@ CHINESE_NAMES = {
     THIRD: "三等奖",
 }
 DEFAULT_TITLE_NAME = "技术能手"
+DEFAULT_WINNER_TITLE_NAME = "优胜者"
 
 Number = int | Fraction | Decimal
 
@@ -52,6 +58,9 @@ class PolicySettings:
     title_cutoff_individual: int = 5
     title_cutoff_pair: int = 3
     title_cutoff_team: int = 2
+    # The titles policy: cumulative shares of the ranked entries, in percent.
+    expert_percent: Number = 15
+    winner_percent: Number = 40
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,8 @@ class Outcome:
     key: int
     award: str | None
     title: bool = False
+    # Which title (TECHNICAL_EXPERT or WINNER) when ``title``; "" otherwise.
+    title_code: str = ""
 
 
 def half_up(x: Fraction) -> int:
@@ -141,7 +152,9 @@ def national(
         award = medal_for(e.rank)
         if award is None and 2 * e.rank <= n:
             award = EXCELLENCE
-        out.append(Outcome(e.key, award, title=e.rank <= cutoff))
+        titled = e.rank <= cutoff
+        code = TECHNICAL_EXPERT if titled else ""
+        out.append(Outcome(e.key, award, title=titled, title_code=code))
     return out
 
 
@@ -163,7 +176,30 @@ def ratio(entries: Sequence[Ranked], settings: PolicySettings = PolicySettings()
     return out
 
 
-PolicyName = Literal["worldskills", "national", "ratio"]
+def titles_cutoffs(n: int, settings: PolicySettings) -> tuple[int, int]:
+    """Last ranks of 技术能手 and of 优胜者: h(p × N) for each percentage."""
+    return tuple(  # type: ignore[return-value]
+        half_up(_exact(p) / 100 * n) for p in (settings.expert_percent, settings.winner_percent)
+    )
+
+
+def titles(entries: Sequence[Ranked], settings: PolicySettings = PolicySettings()) -> list[Outcome]:
+    """技术能手 if r ≤ h(pe·N), else 优胜者 if r ≤ h(pw·N); no medals, no prizes."""
+    _check(entries)
+    expert, winner = titles_cutoffs(len(entries), settings)
+    out = []
+    for e in entries:
+        if e.rank <= expert:
+            code = TECHNICAL_EXPERT
+        elif e.rank <= winner:
+            code = WINNER
+        else:
+            code = ""
+        out.append(Outcome(e.key, None, title=bool(code), title_code=code))
+    return out
+
+
+PolicyName = Literal["worldskills", "national", "ratio", "titles"]
 
 
 def apply_policy(
@@ -179,6 +215,8 @@ def apply_policy(
         return national(entries, team_size, settings)
     if policy == RATIO:
         return ratio(entries, settings)
+    if policy == TITLES:
+        return titles(entries, settings)
     raise ValueError(f"unknown award policy {policy!r}")
 
 

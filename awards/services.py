@@ -151,12 +151,14 @@ def compute_awards(skill: Skill) -> list[Award]:
             award = existing.get(key) or Award(entry_id=key, skill=skill)
             award.kind = outcome.award
             award.title = outcome.title
+            award.title_kind = outcome.title_code if outcome.title else ""
             award.policy = skill.award_policy
             award.rank = rank_of[key]
             award.computed_at = now
             stored.append(award)
         Award.objects.bulk_update(
-            [a for a in stored if a.pk], ["kind", "title", "policy", "rank", "computed_at"]
+            [a for a in stored if a.pk],
+            ["kind", "title", "title_kind", "policy", "rank", "computed_at"],
         )
         Award.objects.bulk_create([a for a in stored if not a.pk])
     return sorted(stored, key=lambda a: (a.rank, a.entry_id))
@@ -262,9 +264,12 @@ def compute_programme_medal_table(programme: Programme) -> MedalTable:
 
 def award_columns(skill: Skill) -> dict[int, tuple[str, str]]:
     """For the results workbook: entry id → (award, title) as printed in Chinese."""
-    title = settings_for(skill).title_name
+    conf = settings_for(skill)
     return {
-        a.entry_id: (policies.CHINESE_NAMES.get(a.kind or "", ""), title if a.title else "")
+        a.entry_id: (
+            policies.CHINESE_NAMES.get(a.kind or "", ""),
+            conf.title_text(a.title_code) if a.title else "",
+        )
         for a in Award.objects.filter(skill=skill)
     }
 
@@ -353,7 +358,7 @@ def issue_certificates(event: Event) -> IssueSummary:
     programme = event.programme
     with transaction.atomic():
         desired: dict[tuple[int, int, str], tuple[str, str, int]] = {}
-        title_names: dict[int, str] = {}
+        title_settings: dict[int, AwardSettings] = {}
         awards = Award.objects.filter(skill__event=event).select_related("entry", "skill")
         members = defaultdict(list)
         for m in EntryMember.objects.filter(entry__award__skill__event=event).order_by("pk"):
@@ -367,11 +372,14 @@ def issue_certificates(event: Event) -> IssueSummary:
                         award.entry.delegation_id,
                     )
                 if award.title:
-                    if award.skill_id not in title_names:
-                        title_names[award.skill_id] = settings_for(award.skill).title_name
+                    if award.skill_id not in title_settings:
+                        title_settings[award.skill_id] = settings_for(award.skill)
+                    # The 技术能手 title keeps the kind "title" its certificates
+                    # always had; the titles policy's 优胜者 is "winner".
+                    code = award.title_code
                     desired[(award.entry_id, athlete_id, Certificate.Category.TITLE)] = (
-                        "title",
-                        title_names[award.skill_id],
+                        "title" if code == policies.TECHNICAL_EXPERT else code,
+                        title_settings[award.skill_id].title_text(code),
                         award.entry.delegation_id,
                     )
         live = {

@@ -18,7 +18,7 @@ class PhaseInline(OrganiserInline, admin.TabularInline):
     model = Phase
     extra = 0
     min_num = 0
-    fields = ["kind", "starts_on", "ends_on"]
+    fields = ["kind", "name", "starts_on", "ends_on", "description"]
 
 
 class EventInline(OrganiserInline, admin.TabularInline):

@@ -64,6 +64,7 @@ from scoring.models import (
     SubCriterion,
 )
 from scoring.results import recompute_skill
+from sector import demo as sector_demo
 from tablets.models import JudgeCredential
 from tablets.services import request_remark
 from teams import idnumbers, roles
@@ -584,6 +585,11 @@ def build_demo(
                 ph.rows = _create_pins(plan)
             if marks:
                 _create_marks(plan, srng, timer)
+                with timer.phase("sector") as ph:
+                    # A health commission's 岗位练兵技术比武: stages, a drawn
+                    # final, titles, rewards, a theory exam (sector.demo).
+                    sector_demo.build(today, plan.users["organiser"], random.Random(f"{seed}-wjw"))
+                    ph.rows = 1
     result = DemoResult(
         sizes=sizes,
         seed=seed,
@@ -605,7 +611,8 @@ def delete_demo() -> int:
     """
     removed = 0
     events = Event.objects.filter(
-        Q(programme__code=DEMO_PROGRAMME_CODE) | Q(code__in=DEMO_EVENT_CODES)
+        Q(programme__code__in=(DEMO_PROGRAMME_CODE, sector_demo.PROGRAMME_CODE))
+        | Q(code__in=DEMO_EVENT_CODES)
     )
     skill_ids = list(Skill.objects.filter(event__in=events).values_list("pk", flat=True))
     try:
@@ -617,10 +624,13 @@ def delete_demo() -> int:
             Q(source_skill_id__in=skill_ids) | Q(target_skill_id__in=skill_ids)
         ).delete()[0]
         removed += PublicationLog.objects.filter(skill_id__in=skill_ids).delete()[0]
+        removed += sector_demo.release(skill_ids)
         removed += _delete_ledger(skill_ids)
         # Skills cascade to entries, members, quotas, assignments and schemes.
         removed += events.delete()[0]
-        removed += Programme.objects.filter(code=DEMO_PROGRAMME_CODE).delete()[0]
+        removed += Programme.objects.filter(
+            code__in=(DEMO_PROGRAMME_CODE, sector_demo.PROGRAMME_CODE)
+        ).delete()[0]
         codes = _all_demo_delegation_codes()
         removed += Athlete.objects.filter(
             delegation__code__in=codes, memberships__isnull=True

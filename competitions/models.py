@@ -14,6 +14,7 @@ class AwardPolicy(models.TextChoices):
     WORLDSKILLS = "worldskills", _("WorldSkills (medals + excellence)")
     NATIONAL = "national", _("National (medals + 优胜奖 + title)")
     RATIO = "ratio", _("Ratio (一/二/三等奖)")
+    TITLES = "titles", _("Titles (技术能手 / 优胜者)")
 
 
 class JudgementAggregation(models.TextChoices):
@@ -47,32 +48,57 @@ class Programme(models.Model):
 
 
 class Phase(models.Model):
+    """A dated stage of a programme (阶段): 动员部署, 岗位练兵, 比武决赛, 总结表彰,
+    or one the organiser names. The four standard kinds occur once per
+    programme; custom stages carry their own name. See docs/rewards.md."""
+
     class Kind(models.TextChoices):
         MOBILISATION = "mobilisation", _("Mobilisation")
-        TRAINING = "training", _("Training")
-        COMPETITION = "competition", _("Competition")
-        COMMENDATION = "commendation", _("Commendation")
+        TRAINING = "training", _("On-the-job training")
+        COMPETITION = "competition", _("Contest and final")
+        COMMENDATION = "commendation", _("Summary and commendation")
+        CUSTOM = "custom", _("Custom stage")
 
     programme = models.ForeignKey(
         Programme, on_delete=models.CASCADE, related_name="phases", verbose_name=_("programme")
     )
     kind = models.CharField(_("phase"), max_length=20, choices=Kind.choices)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Required for a custom stage; replaces the standard name otherwise."),
+    )
+    description = models.TextField(
+        _("what happens"), max_length=2000, blank=True, help_text=_("Shown on the public page.")
+    )
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
 
     class Meta:
         verbose_name = _("phase")
         verbose_name_plural = _("phases")
-        ordering = ["programme", "starts_on"]
+        ordering = ["programme", "starts_on", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["programme", "kind"], name="phase_once_per_programme"),
+            models.UniqueConstraint(
+                fields=["programme", "kind"],
+                condition=~Q(kind="custom"),
+                name="phase_once_per_programme",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="custom") | ~Q(name=""), name="phase_custom_has_name"
+            ),
             models.CheckConstraint(
                 condition=Q(ends_on__gte=F("starts_on")), name="phase_ends_after_start"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.programme} · {self.get_kind_display()}"
+        return f"{self.programme} · {self.label}"
+
+    @property
+    def label(self) -> str:
+        return self.name or str(self.get_kind_display())
 
 
 class Event(models.Model):

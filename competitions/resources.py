@@ -173,7 +173,12 @@ class SheetResource(resources.ModelResource):
         return {f.column_name: f for f in self.get_export_fields()}
 
 
-AWARD_POLICY_ALIASES = {"世界技能": "worldskills", "全国": "national", "比例": "ratio"}
+AWARD_POLICY_ALIASES = {
+    "世界技能": "worldskills",
+    "全国": "national",
+    "比例": "ratio",
+    "称号": "titles",
+}
 AGGREGATION_ALIASES = {"平均": "mean", "去极值": "trimmed"}
 
 
@@ -190,7 +195,7 @@ class SkillResource(SheetResource):
         "code": "赛项代码",
         "name": "赛项名称",
         "team_size": "每队人数（个人赛填1）",
-        "award_policy": "奖项规则（worldskills/national/ratio）",
+        "award_policy": "奖项规则（worldskills/national/ratio/titles）",
         "judgement_aggregation": "评价分汇总（mean/trimmed）",
     }
 

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "appeals",
     "results",
     "accounts",
+    "draws",
+    "sector",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,8 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("tablet/", include("tablets.urls")),
     path("appeals/", include("appeals.urls")),
+    path("draws/", include("draws.urls")),
+    path("sector/", include("sector.urls")),
     path("", include("awards.urls")),
     path("", include("results.urls")),
     path("", include("teams.urls")),

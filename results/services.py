@@ -205,21 +205,27 @@ def award_columns_for(skills: Iterable[Skill]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
     programme_of = dict(Skill.objects.filter(pk__in=ids).values_list("pk", "event__programme_id"))
-    overrides = dict(
-        AwardSettings.objects.filter(skill_id__in=ids).values_list("skill_id", "title_name")
-    )
-    defaults = dict(
-        AwardSettings.objects.filter(
+    overrides = {
+        s.skill_id: s for s in AwardSettings.objects.filter(skill_id__in=ids)
+    }
+    defaults = {
+        s.programme_id: s
+        for s in AwardSettings.objects.filter(
             programme_id__in=set(programme_of.values()), skill__isnull=True
-        ).values_list("programme_id", "title_name")
-    )
-    builtin = AwardSettings._meta.get_field("title_name").default
+        )
+    }
+    builtin = AwardSettings()
     out: dict[int, tuple[str, str]] = {}
-    for entry_id, skill_id, kind, title in Award.objects.filter(skill_id__in=ids).values_list(
-        "entry_id", "skill_id", "kind", "title"
+    for award in Award.objects.filter(skill_id__in=ids).only(
+        "entry_id", "skill_id", "kind", "title", "title_kind"
     ):
-        name = overrides.get(skill_id) or defaults.get(programme_of[skill_id]) or builtin
-        out[entry_id] = (policies.CHINESE_NAMES.get(kind or "", ""), name if title else "")
+        conf = (
+            overrides.get(award.skill_id) or defaults.get(programme_of[award.skill_id]) or builtin
+        )
+        out[award.entry_id] = (
+            policies.CHINESE_NAMES.get(award.kind or "", ""),
+            conf.title_text(award.title_code) if award.title else "",
+        )
     return out
 
 

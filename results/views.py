@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from awards import services as awards
+from competitions import stages
 from competitions.models import Event
 from scoring import ledger
 from teams import roles
@@ -204,6 +205,8 @@ def lead_dashboard(request: HttpRequest, event_code: str) -> HttpResponse:
                 "certificates_page": (
                     _optional_url("awards:lead_certificates", event.code) if linkable else None
                 ),
+                "rewards_download": _optional_url("sector:lead_rewards_download", event.code),
+                "nominate": _optional_url("draws:nominate_page", event.code),
             },
         )
     )
@@ -312,9 +315,17 @@ def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
             "dash": services.event_dashboard(event),
             "readiness": checklist,
             "ready_count": sum(1 for r in checklist if r.ready),
+            "stage": stages.current_stage(event.programme),
+            "next_stage": stages.next_stage(event.programme),
             "links": {
                 "certificates": _optional_url("awards:certificates", event.code),
                 "medal_table": _optional_url("awards:medal_table", event.code),
+                "programme": _optional_url("sector:programme", event.programme.code),
+                "draws": _optional_url("draws:event", event.code),
+                "rewards": _optional_url("sector:rewards", event.programme.code),
+                "rewards_download": _optional_url("sector:rewards_download", event.code),
+                "theory": _optional_url("sector:theory", event.code),
+                "funnel": _optional_url("sector:funnel", event.programme.code),
             },
         },
     )

@@ -19,6 +19,7 @@ from competitions.models import Event, Phase, Programme, Skill
 from scoring import ledger, panels, schemes, services
 from scoring.models import Aspect, AspectKind, LedgerRecord, Mark, SkillMarking
 from scoring.results import compute_skill
+from sector import demo as sector_demo
 from tablets import services as tablets
 from tablets.models import RemarkRequest
 from teams import idnumbers, roles
@@ -33,6 +34,7 @@ from teams.models import (
 )
 
 pytestmark = pytest.mark.django_db
+SECTOR = sector_demo.PROGRAMME_CODE  # the demo's second programme (岗位练兵技术比武)
 
 SMALL = {"delegations": 6, "skills": 8, "entries": 60, "judges": 40}
 CHINESE = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -73,7 +75,7 @@ def test_counts_match_requested_sizes(small):
     assert delegations.count() == SMALL["delegations"]
     # Athletes follow from entries and team sizes.
     expected = sum(s.team_size * s.entries.count() for s in Skill.objects.filter(event=event))
-    assert Athlete.objects.count() == expected
+    assert Athlete.objects.exclude(memberships__event__programme__code=SECTOR).count() == expected
     assert "60" in small and "demo-2026" in small
 
 
@@ -82,7 +84,7 @@ def test_programme_phases_events_and_open_registration(small):
     assert programme.name.endswith("年全省职业技能大赛")
     assert programme.issuing_body == "省人力资源和社会保障厅"
     kinds = list(programme.phases.order_by("starts_on").values_list("kind", flat=True))
-    assert kinds == [k.value for k in Phase.Kind]
+    assert kinds == [k.value for k in Phase.Kind if k != Phase.Kind.CUSTOM]
     assert programme.events.count() == 3
     event = final()
     assert event.kind == Event.Kind.FINAL and event.venue
@@ -291,7 +293,10 @@ def test_provincial_preset_counts():
     assert Entry.objects.filter(skill__event=event).count() == 1600
     assert Judge.objects.filter(assignments__skill__event=event).distinct().count() == 600
     assert JudgeAssignment.objects.filter(skill__event=event, role="chief").count() == 60
-    assert EntryMember.objects.filter(event=event).count() == Athlete.objects.count()
+    assert (
+        EntryMember.objects.filter(event=event).count()
+        == Athlete.objects.exclude(memberships__event__programme__code=SECTOR).count()
+    )
     assert Athlete.objects.exclude(id_number=None).count() == Athlete.objects.count()
     assert "Demo programme built" in out
     assert seconds < 30, f"provincial seed took {seconds:.1f} s"
@@ -314,7 +319,11 @@ def test_if_empty_builds_once_and_leaves_other_programmes_alone():
     assert "Demo programme built" in out
     out = seed("--if-empty", seed=7, **SMALL)
     assert "no demo was built" in out and "organiser" in out
-    assert Programme.objects.count() == 1
+    # The demo programme and its sector programme (岗位练兵技术比武), nothing else.
+    assert set(Programme.objects.values_list("code", flat=True)) == {
+        demo.DEMO_PROGRAMME_CODE,
+        SECTOR,
+    }
 
 
 def test_if_empty_skips_a_database_with_a_real_programme():
@@ -362,8 +371,13 @@ def test_marks_keep_the_rules_and_the_ledger_verifies(small):
     call_command("verify_ledger", stdout=out)
     assert "ok" in out.getvalue()
     assert Mark.objects.exists()
-    assert set(LedgerRecord.objects.filter(action="write").values_list("source", flat=True)) == {
-        demo.DEMO_SOURCE
+    writes = LedgerRecord.objects.filter(action="write")
+    main = writes.filter(skill__event__programme__code=demo.DEMO_PROGRAMME_CODE)
+    assert set(main.values_list("source", flat=True)) == {demo.DEMO_SOURCE}
+    # The sector programme's theory exams come in through the import path.
+    assert set(writes.exclude(pk__in=main).values_list("source", flat=True)) == {
+        demo.DEMO_SOURCE,
+        "import",
     }
     # Recusal: nobody marked an entry of their own delegation.
     assert not Mark.objects.filter(judge__delegation=F("entry__delegation")).exists()

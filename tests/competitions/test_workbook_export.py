@@ -33,7 +33,15 @@ def test_export_has_the_four_sheets_and_the_event_rows(tmp_path):
     build_workbook(Event.objects.get(code="ev")).save(out)
 
     book = load_workbook(out)
-    assert book.sheetnames == ["delegations", "skills", "entries", "judges", "aspects", "marks"]
+    assert book.sheetnames == [
+        "delegations",
+        "skills",
+        "entries",
+        "judges",
+        "aspects",
+        "marks",
+        "rewards",
+    ]
     rows = {name: [list(r) for r in book[name].iter_rows(values_only=True)] for name in KEYS}
     for name, keys in EXPORTED.items():
         assert rows[name][0] == keys
@@ -65,6 +73,7 @@ def test_export_then_reimport_changes_nothing(tmp_path):
         "judges": {"created": 0, "updated": 0, "unchanged": 4},
         "aspects": {"created": 0, "updated": 0, "unchanged": 0},
         "marks": {"created": 0, "updated": 0, "unchanged": 0},
+        "rewards": {"created": 0, "updated": 0, "unchanged": 0},
     }
     assert model_counts() == before
 
@@ -94,7 +103,15 @@ def test_template_has_a_chinese_title_row_and_imports_as_empty(tmp_path):
     path = tmp_path / "template.xlsx"
     template_workbook().save(path)
     book = load_workbook(path)
-    assert book.sheetnames == ["delegations", "skills", "entries", "judges", "aspects", "marks"]
+    assert book.sheetnames == [
+        "delegations",
+        "skills",
+        "entries",
+        "judges",
+        "aspects",
+        "marks",
+        "rewards",
+    ]
     entries = [list(r) for r in book["entries"].iter_rows(values_only=True)]
     assert entries[0][:2] == ["赛项代码", "参赛编号（团队成员相同）"]
     assert entries[1] == EXPORTED["entries"]

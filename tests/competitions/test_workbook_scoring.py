@@ -253,7 +253,15 @@ def test_export_then_reimport_changes_nothing(tmp_path):
     build_workbook(Event.objects.get(code="ev")).save(out)
 
     book = load_workbook(out)
-    assert book.sheetnames == ["delegations", "skills", "entries", "judges", "aspects", "marks"]
+    assert book.sheetnames == [
+        "delegations",
+        "skills",
+        "entries",
+        "judges",
+        "aspects",
+        "marks",
+        "rewards",
+    ]
     aspects = [list(r) for r in book["aspects"].iter_rows(values_only=True)]
     assert aspects[0][:7] == ASPECT_KEYS[:7]
     assert aspects[2][:7] == ["S01", "A", "A1", "M2", "M", 20.5, "水平度"]
@@ -336,7 +344,7 @@ def test_template_has_the_scoring_sheets_and_imports_as_empty(tmp_path):
     path = tmp_path / "template.xlsx"
     template_workbook().save(path)
     book = load_workbook(path)
-    assert book.sheetnames[-2:] == ["aspects", "marks"]
+    assert book.sheetnames[-3:] == ["aspects", "marks", "rewards"]
     marks = [list(r) for r in book["marks"].iter_rows(values_only=True)]
     assert marks[0][:2] == ["赛项代码", "参赛编号"]
     assert marks[1] == MARK_KEYS
