@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from competitions.models import Event, Skill
 
@@ -92,6 +93,8 @@ class Athlete(models.Model):
     )
     employer = models.CharField(_("employer"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Audit trail: every change, who made it and why (docs/integrity.md).
+    history = HistoricalRecords(verbose_name=_("historical athlete"))
 
     class Meta:
         verbose_name = _("athlete")
@@ -147,6 +150,7 @@ class Entry(models.Model):
         Athlete, through="EntryMember", related_name="entries", verbose_name=_("athletes")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(verbose_name=_("historical entry"))
 
     class Meta:
         verbose_name = _("entry")
@@ -180,6 +184,7 @@ class EntryMember(models.Model):
         Athlete, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("athlete")
     )
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+", editable=False)
+    history = HistoricalRecords(verbose_name=_("historical entry member"))
 
     class Meta:
         verbose_name = _("entry member")
