@@ -18,7 +18,7 @@ from .test_certificates import award_world, run_batch
 
 @pytest.fixture
 def certified(world, django_capture_on_commit_callbacks):
-    skill, entries = award_world(world, names=["欧阳淑珺", "李四", "王五", "赵六"])
+    _skill, entries = award_world(world, names=["欧阳淑珺", "李四", "王五", "赵六"])
     run_batch(world["event"], django_capture_on_commit_callbacks)
     organiser = f.organiser(username="zuweihui")
     publish_all(world["event"], organiser)

@@ -77,7 +77,7 @@ def test_an_own_account_login_does_not_clear_the_address_or_the_victim(client, t
     f.user(username="victim", password="Right-Password-1")
     f.user(username="insider", password="Insider-Password-1")
     address = "192.0.2.90"
-    for i in range(4):
+    for _i in range(4):
         attempt(client, "victim", "wrong", address)
     assert attempt(client, "insider", "Insider-Password-1", address).status_code == 302
     client.logout()

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from competitions.models import Event
+from competitions.models import Event, SkillPublication
 from scoring import services as scoring
 from teams import services
 from teams.models import Entry
@@ -38,7 +38,7 @@ def mark_first(s) -> None:
 
 
 def test_before_marking_the_button_is_offered_and_works(client, marked):
-    s, lead, unmarked = marked
+    _s, lead, unmarked = marked
     client.force_login(lead)
     html = client.get(reverse("teams:delegation")).content.decode()
     assert reverse("teams:withdraw_entry", args=[unmarked.pk]) in html
@@ -87,9 +87,7 @@ def test_a_mark_written_after_the_check_still_cannot_be_lost(client, marked, mon
 
 
 def test_a_published_skill_offers_no_withdrawal(marked):
-    s, lead, unmarked = marked
-    from competitions.models import SkillPublication
-
+    s, _lead, unmarked = marked
     SkillPublication.objects.create(skill=s.skill, published=True, published_at=timezone.now())
     problem = services.withdrawal_problem(unmarked.delegation, unmarked)
     assert problem is not None and problem.code == "marking_started"
