@@ -55,7 +55,10 @@ def _segments(row, widest: int) -> list[tuple[str, int, float, float]]:
 def _bars(rows) -> list[dict]:
     """The bar chart: each row's segments scaled to the widest row."""
     widest = max((r.gold + r.silver + r.bronze + r.excellence for r in rows), default=0) or 1
-    return [{"row": r, "segments": _segments(r, widest)} for r in rows]
+    return [
+        {"row": r, "segments": _segments(r, widest)}
+        for r in rows
+    ]
 
 
 @login_required
