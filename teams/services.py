@@ -572,7 +572,10 @@ def register_entry(
         list(Quota.objects.select_for_update().filter(skill=skill, delegation=lead_delegation))
         errors = entry_rule_errors(skill, lead_delegation, chosen)
         if errors:
-            raise errors[0]
+            # In the language of this request (the rules' messages are lazy
+            # so that the workbook can report them in Chinese and English).
+            first = errors[0]
+            raise ValidationError(str(first.message), code=first.code, params=first.params)
 
         entry = _create_entry_with_random_number(skill, lead_delegation)
         try:
