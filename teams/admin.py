@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportMixin
@@ -129,7 +130,7 @@ def _history_table(changes: list[services.IdentityChange]) -> str:
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
-                c.at.strftime("%Y-%m-%d %H:%M"),
+                timezone.localtime(c.at).strftime("%Y-%m-%d %H:%M"),
                 c.by,
                 "；".join(f"{label}: {old} → {new}" for label, old, new in c.changes),
                 c.reason or "—",
@@ -157,7 +158,6 @@ class AthleteAdmin(SimpleHistoryAdmin, OrganiserModelAdmin):
     autocomplete_fields = ["delegation"]
     list_select_related = ["delegation"]
     readonly_fields = ["identity_history"]
-    history_list_display = ["history_change_reason"]
 
     @admin.display(description=_("Changes of name, ID number and delegation"))
     def identity_history(self, obj: Athlete) -> str:
@@ -234,7 +234,6 @@ class EntryAdmin(ExportMixin, SimpleHistoryAdmin, OrganiserModelAdmin):
     inlines = [EntryMemberInline]
     ordering = ["skill__event", "skill__code", "competitor_no"]
     form = EntryAdminForm
-    history_list_display = ["history_change_reason"]
 
     def save_model(self, request, obj, form, change) -> None:
         obj._change_reason = form.cleaned_data.get("change_reason", "").strip() or None

@@ -176,9 +176,10 @@ def update_athlete(
         event = locking_event(athlete, now)
         if event is not None:
             raise ValidationError({f: [_identity_locked_error(event)] for f in sorted(changed)})
-    for attr in ("name", "gender", "birth_date", "id_number", "employer", "phone"):
-        setattr(athlete, attr, getattr(candidate, attr))
     with transaction.atomic():
+        _ensure_history_baseline(athlete)
+        for attr in ("name", "gender", "birth_date", "id_number", "employer", "phone"):
+            setattr(athlete, attr, getattr(candidate, attr))
         _save_athlete(athlete)
         _announce_identity_change(athlete, changed, before, reason="", actor=None)
     return athlete
@@ -321,9 +322,19 @@ def save_athlete_as_organiser(
     athlete._change_reason = reason or None
     athlete._history_user = actor
     with transaction.atomic():
+        if stored is not None:
+            _ensure_history_baseline(stored)
         _save_athlete(athlete)
         _announce_identity_change(athlete, changed, before, reason=reason, actor=actor)
     return athlete
+
+
+def _ensure_history_baseline(stored: Athlete) -> None:
+    """Athletes written in bulk (the demo, benchmarks) have no history row:
+    record the stored state first, so the change that follows can be shown
+    as "old → new"."""
+    if stored.pk and not stored.history.exists():
+        Athlete.history.bulk_history_create([stored], default_change_reason="")
 
 
 def _announce_identity_change(

@@ -188,3 +188,18 @@ def test_teams_does_not_import_the_apps_above_it():
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     assert alias.name.split(".")[0] not in above, (path, alias.name)
+
+
+def test_an_athlete_written_in_bulk_still_shows_old_and_new(client, world):
+    """The demo and the benchmarks bulk-create athletes (no history row): the
+    first change still records what the name was."""
+    (athlete,) = Athlete.objects.bulk_create(
+        [Athlete(delegation=world.del_a, name="袁超旭", gender="M")]
+    )
+    services.register_entry(world.del_a, world.skill, [athlete])
+    close_registration(world.event)
+    athlete.name = "袁超煦"
+    services.save_athlete_as_organiser(athlete, actor=f.organiser(), reason="报名表笔误")
+    (change,) = services.athlete_identity_history(athlete)
+    assert ("姓名", "袁超旭", "袁超煦") in change.changes
+    assert change.reason == "报名表笔误"

@@ -68,7 +68,7 @@ def test_once_marking_started_no_entry_of_the_skill_can_be_withdrawn(client, mar
     html = client.get(reverse("teams:delegation")).content.decode()
     assert reverse("teams:withdraw_entry", args=[unmarked.pk]) not in html
     assert reverse("teams:withdraw_entry", args=[s.entries[0].pk]) not in html
-    assert "已开始评分" in html
+    assert "已开始评分，不能再撤销报名" in html
     assert client.post(reverse("teams:withdraw_entry", args=[unmarked.pk])).status_code == 400
     assert Entry.objects.filter(pk=unmarked.pk).exists()
 
