@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from competitions.models import Event, Skill
 
-from . import idnumbers
+from . import identity, idnumbers
 
 
 class Gender(models.TextChoices):
@@ -121,7 +121,19 @@ class Athlete(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.id_number = idnumbers.normalise(self.id_number) or None
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            stored = None
+            if self.pk is not None:
+                stored = (
+                    Athlete.objects.filter(pk=self.pk)
+                    .values(*identity.IDENTITY_FIELDS)
+                    .first()
+                )
+            super().save(*args, **kwargs)
+            # Whoever saved, a changed name or ID number is announced (the
+            # awards app revokes and reissues certificates).
+            if stored is not None:
+                identity.announce_change(self, stored)
 
     @property
     def masked_id_number(self) -> str:

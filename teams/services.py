@@ -25,8 +25,8 @@ from django.utils.translation import gettext_lazy
 from competitions.models import Event, Skill
 
 from . import idnumbers, roles
+from .identity import identity_changes, identity_of
 from .models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment, Quota
-from .signals import athlete_identity_changed
 
 # Competitor numbers (加密号) are drawn at random from this range so that the
 # number says nothing about the delegation or the order of registration.
@@ -180,8 +180,7 @@ def update_athlete(
         _ensure_history_baseline(athlete)
         for attr in ("name", "gender", "birth_date", "id_number", "employer", "phone"):
             setattr(athlete, attr, getattr(candidate, attr))
-        _save_athlete(athlete)
-        _announce_identity_change(athlete, changed, before, reason="", actor=None)
+        _save_athlete(athlete)  # announces a change (Athlete.save)
     return athlete
 
 
@@ -189,28 +188,7 @@ def update_athlete(
 # Identities after registration closes (docs/integrity.md, "identity lock")
 # --------------------------------------------------------------------------
 
-# What identifies an athlete on results and certificates. After registration
-# closes only organisers change these, with a reason kept in the history.
-IDENTITY_FIELDS = ("name", "id_number", "gender", "birth_date", "delegation_id")
-# Gender and birth date follow from the ID number: filling them in where they
-# were blank is not a change of identity.
-_FILLABLE_FIELDS = ("gender", "birth_date")
 REASON_MAX_LENGTH = 500
-
-
-def identity_of(athlete: Athlete) -> dict[str, object]:
-    return {f: getattr(athlete, f) for f in IDENTITY_FIELDS}
-
-
-def identity_changes(before: dict[str, object], after: dict[str, object]) -> frozenset[str]:
-    """Names of the identity fields that differ (delegation as "delegation")."""
-    changed = set()
-    for f in IDENTITY_FIELDS:
-        old, new = before.get(f) or None, after.get(f) or None
-        if old == new or (f in _FILLABLE_FIELDS and old is None):
-            continue
-        changed.add("delegation" if f == "delegation_id" else f)
-    return frozenset(changed)
 
 
 def locking_event(athlete: Athlete, now: dt.datetime | None = None) -> Event | None:
@@ -324,8 +302,7 @@ def save_athlete_as_organiser(
     with transaction.atomic():
         if stored is not None:
             _ensure_history_baseline(stored)
-        _save_athlete(athlete)
-        _announce_identity_change(athlete, changed, before, reason=reason, actor=actor)
+        _save_athlete(athlete)  # announces the change, with reason and actor
     return athlete
 
 
@@ -335,22 +312,6 @@ def _ensure_history_baseline(stored: Athlete) -> None:
     as "old → new"."""
     if stored.pk and not stored.history.exists():
         Athlete.history.bulk_history_create([stored], default_change_reason="")
-
-
-def _announce_identity_change(
-    athlete: Athlete, changed: frozenset[str], before: dict[str, object], *, reason: str, actor
-) -> None:
-    if not changed:
-        return
-    previous = {f: before.get("delegation_id" if f == "delegation" else f) for f in changed}
-    athlete_identity_changed.send(
-        sender=Athlete,
-        athlete=athlete,
-        changed=changed,
-        previous=previous,
-        reason=reason,
-        actor=actor,
-    )
 
 
 @dataclass(frozen=True)

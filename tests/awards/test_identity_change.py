@@ -113,3 +113,16 @@ def test_changing_only_the_phone_keeps_the_certificates(
     assert response.status_code == 302
     certified["old"].refresh_from_db()
     assert not certified["old"].revoked
+
+
+def test_any_path_that_renames_revokes_too(certified, django_capture_on_commit_callbacks):
+    """The event workbook and a shell save athletes directly: a changed name
+    is announced by the model itself, so the certificate still follows."""
+    athlete, old = certified["athlete"], certified["old"]
+    athlete.name = "欧阳书君"
+    with django_capture_on_commit_callbacks(execute=True):
+        athlete.save()
+    old.refresh_from_db()
+    assert old.revoked
+    new = Certificate.objects.get(athlete=athlete, revoked=False)
+    assert new.serial != old.serial
