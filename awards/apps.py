@@ -6,3 +6,13 @@ class AwardsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "awards"
     verbose_name = _("Awards")
+
+    def ready(self) -> None:
+        from teams.signals import athlete_identity_changed
+
+        from . import receivers
+
+        athlete_identity_changed.connect(
+            receivers.reissue_certificates_of_renamed_athlete,
+            dispatch_uid="awards.reissue_certificates_of_renamed_athlete",
+        )

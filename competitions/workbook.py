@@ -71,6 +71,7 @@ from portal.problems import CellProblem
 from teams import idnumbers
 from teams.models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment
 from teams.resources import DelegationResource, EntryRowResource, JudgeAssignmentResource
+from teams.services import entry_rule_errors
 
 from .models import Event, Programme, Skill
 from .resources import SheetResource, SkillResource, cell_text
@@ -753,6 +754,17 @@ def _write_entries(
                 outcomes.setdefault(m.row.number, UPDATED)
     for entry, m in to_add:
         EntryMember.objects.create(entry=entry, athlete=m.athlete, event=ctx.event)
+    # The rules every entry obeys, whoever writes it; quotas are the leads'
+    # limit, not the organisers' (see the module docstring).
+    for key, members in groups.items():
+        for problem in entry_rule_errors(
+            skills[key[0]],
+            delegations[members[0].data["delegation_code"]],
+            [m.athlete for m in members],
+            entry=entries[key],
+            enforce_quota=False,
+        ):
+            ctx.validation_error(sheet, members[0].row, "competitor_no", problem)
 
     for members in groups.values():
         for m in members:

@@ -96,7 +96,10 @@ VARIABLES: tuple[Var, ...] = (
     Var("PORTAL_TRUSTED_PROXIES", "list", "127.0.0.1/32,::1/128",
         "proxies whose X-Forwarded-For is believed"),
     Var("PORTAL_CSP_REPORT_ONLY", "bool?", "", "CSP report-only (default: as DJANGO_DEBUG)"),
-    Var("AXES_FAILURE_LIMIT", "int", "5", "failed logins before a lockout", minimum=1),
+    Var("AXES_FAILURE_LIMIT", "int", "5",
+        "failed password logins of one username (any address) before a lockout", minimum=1),
+    Var("PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", "int", "30",
+        "failed password logins from one address (any username) before a lockout", minimum=1),
     Var("PORTAL_BASE_URL", "str", "", "public address for certificates' QR codes; required "
         "when DJANGO_DEBUG is off (system check portal.E001)"),
     Var("PORTAL_VERIFY_RATE_LIMIT", "int", "60", "/verify/ requests per client address per "

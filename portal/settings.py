@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "import_export",
     "axes",
+    "simple_history",
     "competitions",
     "teams",
     "scoring",
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Audit trail (django-simple-history): records who made each change.
+    "simple_history.middleware.HistoryRequestMiddleware",
     # Axes must come last: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -133,13 +136,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): five failures for one username from one
-# address lock that pair out for fifteen minutes.
+# Login throttling (django-axes), see docs/integrity.md: five failures for
+# one username, from any addresses, lock that username; thirty failures from
+# one address, whatever the usernames, lock that address; fifteen minutes.
+# Axes has one limit for all parameters: portal.login_throttle's handler
+# applies the higher one to the address.
 AXES_FAILURE_LIMIT: int = ENV["AXES_FAILURE_LIMIT"]
+PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT: int = ENV["PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT"]
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "portal.login_throttle.LoginThrottleHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Audit trail of athletes and entries (django-simple-history): the reason an
+# organiser gives for a change after registration closed can be long.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# No "revert" from the history pages: a correction goes through the change
+# form, where the rules and the reason apply.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -43,7 +43,9 @@ class AthleteForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel"}),
     )
 
-    def __init__(self, *args, athlete: Athlete | None = None, **kwargs) -> None:
+    def __init__(
+        self, *args, athlete: Athlete | None = None, locked: bool = False, **kwargs
+    ) -> None:
         self.athlete = athlete
         if athlete is not None and "initial" not in kwargs:
             # Never put the full ID number into the page: leads see it masked.
@@ -59,6 +61,22 @@ class AthleteForm(forms.Form):
             self.fields["id_number"].help_text = _(
                 "Stored as %(masked)s. Leave blank to keep it; type a new number to replace it."
             ) % {"masked": athlete.masked_id_number}
+        if locked:
+            # Registration has closed: identity is the organisers' to change.
+            # Name and ID number are still submitted, so a changed value is
+            # refused with a message (teams.services.update_athlete); gender
+            # and birth date keep their stored values.
+            for name in ("name", "id_number"):
+                self.fields[name].widget.attrs["readonly"] = "readonly"
+            for name in ("gender", "birth_date"):
+                self.fields[name].disabled = True
+            self.fields["id_number"].help_text = _(
+                "Locked since registration closed (stored as %(masked)s). "
+                "Ask the organisers to correct it."
+            ) % {"masked": athlete.masked_id_number if athlete else "—"}
+            self.fields["name"].help_text = _(
+                "Locked since registration closed. Ask the organisers to correct it."
+            )
 
     def clean_id_number(self) -> str | None:
         value = idnumbers.normalise(self.cleaned_data.get("id_number"))

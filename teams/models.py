@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 from competitions.models import Event, Skill
 
-from . import idnumbers
+from . import identity, idnumbers
 
 
 class Gender(models.TextChoices):
@@ -93,6 +94,8 @@ class Athlete(models.Model):
     )
     employer = models.CharField(_("employer"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Audit trail: every change, who made it and why (docs/integrity.md).
+    history = HistoricalRecords(verbose_name=_("historical athlete"))
 
     class Meta:
         verbose_name = _("athlete")
@@ -125,7 +128,19 @@ class Athlete(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.id_number = idnumbers.normalise(self.id_number) or None
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            stored = None
+            if self.pk is not None:
+                stored = (
+                    Athlete.objects.filter(pk=self.pk)
+                    .values(*identity.IDENTITY_FIELDS)
+                    .first()
+                )
+            super().save(*args, **kwargs)
+            # Whoever saved, a changed name or ID number is announced (the
+            # awards app revokes and reissues certificates).
+            if stored is not None:
+                identity.announce_change(self, stored)
 
     @property
     def masked_id_number(self) -> str:
@@ -154,6 +169,7 @@ class Entry(models.Model):
         Athlete, through="EntryMember", related_name="entries", verbose_name=_("athletes")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(verbose_name=_("historical entry"))
 
     class Meta:
         verbose_name = _("entry")
@@ -187,6 +203,7 @@ class EntryMember(models.Model):
         Athlete, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("athlete")
     )
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+", editable=False)
+    history = HistoricalRecords(verbose_name=_("historical entry member"))
 
     class Meta:
         verbose_name = _("entry member")

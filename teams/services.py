@@ -9,20 +9,23 @@ too, not only by the views' scoped look-ups.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, QuerySet, When
+from django.db.models import Case, ProtectedError, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from competitions.models import Event, Skill
 
-from . import idnumbers
+from . import idnumbers, roles
+from .identity import identity_changes, identity_of
 from .models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment, Quota
 
 # Competitor numbers (加密号) are drawn at random from this range so that the
@@ -142,12 +145,18 @@ def update_athlete(
     id_number: str | None = None,
     employer: str = "",
     phone: str = "",
+    now: dt.datetime | None = None,
 ) -> Athlete:
-    """Change an athlete's details; same rules as :func:`add_athlete`.
+    """A lead changes an athlete's details; same rules as :func:`add_athlete`.
 
     ``id_number`` is stored as given (None clears it). Pages that show leads
     only the masked number pass the stored value back when the lead leaves
     the field blank.
+
+    Once registration has closed for an event the athlete is entered in, the
+    name, ID number, gender and birth date are locked: a change is refused
+    (field errors) and only an organiser can make it, with a reason
+    (:func:`save_athlete_as_organiser`). Employer and phone stay editable.
     """
     # Validate a copy so a refused change leaves the caller's object intact.
     candidate = Athlete(
@@ -161,9 +170,208 @@ def update_athlete(
         phone=phone,
     )
     _fill_and_check(candidate)
-    for attr in ("name", "gender", "birth_date", "id_number", "employer", "phone"):
-        setattr(athlete, attr, getattr(candidate, attr))
-    return _save_athlete(athlete)
+    before = identity_of(athlete)
+    changed = identity_changes(before, identity_of(candidate))
+    if changed:
+        event = locking_event(athlete, now)
+        if event is not None:
+            raise ValidationError({f: [_identity_locked_error(event)] for f in sorted(changed)})
+    with transaction.atomic():
+        _ensure_history_baseline(athlete)
+        for attr in ("name", "gender", "birth_date", "id_number", "employer", "phone"):
+            setattr(athlete, attr, getattr(candidate, attr))
+        _save_athlete(athlete)  # announces a change (Athlete.save)
+    return athlete
+
+
+# --------------------------------------------------------------------------
+# Identities after registration closes (docs/integrity.md, "identity lock")
+# --------------------------------------------------------------------------
+
+REASON_MAX_LENGTH = 500
+
+
+def locking_event(athlete: Athlete, now: dt.datetime | None = None) -> Event | None:
+    """An event the athlete is entered in whose registration has closed, or None.
+
+    A name or ID number that changes after that moment changes results and
+    certificates already in other people's hands, so it is locked.
+    """
+    if athlete.pk is None:
+        return None
+    events = Event.objects.filter(skills__entries__members__athlete=athlete).distinct()
+    for event in events.order_by("registration_deadline", "pk"):
+        if not event.registration_open(now):
+            return event
+    return None
+
+
+def identity_locked(athlete: Athlete, now: dt.datetime | None = None) -> bool:
+    return locking_event(athlete, now) is not None
+
+
+def entry_locked(entry: Entry, now: dt.datetime | None = None) -> bool:
+    """Whether the entry's event has closed registration (changes need a reason)."""
+    return not entry.skill.event.registration_open(now)
+
+
+def _identity_locked_error(event: Event) -> ValidationError:
+    return ValidationError(
+        _(
+            "Registration for %(event)s has closed: names and ID numbers can no longer be "
+            "changed here. Ask the organisers to correct them."
+        ),
+        params={"event": event.name},
+        code="identity_locked",
+    )
+
+
+def _reason_required_error() -> ValidationError:
+    return ValidationError(
+        _("Registration has closed: give the reason for this change (it is kept in the history)."),
+        code="reason_required",
+    )
+
+
+def change_reason_problem(
+    locked: bool, changed: bool, reason: str | None
+) -> ValidationError | None:
+    """After registration closes an organiser's change needs a reason."""
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        return ValidationError(
+            _("Keep the reason under %(max)s characters."),
+            params={"max": REASON_MAX_LENGTH},
+            code="reason_too_long",
+        )
+    if locked and changed and not reason:
+        return _reason_required_error()
+    return None
+
+
+def athlete_change_problem(
+    stored: Athlete,
+    new_values: dict[str, object],
+    reason: str | None,
+    *,
+    now: dt.datetime | None = None,
+) -> ValidationError | None:
+    """Why an organiser's change of ``stored`` to ``new_values`` cannot be saved, or None."""
+    after = identity_of(stored) | {
+        ("delegation_id" if k == "delegation" else k): (
+            getattr(v, "pk", v) if k == "delegation" else v
+        )
+        for k, v in new_values.items()
+    }
+    if "id_number" in after:
+        after["id_number"] = idnumbers.normalise(after["id_number"]) or None
+    changed = identity_changes(identity_of(stored), after)
+    return change_reason_problem(bool(changed) and identity_locked(stored, now), True, reason)
+
+
+def save_athlete_as_organiser(
+    athlete: Athlete,
+    *,
+    actor,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Athlete:
+    """Save an organiser's change of ``athlete`` (its attributes already set).
+
+    After registration has closed for one of the athlete's events, a change
+    of identity needs a reason. The history keeps who, when and why; a
+    changed name is announced (``athlete_identity_changed``) so that the
+    awards app revokes and reissues the athlete's certificates.
+    """
+    if not roles.is_organiser(actor):
+        raise PermissionDenied
+    stored = Athlete.objects.filter(pk=athlete.pk).first() if athlete.pk else None
+    before = identity_of(stored) if stored else {}
+    _fill_and_check(athlete)
+    changed = identity_changes(before, identity_of(athlete)) if stored else frozenset()
+    problem = change_reason_problem(
+        bool(changed) and stored is not None and identity_locked(stored, now),
+        True,
+        reason,
+    )
+    if problem is not None:
+        raise ValidationError({"change_reason": [problem]})
+    reason = (reason or "").strip()
+    athlete._change_reason = reason or None
+    athlete._history_user = actor
+    with transaction.atomic():
+        if stored is not None:
+            _ensure_history_baseline(stored)
+        _save_athlete(athlete)  # announces the change, with reason and actor
+    return athlete
+
+
+def _ensure_history_baseline(stored: Athlete) -> None:
+    """Athletes written in bulk (the demo, benchmarks) have no history row:
+    record the stored state first, so the change that follows can be shown
+    as "old → new"."""
+    if stored.pk and not stored.history.exists():
+        Athlete.history.bulk_history_create([stored], default_change_reason="")
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """One recorded change of an athlete's identity, for the athlete's pages."""
+
+    at: dt.datetime
+    by: str
+    reason: str
+    changes: list[tuple[str, str, str]]  # (field label, old, new)
+
+
+_HISTORY_LABELS = {
+    "name": gettext_lazy("Full name"),
+    "id_number": gettext_lazy("ID number"),
+    "gender": gettext_lazy("Gender"),
+    "birth_date": gettext_lazy("Birth date"),
+    "delegation": gettext_lazy("Delegation"),
+}
+
+
+def _shown(field_name: str, value: object, *, masked: bool) -> str:
+    if value in (None, ""):
+        return "—"
+    if field_name == "id_number" and masked:
+        return idnumbers.mask(str(value))
+    if field_name == "gender":
+        return str(dict(Athlete._meta.get_field("gender").choices).get(value, value))
+    if field_name == "delegation":
+        return str(Delegation.objects.filter(pk=value).first() or value)
+    return str(value)
+
+
+def athlete_identity_history(athlete: Athlete, *, masked: bool = True) -> list[IdentityChange]:
+    """Changes of the athlete's identity fields, newest first, from the audit
+    trail. ``masked`` hides ID numbers (leads see them masked)."""
+    records = list(athlete.history.select_related("history_user").order_by("history_date", "pk"))
+    out: list[IdentityChange] = []
+    for prev, record in itertools.pairwise(records):
+        delta = record.diff_against(prev, included_fields=list(_HISTORY_LABELS))
+        if not delta.changes:
+            continue
+        user = record.history_user
+        out.append(
+            IdentityChange(
+                at=record.history_date,
+                by=(user.get_full_name() or user.get_username()) if user else "—",
+                reason=record.history_change_reason or "",
+                changes=[
+                    (
+                        str(_HISTORY_LABELS[c.field]),
+                        _shown(c.field, c.old, masked=masked),
+                        _shown(c.field, c.new, masked=masked),
+                    )
+                    for c in delta.changes
+                ],
+            )
+        )
+    out.reverse()
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -188,7 +396,7 @@ def _closed_error(event: Event) -> ValidationError:
 
 def _no_quota_error(skill: Skill) -> ValidationError:
     return ValidationError(
-        _("Your delegation has no places in %(skill)s. Ask the organisers for a quota."),
+        gettext_lazy("Your delegation has no places in %(skill)s. Ask the organisers for a quota."),
         params={"skill": str(skill)},
         code="no_quota",
     )
@@ -196,7 +404,9 @@ def _no_quota_error(skill: Skill) -> ValidationError:
 
 def _quota_full_error(skill: Skill, quota: int) -> ValidationError:
     return ValidationError(
-        _("Your delegation's quota for %(skill)s is full (%(quota)s of %(quota)s places used)."),
+        gettext_lazy(
+            "Your delegation's quota for %(skill)s is full (%(quota)s of %(quota)s places used)."
+        ),
         params={"skill": str(skill), "quota": quota},
         code="quota_full",
     )
@@ -204,7 +414,9 @@ def _quota_full_error(skill: Skill, quota: int) -> ValidationError:
 
 def _already_entered_error(names: Iterable[str], event: Event) -> ValidationError:
     return ValidationError(
-        _("Already entered in %(event)s: %(names)s. An athlete may compete once per event."),
+        gettext_lazy(
+            "Already entered in %(event)s: %(names)s. An athlete may compete once per event."
+        ),
         params={"event": event.name, "names": "、".join(names)},
         code="already_entered",
     )
@@ -232,6 +444,72 @@ def _new_competitor_no() -> str:
     return str(COMPETITOR_NO_MIN + secrets.randbelow(COMPETITOR_NO_MAX - COMPETITOR_NO_MIN + 1))
 
 
+def _foreign_members_error(names: Iterable[str]) -> ValidationError:
+    return ValidationError(
+        gettext_lazy("%(names)s belong(s) to another delegation than the entry."),
+        params={"names": "、".join(names)},
+        code="foreign_athlete",
+    )
+
+
+def entry_rule_errors(
+    skill: Skill,
+    delegation: Delegation,
+    athletes: Sequence[Athlete],
+    *,
+    entry: Entry | None = None,
+    enforce_quota: bool = True,
+) -> list[ValidationError]:
+    """Every rule an entry's membership must satisfy, whoever writes it (the
+    lead's registration, the admin, the event workbook): at least one member,
+    exactly the skill's team size, all members of the entry's delegation,
+    each athlete in one entry per event, and the delegation's quota in the
+    skill. ``entry`` is the entry being changed (left out of the counts).
+
+    Returns the problems in that order (empty when the entry is fine). The
+    workbook passes ``enforce_quota=False``: quotas limit self-registration,
+    and the organisers' workbook sets the quotas' own basis (docs/integrity.md).
+    The caller that registers holds the quota row's lock while it asks.
+    """
+    errors: list[ValidationError] = []
+    chosen = list({a.pk or id(a): a for a in athletes}.values())
+    if not chosen:
+        errors.append(
+            ValidationError(gettext_lazy("An entry needs at least one athlete."), code="no_members")
+        )
+    elif len(chosen) != skill.team_size:
+        errors.append(
+            ValidationError(
+                gettext_lazy(
+                    "%(skill)s needs exactly %(size)s athlete(s) per entry; %(count)s chosen."
+                ),
+                params={"skill": str(skill), "size": skill.team_size, "count": len(chosen)},
+                code="wrong_team_size",
+            )
+        )
+    foreign = [a.name for a in chosen if a.delegation_id != delegation.pk]
+    if foreign:
+        errors.append(_foreign_members_error(foreign))
+    if enforce_quota:
+        quota = Quota.objects.filter(skill=skill, delegation=delegation).first()
+        others = Entry.objects.filter(skill=skill, delegation=delegation)
+        if entry is not None and entry.pk:
+            others = others.exclude(pk=entry.pk)
+        if quota is None:
+            errors.append(_no_quota_error(skill))
+        elif others.count() >= quota.max_entries:
+            errors.append(_quota_full_error(skill, quota.max_entries))
+    saved = [a.pk for a in chosen if a.pk]
+    if saved:
+        taken = EntryMember.objects.filter(event=skill.event_id, athlete__in=saved)
+        if entry is not None and entry.pk:
+            taken = taken.exclude(entry=entry)
+        names = sorted(m.athlete.name for m in taken.select_related("athlete"))
+        if names:
+            errors.append(_already_entered_error(names, skill.event))
+    return errors
+
+
 def register_entry(
     lead_delegation: Delegation,
     skill: Skill,
@@ -241,10 +519,10 @@ def register_entry(
 ) -> Entry:
     """Enter ``athletes`` (one, or a team of skill.team_size) of the lead's delegation.
 
-    Refused (ValidationError) after the event's registration deadline, when
-    the delegation has no quota or its quota is used up, when an athlete is
-    of another delegation or already entered in the same event, or when the
-    number of athletes is not the skill's team size.
+    Refused (ValidationError) after the event's registration deadline, and
+    whenever :func:`entry_rule_errors` finds a problem (the first is raised):
+    another delegation's athlete, the wrong team size, no quota or a full
+    one, an athlete already entered in the same event.
     """
     event = skill.event
     if not event.registration_open(now):
@@ -255,36 +533,21 @@ def register_entry(
         raise ValidationError(
             _("Only athletes of your own delegation can be entered."), code="foreign_athlete"
         )
-    if len(chosen) != skill.team_size:
-        raise ValidationError(
-            _("%(skill)s needs exactly %(size)s athlete(s) per entry; %(count)s chosen."),
-            params={"skill": str(skill), "size": skill.team_size, "count": len(chosen)},
-            code="wrong_team_size",
-        )
 
     with transaction.atomic():
         # The quota row is the lock: two leads' (or two tabs') registrations
-        # for the same delegation and skill queue here, so the count below
-        # cannot be read by both before either inserts.
-        quota = (
-            Quota.objects.select_for_update()
-            .filter(skill=skill, delegation=lead_delegation)
-            .first()
-        )
-        if quota is None:
-            raise _no_quota_error(skill)
-        # Every entry counts, whatever its status: before the deadline a lead
-        # withdraws by deleting, so a "withdrawn" entry is one the organisers
-        # kept after the deadline, and it still holds its place.
-        used = Entry.objects.filter(skill=skill, delegation=lead_delegation).count()
-        if used >= quota.max_entries:
-            raise _quota_full_error(skill, quota.max_entries)
-
-        taken = EntryMember.objects.filter(event=event, athlete__in=chosen).select_related(
-            "athlete"
-        )
-        if taken:
-            raise _already_entered_error(sorted(m.athlete.name for m in taken), event)
+        # for the same delegation and skill queue here, so the count in the
+        # rules cannot be read by both before either inserts. Every entry
+        # counts, whatever its status: before the deadline a lead withdraws
+        # by deleting, so a "withdrawn" entry is one the organisers kept
+        # after the deadline, and it still holds its place.
+        list(Quota.objects.select_for_update().filter(skill=skill, delegation=lead_delegation))
+        errors = entry_rule_errors(skill, lead_delegation, chosen)
+        if errors:
+            # In the language of this request (the rules' messages are lazy
+            # so that the workbook can report them in Chinese and English).
+            first = errors[0]
+            raise ValidationError(str(first.message), code=first.code, params=first.params)
 
         entry = _create_entry_with_random_number(skill, lead_delegation)
         try:
@@ -317,19 +580,69 @@ def _create_entry_with_random_number(skill: Skill, delegation: Delegation) -> En
     )
 
 
-def withdraw_entry(
-    lead_delegation: Delegation, entry: Entry, *, now: dt.datetime | None = None
-) -> None:
-    """Delete the lead's own registration while registration is open.
+def _marking_started_error(entry: Entry) -> ValidationError:
+    return ValidationError(
+        _(
+            "Marking has started in %(skill)s, so entry %(no)s can no longer be withdrawn. "
+            "Ask the organisers to mark it absent or withdrawn."
+        ),
+        params={"skill": str(entry.skill), "no": entry.competitor_no},
+        code="marking_started",
+    )
 
-    After the deadline an entry can only be marked withdrawn or absent by the
-    organisers (it keeps its competitor number for the results).
-    """
+
+def skills_with_marking_started(skill_ids: Iterable[int]) -> set[int]:
+    """Of these skills, those where marking has begun: a mark or any ledger
+    record (a write, a sign-off) exists, or the results are published.
+    Asked through the reverse relations, so teams needs no scoring import."""
+    ids = set(skill_ids)
+    if not ids:
+        return set()
+    return set(
+        Skill.objects.filter(pk__in=ids)
+        .filter(
+            Q(marking__ledger_length__gt=0)
+            | Q(publication__published=True)
+            | Q(entries__marks__isnull=False)
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def withdrawal_problem(
+    lead_delegation: Delegation, entry: Entry, *, now: dt.datetime | None = None
+) -> ValidationError | None:
+    """Why the lead cannot withdraw ``entry`` now, or None (read-only, for pages)."""
     if entry.delegation_id != lead_delegation.pk:
         raise PermissionDenied
     if not entry.skill.event.registration_open(now):
-        raise _closed_error(entry.skill.event)
-    entry.delete()
+        return _closed_error(entry.skill.event)
+    if entry.skill_id in skills_with_marking_started([entry.skill_id]):
+        return _marking_started_error(entry)
+    return None
+
+
+def withdraw_entry(
+    lead_delegation: Delegation, entry: Entry, *, now: dt.datetime | None = None
+) -> None:
+    """Delete the lead's own registration while registration is open and
+    marking has not started in its skill.
+
+    After the deadline, or once a mark exists, an entry can only be marked
+    withdrawn or absent by the organisers (it keeps its competitor number and
+    its marks for the results and the ledger).
+    """
+    problem = withdrawal_problem(lead_delegation, entry, now=now)
+    if problem is not None:
+        raise problem
+    try:
+        with transaction.atomic():
+            entry.delete()
+    except ProtectedError:
+        # A mark was written between the check and the delete: the ledger
+        # refers to the entry and protects it.
+        raise _marking_started_error(entry) from None
 
 
 # --------------------------------------------------------------------------
@@ -343,6 +656,12 @@ class SkillPlaces:
     quota: int
     is_open: bool
     entries: list[Entry] = field(default_factory=list)
+    marking_started: bool = False
+
+    @property
+    def can_withdraw(self) -> bool:
+        """Whether the page offers "Withdraw" (withdraw_entry decides again)."""
+        return self.is_open and not self.marking_started
 
     @property
     def used(self) -> int:
@@ -388,6 +707,9 @@ def delegation_places(
             skill.pk, SkillPlaces(skill, 0, skill.event.registration_open(now))
         )
         places.entries.append(entry)
+
+    for skill_id in skills_with_marking_started(by_skill):
+        by_skill[skill_id].marking_started = True
 
     events: dict[int, EventPlaces] = {}
     for places in sorted(by_skill.values(), key=lambda p: p.skill.code):

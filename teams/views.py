@@ -59,7 +59,8 @@ def athlete_add(request: HttpRequest) -> HttpResponse:
 def athlete_edit(request: HttpRequest, pk: int) -> HttpResponse:
     own = roles.lead_delegation(request.user)
     athlete = get_object_or_404(Athlete, pk=pk, delegation=own)
-    form = AthleteForm(request.POST or None, athlete=athlete)
+    locking_event = services.locking_event(athlete)
+    form = AthleteForm(request.POST or None, athlete=athlete, locked=locking_event is not None)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_athlete(athlete, **form.service_kwargs())
@@ -71,7 +72,13 @@ def athlete_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "teams/athlete_form.html",
-        {"form": form, "delegation": own, "athlete": athlete},
+        {
+            "form": form,
+            "delegation": own,
+            "athlete": athlete,
+            "locking_event": locking_event,
+            "history": services.athlete_identity_history(athlete, masked=True),
+        },
     )
 
 
@@ -109,6 +116,7 @@ def register_entry(request: HttpRequest, skill_pk: int) -> HttpResponse:
 def withdraw_entry(request: HttpRequest, pk: int) -> HttpResponse:
     own = roles.lead_delegation(request.user)
     entry = get_object_or_404(Entry.objects.select_related("skill__event"), pk=pk, delegation=own)
+    problem = services.withdrawal_problem(own, entry)
     error = None
     if request.method == "POST":
         try:
@@ -129,6 +137,7 @@ def withdraw_entry(request: HttpRequest, pk: int) -> HttpResponse:
             "delegation": own,
             "entry": entry,
             "is_open": entry.skill.event.registration_open(),
+            "problem": _flatten(problem) if problem else None,
             "error": error,
         },
         status=400 if error else 200,

@@ -149,13 +149,18 @@ def test_layout_change_regenerates_and_name_change_redraws_one(
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
     assert batch.rendered == 4
     assert set(Certificate.objects.values_list("layout_version", flat=True)) == {layout.version}
-    # a corrected athlete name changes that certificate only
+    # a corrected athlete name revokes that certificate only and reissues it
+    # under a new serial (see docs/integrity.md, "identity lock")
     athlete = entries[2].members.first().athlete
     athlete.name = "更正后的名字"
     athlete.save()
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
     assert batch.rendered == 1
-    assert Certificate.objects.get(athlete=athlete).render_count == 3
+    old = Certificate.objects.get(athlete=athlete, revoked=True)
+    new = Certificate.objects.get(athlete=athlete, revoked=False)
+    assert (old.render_count, new.render_count) == (2, 1)
+    assert new.serial != old.serial
+    assert Certificate.objects.filter(revoked=True).count() == 1
 
 
 class Killed(BaseException):

@@ -79,6 +79,7 @@ def test_organiser_adds_an_entry_with_members_through_the_admin(client):
     skill = f.skill(team_size=2)
     d = f.delegation()
     a1, a2 = f.athlete(delegation=d), f.athlete(delegation=d)
+    f.quota(skill, d, 1)  # the admin obeys the quota like the lead's page
     client.force_login(f.organiser())
     response = client.post(
         reverse("admin:teams_entry_add"),
