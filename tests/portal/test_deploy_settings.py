@@ -43,6 +43,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789",
     "DJANGO_ALLOWED_HOSTS": "portal.example.org",
+    "PORTAL_LEDGER_KEY": "y" * 20 + "a-long-random-ledger-key-0123456789",
 }
 
 
