@@ -1,4 +1,4 @@
-"""Appeals: filing, answering, deciding (issue 6 capability 5).
+"""Appeals: filing, answering, deciding.
 
 * **Filing** — the lead of the entry's delegation, against a *published*
   result, until ``published_at + Programme.appeal_window_hours`` (inclusive).

@@ -1,4 +1,4 @@
-"""What the awards app gives the results workbook (DESIGN.md §6).
+"""What the awards app gives the results workbook (docs/formats.md).
 
 ``event_award_columns(event)`` fills the rankings sheet's ``award`` and
 ``title`` columns (pass it as ``RankingsExporter(event, awards=...)``), and
@@ -30,7 +30,7 @@ def event_award_columns(event: Event) -> dict[int, tuple[str, str]]:
 
 class MedalTableExporter(SheetExporter):
     sheet_name = "medal_table"
-    allow_title_row = False  # DESIGN.md §6: the keys are row 1
+    allow_title_row = False  # docs/formats.md: the keys are row 1
     columns = (
         Column("place", "名次", INTEGER),
         Column("delegation_code", "代表团代码", TEXT),

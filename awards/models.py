@@ -1,4 +1,4 @@
-"""Awards, medal tables, certificates and their layouts (DESIGN.md §4).
+"""Awards, medal tables, certificates and their layouts (docs/awards.md).
 
 Rules live in ``awards.policies`` (pure) and ``awards.services`` (writes);
 this module holds the data and the invariants the database can enforce.

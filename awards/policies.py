@@ -1,4 +1,4 @@
-"""Award policies and medal-table ordering (DESIGN.md §4), as pure functions.
+"""Award policies and medal-table ordering (docs/awards.md), as pure functions.
 
 Nothing here touches the ORM: the services feed plain values in and store what
 comes out, so every rule can be tested on hand-made cases. Arithmetic is exact
@@ -49,7 +49,7 @@ Number = int | Fraction | Decimal
 
 @dataclass(frozen=True)
 class PolicySettings:
-    """The organiser-editable parameters of the policies (defaults of DESIGN.md §4)."""
+    """The organiser-editable parameters of the policies (defaults of docs/awards.md)."""
 
     first_percent: Number = 10
     second_percent: Number = 30

@@ -1,4 +1,4 @@
-"""Every write and rule of the awards app (DESIGN.md §4).
+"""Every write and rule of the awards app (docs/awards.md).
 
 Awards come from signed-off results only; medal tables and certificates
 follow from stored awards. Celery tasks (``awards.tasks``) are thin wrappers
@@ -275,7 +275,7 @@ def award_columns(skill: Skill) -> dict[int, tuple[str, str]]:
 
 
 def medal_table_rows(event: Event) -> list[dict]:
-    """For the results workbook's medal_table sheet (DESIGN.md §6)."""
+    """For the results workbook's medal_table sheet (docs/formats.md)."""
     table = MedalTable.objects.filter(event=event).first() or compute_medal_table(event)
     return [
         {

@@ -1,4 +1,4 @@
-"""Certificates of the national preset against the reportlab floor (issue 5, "Speed").
+"""Certificates of the national preset against the reportlab floor.
 
 Builds an event with ``--count`` award certificates (default 5,000, about the
 national preset: 4,059 entries, team members each get one, plus titles),

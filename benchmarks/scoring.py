@@ -1,7 +1,7 @@
 """Results of the national preset: all skills against the SQL floor, and one
-skill re-ranked after one mark changes (issue 3, "Speed").
+skill re-ranked after one mark changes.
 
-Builds the national preset (DESIGN.md §7) with ``competitions.demo.build_demo``
+Builds the national preset (docs/sizes.md) with ``competitions.demo.build_demo``
 (delegations, skills, entries, judges), then adds to every skill of the final
 a marking scheme of 60 aspects (30 M worth 45 marks, 30 J worth 55), marking
 groups of three judges per entry (so each J aspect is scored by exactly three
@@ -357,7 +357,7 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-# Targets of issue 3 ("Speed").
+# Speed targets (docs/sizes.md).
 RATIO_TARGET = 2.0
 RERANK_TARGET_MS = 50.0
 

@@ -1,6 +1,5 @@
 """200 tablets marking at once: the mark endpoint under gunicorn on
-PostgreSQL over loopback, against pgbench's single-row upsert (issue 4,
-"Speed and load").
+PostgreSQL over loopback, against pgbench's single-row upsert.
 
 1. Builds its own database (default ``portal_load``, dropped and rebuilt
    unless ``--reuse``): the provincial demo (``competitions.demo``), then a

@@ -1,5 +1,5 @@
 """The full published results workbook of the national preset against the
-openpyxl floor (issue 6, "Speed").
+openpyxl floor.
 
 Builds the national preset (``competitions.demo.build_demo``: 36 delegations,
 109 skills, 4,059 entries), then — without marks, which are not what is

@@ -1,5 +1,4 @@
-"""Selection rounds: advancing the qualifiers of a skill into the next event
-(issue 6 capability 7).
+"""Selection rounds: advancing the qualifiers of a skill into the next event.
 
 A programme narrows its candidates over several events (selection round 1 →
 round 2 → final). Once a skill's marks are signed off, an organiser advances

@@ -1,7 +1,7 @@
 """Demo programme builder behind ``manage.py seed_demo`` and ``python -m benchmarks seed``.
 
 Builds one believable programme in Chinese: phases, two earlier rounds and a
-final that holds the requested sizes (DESIGN.md §7), with delegations, quotas,
+final that holds the requested sizes (docs/sizes.md), with delegations, quotas,
 athletes with valid ID numbers, individual and team entries, judges and their
 assignments, and one demo login per role.
 
@@ -1234,7 +1234,7 @@ _Sub = tuple[str, tuple[_Aspect, ...]]
 _Criterion = tuple[str, str, int, tuple[_Sub, ...]]
 
 # Theory exams are a criterion of measurement aspects whose max marks give
-# their weight (DESIGN.md §3.4).
+# their weight (docs/scoring.md).
 _THEORY: _Criterion = (
     "D",
     "理论知识",
@@ -1712,7 +1712,7 @@ def _markers_by_skill(plan: _Plan) -> dict[int, list[Judge]]:
 
 
 def _create_groups(plan: _Plan) -> int:
-    """Marking groups of three judges per skill (DESIGN.md §5: the chief judge
+    """Marking groups of three judges per skill (docs/integrity.md: the chief judge
     narrows judges to groups), so every judgement aspect gets three scores, not
     one per judge of the panel. Each entry goes to the least loaded group with
     no judge of its delegation, so recusal costs no score where it can be

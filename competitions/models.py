@@ -1,4 +1,4 @@
-"""Programmes, their phases, events and skills (DESIGN.md §2)."""
+"""Programmes, their phases, events and skills (docs/roles.md)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class Programme(models.Model):
         choices=AwardPolicy.choices,
         default=AwardPolicy.RATIO,
     )
-    # Scale score constants (DESIGN.md §3 rule 6) are settings of the programme.
+    # Scale score constants (docs/scoring.md) are settings of the programme.
     scale_median = models.PositiveSmallIntegerField(_("scale score median"), default=700)
     scale_spread = models.PositiveSmallIntegerField(_("scale score spread"), default=30)
     appeal_window_hours = models.PositiveSmallIntegerField(_("appeal window (hours)"), default=2)
@@ -214,7 +214,7 @@ class Skill(models.Model):
 
 
 # --------------------------------------------------------------------------
-# Publication (DESIGN.md §5: results are visible to delegations and the
+# Publication (docs/integrity.md: results are visible to delegations and the
 # public only after the organiser publishes them) — rules in publication.py.
 # --------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Publication of a skill's results (DESIGN.md §5, issue 6 capability 1).
+"""Publication of a skill's results (docs/integrity.md).
 
 Results of a skill leave the judges' room only when an organiser publishes
 them, and only after the chief judge signed the marks off. Unpublishing needs

@@ -1,4 +1,4 @@
-"""Column definitions of the event workbook (DESIGN.md §6), as
+"""Column definitions of the event workbook (docs/formats.md), as
 django-import-export resources.
 
 One resource per sheet defines the sheet's column keys, how each cell is

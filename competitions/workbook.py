@@ -1,4 +1,4 @@
-"""The event workbook (DESIGN.md §6): read, import, export, template.
+"""The event workbook (docs/formats.md): read, import, export, template.
 
 Import is all-or-nothing. ``import_workbook`` reads every known sheet, checks
 every row of every sheet, and writes inside ONE transaction; if any problem

@@ -1,4 +1,4 @@
-"""The competition-day drill (issue 8, capability 4).
+"""The competition-day drill.
 
     python deploy/drill.py [--preset provincial|small] [--tablets 100] [--report FILE]
 

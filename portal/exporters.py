@@ -1,4 +1,4 @@
-"""Rows in, workbook out: the base of every Excel export (DESIGN.md §6, §8).
+"""Rows in, workbook out: the base of every Excel export (docs/formats.md).
 
 A sheet exporter only says what its sheet is — name, columns (English key,
 Chinese title, number format) — and yields rows; ``write_workbook`` writes
@@ -6,7 +6,7 @@ any number of them with openpyxl's write-only mode (constant memory, rows
 streamed), so a results workbook of a 4,000-entry final costs no more memory
 than one row.
 
-The first row of each sheet holds the column keys (DESIGN.md §6), which is
+The first row of each sheet holds the column keys (docs/formats.md), which is
 what the importers and the delegations' own spreadsheets read. A Chinese
 title row is an option for downloadable templates only, and then sits
 *above* the keys (the importers look for the key row a few rows down); sheet
@@ -30,7 +30,7 @@ panes under the header, sets column widths from the Chinese titles, repeats
 the header rows on every printed page and lays the page out landscape, fit
 to the paper's width. Columns, number formats and rows are unchanged, so a
 presentation never drifts from the interchange format; without
-``presentation`` the output is exactly the DESIGN.md §6 workbook.
+``presentation`` the output is exactly the docs/formats.md workbook.
 
 User text never becomes a formula (docs/exports.md): openpyxl writes a string
 that begins with "=" as a formula, so every exporter of the portal — these
@@ -109,7 +109,7 @@ TEXT = "@"
 
 @dataclass(frozen=True)
 class Column:
-    key: str  # English column key, row 1 (DESIGN.md §6)
+    key: str  # English column key, row 1 (docs/formats.md)
     title_zh: str = ""  # Chinese title for an optional title row
     number_format: str | None = None  # e.g. TWO_PLACES; None: openpyxl's default
     width: int | None = None  # characters; None: from the key and title
@@ -228,7 +228,7 @@ def write_workbook(
 
 
 def _interchange_header(ws, exporter: SheetExporter, title_row: bool) -> int:
-    """DESIGN.md §6: the keys on row 1 (an optional Chinese title row above).
+    """docs/formats.md: the keys on row 1 (an optional Chinese title row above).
     Returns the number of rows written (the last one is the key row)."""
     columns = list(exporter.columns)
     with_titles = title_row and exporter.allow_title_row

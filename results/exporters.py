@@ -1,4 +1,4 @@
-"""The result workbooks people download (issue 6, capability 3).
+"""The result workbooks people download.
 
 They are *presentations* (``portal.exporters.Presentation``) of the sheet
 definitions the interchange workbook uses: every ranking sheet here is a
@@ -63,7 +63,7 @@ def ranking_row(
 
 
 class SkillRankingsSheet(RankingsExporter):
-    """The rankings sheet of DESIGN.md §6 for one published skill."""
+    """The rankings sheet of docs/formats.md for one published skill."""
 
     def __init__(
         self,
@@ -250,7 +250,7 @@ def _award_rows(skills: Sequence[Skill]) -> list[tuple[int, str | None, bool]]:
     )
 
 
-_DOCUMENTED = 9  # skill_code … title: the rankings keys of DESIGN.md §6
+_DOCUMENTED = 9  # skill_code … title: the rankings keys of docs/formats.md
 
 
 class DelegationResultsSheet(RankingsExporter):

@@ -1,4 +1,4 @@
-"""Generated result workbooks (issue 6, capability 3).
+"""Generated result workbooks.
 
 A big workbook (the full published rankings of a large event) is written by a
 Celery worker into ``default_storage``; the ``ExportJob`` row is the request,

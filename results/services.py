@@ -1,5 +1,5 @@
-"""What delegation leads, the public and organisers see of the results
-(issue 6, capabilities 2, 3, 4 and 6). Views are thin; every rule is here.
+"""What delegation leads, the public and organisers see of the results.
+Views are thin; every rule is here.
 
 Visibility comes from ``competitions.publication`` only. Public pages and
 workbooks read **published skills only**: the queries start from
@@ -329,7 +329,7 @@ class MedalTableView:
 
 
 def published_medal_table(event: Event) -> MedalTableView:
-    """The medal table over the published skills only (DESIGN.md §4 rules:
+    """The medal table over the published skills only (docs/awards.md rules:
     a team counts once; gold, silver, bronze, excellence, then code)."""
     published = publication.published_skills(event)
     pairs = list(

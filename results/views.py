@@ -1,4 +1,4 @@
-"""Outward-facing result pages (issue 6). Thin: who may see what here, the
+"""Outward-facing result pages. Thin: who may see what here, the
 rest in ``services``.
 
 Public pages (no login) show published skills only and answer 404 for a

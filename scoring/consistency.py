@@ -1,4 +1,4 @@
-"""Judge consistency on judgement aspects (issue 3, capability 8).
+"""Judge consistency on judgement aspects.
 
 For each judge of a skill: over every (entry, aspect) of a J aspect they
 scored together with at least one other judge, the deviation of their score

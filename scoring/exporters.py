@@ -1,4 +1,4 @@
-"""The results workbook's ``rankings`` sheet (DESIGN.md §6).
+"""The results workbook's ``rankings`` sheet (docs/formats.md).
 
 Columns: skill_code, rank, competitor_no, delegation_code, names,
 final_score, scale_score, award, title — then delegation_name, after the
@@ -30,7 +30,7 @@ NAME_SEPARATOR = "、"
 
 class RankingsExporter(SheetExporter):
     sheet_name = "rankings"
-    allow_title_row = False  # DESIGN.md §6: the keys are row 1
+    allow_title_row = False  # docs/formats.md: the keys are row 1
     autofilter = True
     columns = (
         Column("skill_code", "赛项代码", TEXT),

@@ -1,6 +1,6 @@
 """Marking schemes, marks, the mark ledger, sign-off and stored results.
 
-DESIGN.md §3 and §5. Marks are Decimals with two places; every write goes
+docs/scoring.md and §5. Marks are Decimals with two places; every write goes
 through ``scoring.services.write_mark`` which appends a ledger record in the
 same transaction.
 """

@@ -1,4 +1,4 @@
-"""Who may mark what (DESIGN.md §5).
+"""Who may mark what (docs/integrity.md).
 
 The rules, in the order they are checked:
 

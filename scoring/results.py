@@ -1,5 +1,5 @@
 """Results of a skill: totals, final scores, ranks, scale scores, what is
-missing and which judgement aspects are flagged (DESIGN.md §3, issue 3 #5).
+missing and which judgement aspects are flagged (docs/scoring.md).
 
 The arithmetic is ``scoring.rules`` (pure, exact); this module only loads the
 data with a fixed number of queries whatever the size or number of skills:
@@ -40,7 +40,7 @@ Decisions (documented here because pages, sign-off and awards rely on them):
   ``raw_total`` and the list of what is missing (aspect code, judge code or
   None for an M mark). Ranks and scale scores are therefore computed over
   the complete ranked entries; once every mark is in, that is all of them.
-* Ranks are on F, the final score rounded to 2 places (DESIGN §3.5 "rank on
+* Ranks are on F, the final score rounded to 2 places (docs/scoring.md "rank on
   F"): entries whose F are equal share a rank even if their exact totals
   differ in the third decimal.
 * The J aggregate uses every stored score of the (entry, aspect), including

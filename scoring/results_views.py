@@ -1,9 +1,9 @@
 """Results and judge-consistency pages of a skill, for its chief judge and
-organisers (issue 3, capabilities 5 and 8). Thin: the numbers come from
+organisers. Thin: the numbers come from
 ``scoring.results`` and ``scoring.consistency``.
 
 Names and delegations are shown to organisers always and to the chief judge
-only after sign-off (解密, DESIGN.md §5): before that, competitor numbers.
+only after sign-off (解密, docs/integrity.md): before that, competitor numbers.
 """
 
 from __future__ import annotations

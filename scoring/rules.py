@@ -1,4 +1,4 @@
-"""The scoring rules of DESIGN.md §3, as pure functions: no ORM, no floats.
+"""The scoring rules of docs/scoring.md, as pure functions: no ORM, no floats.
 
 Every mark is a ``Decimal`` (two places, as stored) or an exact ``Fraction``;
 every rounding is done on integers (numerator / denominator), so no result

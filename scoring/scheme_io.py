@@ -4,7 +4,7 @@ Two layouts are read and written:
 
 - the WorldSkills CIS "Marking Scheme Import" sheet, exactly as chief judges
   already keep it (``read_cis`` / ``write_cis``), and
-- our own ``aspects`` sheet of DESIGN.md §6 (``read_aspects`` /
+- our own ``aspects`` sheet of docs/formats.md (``read_aspects`` /
   ``write_aspects_sheet``), with optional extra columns for everything CIS
   carries, plus an optional ``wsos_sections`` sheet for the WSOS weights.
 
@@ -1532,7 +1532,7 @@ def write_aspects_sheet(
     *,
     chinese_titles: bool = False,
 ) -> Worksheet:
-    """Our ``aspects`` sheet (DESIGN.md §6 columns first, then the extra ones)
+    """Our ``aspects`` sheet (docs/formats.md columns first, then the extra ones)
     for one or more skills, plus ``wsos_sections`` when any skill has WSOS
     sections. A skill may also be given as (skill code, SchemeData), to write
     a scheme that is not stored. Returns the aspects sheet."""

@@ -1,4 +1,4 @@
-"""Is a skill's marking scheme complete? (issue 3, capability 1)
+"""Is a skill's marking scheme complete?
 
 Marking opens only when ``scheme_problems(skill)`` is empty: ``write_mark``
 refuses otherwise. Problems:

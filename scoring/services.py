@@ -1,4 +1,4 @@
-"""The one path of a mark (DESIGN.md §8) and the marking state of a skill.
+"""The one path of a mark (docs/architecture.md) and the marking state of a skill.
 
 Every write of a mark in the product — tablet, import, admin — goes through
 ``write_mark``. Everything that changes the marking state (sign-off,
@@ -1350,7 +1350,7 @@ def reopen(skill: Skill, by_user, reason: str) -> LedgerRecord:
         marking.signed_off_by = None
         marking.results_computed_at = None
         marking.save()
-        # Reopened marks are no longer the published result (DESIGN §5).
+        # Reopened marks are no longer the published result (docs/integrity.md).
         from competitions.publication import on_reopened
 
         on_reopened(skill, by_user, reason)

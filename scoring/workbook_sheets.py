@@ -1,4 +1,4 @@
-"""The event workbook's ``aspects`` and ``marks`` sheets (DESIGN.md §6).
+"""The event workbook's ``aspects`` and ``marks`` sheets (docs/formats.md).
 
 Registered with ``competitions.workbook`` (which imports this module once
 it is loaded), after its four roster sheets: ``aspects`` then ``marks``, so
@@ -179,7 +179,7 @@ def _raw(attribute: str | None, key: str) -> fields.Field:
 
 
 class AspectRowResource(SheetResource):
-    """``aspects`` sheet: one row per aspect. DESIGN.md §6's columns, then the
+    """``aspects`` sheet: one row per aspect. docs/formats.md's columns, then the
     optional extra columns of ``scheme_io`` (criterion/sub-criterion names,
     criterion mark, marking day, extra description, requirement, WSOS
     section, the judgement descriptors 0–3, the stated total)."""

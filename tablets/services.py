@@ -5,7 +5,7 @@ Marks are only ever written through ``scoring.services.write_mark``; this
 module decides what to offer and how to answer, never whether a mark is
 allowed (the mark service and ``scoring.panels`` own that rule).
 
-Anonymity (DESIGN.md §5): every structure handed to the judge's pages carries
+Anonymity (docs/integrity.md): every structure handed to the judge's pages carries
 competitor numbers only. Names appear only when ``names_revealed(skill)``;
 delegations never appear in what a judge sees.
 """

@@ -1,4 +1,4 @@
-"""Delegations, quotas, athletes, entries and judges (DESIGN.md §2)."""
+"""Delegations, quotas, athletes, entries and judges (docs/roles.md)."""
 
 from __future__ import annotations
 

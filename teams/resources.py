@@ -1,5 +1,5 @@
 """Column definitions of the event workbook's ``delegations``, ``entries`` and
-``judges`` sheets (DESIGN.md §6), as django-import-export resources.
+``judges`` sheets (docs/formats.md), as django-import-export resources.
 
 See ``competitions.resources`` for the conventions (``sheet_name``,
 ``optional_columns``, ``required_values``, ``titles_zh``). Import of the

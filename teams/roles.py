@@ -1,6 +1,6 @@
 """Who is who. Every view asks these functions, never the user model directly.
 
-Roles (DESIGN.md §1): organiser (a member of the ``organiser`` group, or a
+Roles (docs/roles.md): organiser (a member of the ``organiser`` group, or a
 superuser), chief judge and judge (a user linked to a Judge; chief for the
 skills where their assignment says so), delegation lead (a user linked to a
 Delegation through DelegationLead).

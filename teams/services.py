@@ -736,7 +736,7 @@ def eligible_athletes(delegation: Delegation, skill: Skill) -> QuerySet[Athlete]
 
 
 def names_revealed(skill: Skill) -> bool:
-    """Whether judges of ``skill`` may see names and delegations (解密, DESIGN §5):
+    """Whether judges of ``skill`` may see names and delegations (解密, docs/integrity.md):
     once the chief judge has signed off the skill's marks. The rule lives in
     the scoring app; teams' pages ask here so they need not know it."""
     from scoring.services import names_revealed as signed_off

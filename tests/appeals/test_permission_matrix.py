@@ -1,6 +1,6 @@
 """Every page of publication, selection rounds and appeals against every
 role, before and after the skill's results are published, with the exact
-answer each must get (issue 6: "done when").
+answer each must get.
 
 LOGIN: 302 to the login page. 403: a role with no business there. 404: a
 lead reaching another delegation's entry or appeal (its existence is not

@@ -1,4 +1,4 @@
-"""DESIGN.md §4 on hand-made cases, ties at every boundary, plus properties."""
+"""docs/awards.md on hand-made cases, ties at every boundary, plus properties."""
 
 from __future__ import annotations
 

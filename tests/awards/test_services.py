@@ -214,7 +214,7 @@ def test_results_workbook_medal_table_sheet_and_award_columns(world, tmp_path):
     write_workbook([MedalTableExporter(world["event"])], out)
     ws = load_workbook(out)["medal_table"]
     rows = [tuple(c.value for c in r) for r in ws.iter_rows()]
-    # DESIGN §6 keys in order, then the delegation's name.
+    # docs/formats.md keys in order, then the delegation's name.
     assert rows[0] == (
         "place", "delegation_code", "gold", "silver", "bronze", "excellence", "delegation_name"
     )  # fmt: skip

@@ -1,7 +1,7 @@
-"""Issue 3, "Done when": import an event workbook with marks → export
-results → the numbers match the rules (DESIGN.md §3).
+"""Import an event workbook with marks → export
+results → the numbers match the rules (docs/scoring.md).
 
-Every expected number below is worked out by hand from DESIGN.md §3 in the
+Every expected number below is worked out by hand from docs/scoring.md in the
 comments next to it — not by calling the product's code.
 """
 

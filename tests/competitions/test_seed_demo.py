@@ -279,7 +279,7 @@ def test_sizes_helper_and_presets():
 
 
 def test_provincial_preset_counts():
-    # The real preset, as the quick start builds it: DESIGN.md §7 sizes, fast.
+    # The real preset, as the quick start builds it: docs/sizes.md sizes, fast.
     start = time.perf_counter()
     out = seed()
     seconds = time.perf_counter() - start

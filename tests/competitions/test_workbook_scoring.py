@@ -1,4 +1,4 @@
-"""Event workbook: the ``aspects`` and ``marks`` sheets (issue 3, capability 7).
+"""Event workbook: the ``aspects`` and ``marks`` sheets.
 
 Happy path, re-import, export → re-import, updates through the ledger.
 ``scoring_sample()`` and ``model_counts()`` are shared with the error tests.

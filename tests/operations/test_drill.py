@@ -1,4 +1,4 @@
-"""The competition-day drill, short (issue 8, capability 4): deploy/drill.py
+"""The competition-day drill, short: deploy/drill.py
 --preset small — 4 delegations, 3 skills, 24 entries, 12 judges, 10 tablets —
 with the same faults as the full drill: Redis and PostgreSQL restarted while
 the tablets mark, a tablet resending its last minute, a Celery worker SIGKILLed

@@ -1,5 +1,5 @@
 """Every role against every page of the portal's core and the teams app,
-with the exact answer each must get (DESIGN.md §1, issue 2 capability 4).
+with the exact answer each must get (docs/roles.md).
 
 200 the page; 302 to the login page (anonymous) or to the admin's login
 (signed in without the organiser role); 403 a role without access; 404 an

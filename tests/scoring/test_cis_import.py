@@ -1,4 +1,4 @@
-"""Importing the real WorldSkills CIS example (issue 7)."""
+"""Importing the real WorldSkills CIS example."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""python manage.py export_results: the rankings sheet of DESIGN.md §6."""
+"""python manage.py export_results: the rankings sheet of docs/formats.md."""
 
 from __future__ import annotations
 

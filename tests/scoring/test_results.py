@@ -1,4 +1,4 @@
-"""Results of a skill on the database: scoring.results (issue 3 #5)."""
+"""Results of a skill on the database: scoring.results."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""scoring.rules against DESIGN.md §3, checked two ways:
+"""scoring.rules against docs/scoring.md, checked two ways:
 
 * hand-made examples with known answers;
 * property-based tests comparing the rules with ``Naive``, a deliberately
@@ -27,7 +27,7 @@ from scoring.rules import AspectRule, JudgementScores
 
 
 class Naive:
-    """DESIGN.md §3 read literally."""
+    """docs/scoring.md read literally."""
 
     @staticmethod
     def judgement_mark(max_mark: Decimal, scores: list[int], aggregation: str) -> Fraction:

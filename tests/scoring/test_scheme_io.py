@@ -1,4 +1,4 @@
-"""Our ``aspects`` sheet, validation, idempotent re-import and refusals (issue 7)."""
+"""Our ``aspects`` sheet, validation, idempotent re-import and refusals."""
 
 from __future__ import annotations
 
@@ -173,7 +173,7 @@ def test_cis_round_trip_without_the_database():
 
 
 def test_minimal_design_columns_only():
-    """DESIGN.md §6 columns alone: no criterion marks, codes given, totals from aspects."""
+    """docs/formats.md columns alone: no criterion marks, codes given, totals from aspects."""
     data = read_aspects(
         sheet(
             [

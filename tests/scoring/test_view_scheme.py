@@ -1,4 +1,4 @@
-"""The marking-scheme page: access, upload, downloads (issue 7)."""
+"""The marking-scheme page: access, upload, downloads."""
 
 from __future__ import annotations
 

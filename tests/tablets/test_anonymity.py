@@ -1,5 +1,5 @@
 """Before sign-off, nothing a judge's tablet receives names an athlete or a
-delegation (DESIGN.md §5): every page, every JSON answer, every redirect."""
+delegation (docs/integrity.md): every page, every JSON answer, every redirect."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The mark endpoint's cost in statements, so the gain stays (issue 4, speed).
+"""The mark endpoint's cost in statements, so the gain stays.
 
 One tap: the session with its judge, the entry and aspect (with whether a
 re-mark request is open), then write_mark's lock, state and one write —

@@ -1,6 +1,6 @@
 """python manage.py export_event --event CODE --output FILE.xlsx
 
-Writes the event's workbook (the sheets of DESIGN.md §6); importing it back
+Writes the event's workbook (the sheets of docs/formats.md); importing it back
 changes nothing.
 """
 

@@ -1,6 +1,6 @@
 """python manage.py import_event FILE.xlsx --event CODE [--dry-run]
 
-All-or-nothing import of an event workbook (DESIGN.md §6). Prints a summary
+All-or-nothing import of an event workbook (docs/formats.md). Prints a summary
 and, when anything is wrong, every problem with sheet, row and column in
 Chinese and English, then exits with status 1 having written nothing.
 """

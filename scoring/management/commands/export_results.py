@@ -1,6 +1,6 @@
 """python manage.py export_results --event CODE --output FILE.xlsx
 
-Writes the results workbook of DESIGN.md §6: the ``rankings`` sheet with
+Writes the results workbook of docs/formats.md: the ``rankings`` sheet with
 each entry's award and title, and the ``medal_table`` sheet. Results are the
 stored ones, recomputed first for any skill whose marks changed since.
 """
