@@ -35,7 +35,7 @@ def test_public_page_footer_shows_the_head_once_published(client, w):
     assert client.get(url).status_code == 404  # not published yet: nothing
     w.publish()
     page = client.get(url).content.decode()
-    assert "签字确认时的成绩链头" in page and HEAD in page
+    assert "签核时的成绩链头" in page and HEAD in page
     hidden = client.get(reverse("results:skill", args=[w.event.code, w.hidden.code]))
     assert hidden.status_code == 404
 

@@ -87,7 +87,7 @@ def test_acknowledge_then_sign_off_then_reopen(client, s):
     )
     assert "评分差异已确认" in r.content.decode()
     r = client.post(url(s), {"action": "sign_off"}, follow=True)
-    assert "成绩已签字确认并锁定" in r.content.decode()
+    assert "成绩已签核并锁定" in r.content.decode()
     assert services.names_revealed(s.skill)
     r = client.post(url(s), {"action": "reopen", "reason": ""}, follow=True)
     assert "重新开放评分必须填写原因" in r.content.decode()
@@ -100,7 +100,7 @@ def test_acknowledge_then_sign_off_then_reopen(client, s):
 def test_sign_off_refused_message(client, s):
     client.force_login(s.chief.user)
     r = client.post(url(s), {"action": "sign_off"}, follow=True)
-    assert "暂不能签字确认" in r.content.decode()
+    assert "暂不能签核" in r.content.decode()
 
 
 def test_organiser_may_use_the_page(client, s):
@@ -116,4 +116,4 @@ def test_sign_off_shows_the_ledger_chain_head(client, s):
     assert head == SkillMarking.objects.get(skill=s.skill).ledger_head
     page = r.content.decode()
     assert "成绩链头：" + head in page  # the message right after signing off
-    assert "签字确认时的成绩链头" in page and f"--head {s.skill.pk}={head}" in page
+    assert "签核时的成绩链头" in page and f"--head {s.skill.pk}={head}" in page

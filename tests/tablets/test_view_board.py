@@ -132,7 +132,7 @@ def test_sign_off_refused_while_incomplete(world):
     chief = as_user(world.chief.user)
     response = chief.post(board_url(world, "sign-off/"), {"confirm": "yes"}, follow=True)
     assert not scoring.names_revealed(world.skill)
-    assert "暂不能签字确认" in response.content.decode()
+    assert "暂不能签核" in response.content.decode()
 
 
 def test_new_pin_is_shown_once_stored_hashed_and_works(world):
