@@ -130,6 +130,7 @@ def test_new_organiser_runs_an_event_alone_in_the_browser(live_server, browser, 
     page = org_ctx.new_page()
     page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
     page.goto(f"{base}/")
+    page.locator("main a[href^='/accounts/login/'], main a[href^='/login/']").first.click()
     page.fill("#id_username", "zhangsan")
     page.fill("#id_password", PASSWORD)
     page.locator("main form button[type=submit]").click()
@@ -285,6 +286,7 @@ def test_new_organiser_runs_an_event_alone_in_the_browser(live_server, browser, 
     page.get_by_role("link", name="成绩发布").first.click()
     page.locator(f"a[href*='/publication/{EVENT}/']").first.click()
     page.locator(f"form:has(input[value='{skill.pk}']) button.primary").first.click()
+    page.locator("form.confirm-box button.primary").click()  # publishing asks first
     page.wait_for_load_state()
     page.goto(f"{base}/organiser/events/{EVENT}/")
     assert page.locator("#skill-S17").get_attribute("data-stage") == "published"
