@@ -48,7 +48,6 @@ to in ``ctx.state``), then write only when ``ctx.writable``, calling
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -61,11 +60,11 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
+from portal import spreadsheets
 from portal.problems import CellProblem
 from teams import idnumbers
 from teams.models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment
@@ -75,7 +74,7 @@ from .models import Event, Programme, Skill
 from .resources import SheetResource, SkillResource, cell_text
 
 # The key row may sit below a title row; look this far down for it.
-HEADER_SEARCH_ROWS = 10
+HEADER_SEARCH_ROWS = spreadsheets.HEADER_SEARCH_ROWS
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -142,54 +141,11 @@ class ParsedSheet:
     definition: SheetDefinition
 
 
-def _clean_cell(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
-def _header_key(value: Any) -> str | None:
-    return value.strip().lower() if isinstance(value, str) and value.strip() else None
-
-
 def _parse_sheet(ws, definition: SheetDefinition, report: ImportReport) -> ParsedSheet | None:
     keys = definition.resource.column_keys()
     required = set(definition.resource.required_columns())
-    header_row: int | None = None
-    positions: dict[str, int] = {}
-    rows: list[SheetRow] = []
-    # read_only iter_rows yields empty rows too, so enumerate gives Excel row numbers.
-    for number, raw in enumerate(ws.iter_rows(values_only=True), start=1):
-        cells = [_clean_cell(v) for v in raw]
-        if header_row is None:
-            found: dict[str, int] = {}
-            for index, value in enumerate(cells):
-                key = _header_key(value)
-                if key is not None and key not in found:
-                    found[key] = index
-            if required <= found.keys():
-                header_row = number
-                positions = {k: i for k, i in found.items() if k in keys}
-                for extra in sorted(found.keys() - set(keys)):
-                    report.warnings.append(
-                        WorkbookError(
-                            definition.name,
-                            number,
-                            extra,
-                            get_column_letter(found[extra] + 1),
-                            _("Unknown column “%(column)s” was ignored."),
-                            {"column": extra},
-                        )
-                    )
-            elif number >= HEADER_SEARCH_ROWS:
-                break
-            continue
-        if all(c is None for c in cells):
-            continue
-        values = {k: (cells[i] if i < len(cells) else None) for k, i in positions.items()}
-        rows.append(SheetRow(number, values))
-    if header_row is None:
+    found = spreadsheets.read_table(ws, keys, required, HEADER_SEARCH_ROWS)
+    if found is None:
         report.errors.append(
             WorkbookError(
                 definition.name,
@@ -201,44 +157,60 @@ def _parse_sheet(ws, definition: SheetDefinition, report: ImportReport) -> Parse
             )
         )
         return None
-    letters = {k: get_column_letter(i + 1) for k, i in positions.items()}
-    return ParsedSheet(definition.name, header_row, letters, rows, definition)
-
-
-def read_workbook(source: str | IO[bytes], report: ImportReport) -> dict[str, ParsedSheet]:
-    """The known sheets of an .xlsx, parsed; problems go to ``report``."""
-    try:
-        book = load_workbook(source, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        report.errors.append(
-            WorkbookError(None, None, None, None, _("The file is not a readable .xlsx workbook."))
+    table, rows = found
+    for extra, index in sorted(table.unknown.items()):
+        report.warnings.append(
+            WorkbookError(
+                definition.name,
+                table.header_row,
+                extra,
+                get_column_letter(index + 1),
+                _("Unknown column “%(column)s” was ignored."),
+                {"column": extra},
+            )
         )
-        return {}
+    parsed = [SheetRow(number, values) for number, values in rows]
+    return ParsedSheet(definition.name, table.header_row, table.letters, parsed, definition)
+
+
+def read_workbook(
+    source: str | IO[bytes] | spreadsheets.BoundedWorkbook, report: ImportReport
+) -> dict[str, ParsedSheet]:
+    """The known sheets of an .xlsx, parsed within the upload bounds
+    (``portal.spreadsheets``); problems go to ``report``. A refused file
+    gives one error naming the sheet and nothing parsed."""
     known = {d.name: d for d in SHEET_REGISTRY}
     parsed: dict[str, ParsedSheet] = {}
     try:
-        for ws in book.worksheets:
-            name = ws.title.strip().lower()
-            definition = known.get(name)
-            if definition is None:
-                report.warnings.append(
-                    WorkbookError(
-                        ws.title,
-                        None,
-                        None,
-                        None,
-                        _("Unknown sheet “%(sheet)s” was not imported."),
-                        {"sheet": ws.title},
+        book = (
+            source
+            if isinstance(source, spreadsheets.BoundedWorkbook)
+            else spreadsheets.open_workbook(source)
+        )
+        with book:
+            for ws in book.worksheets:
+                name = ws.title.strip().lower()
+                definition = known.get(name)
+                if definition is None:
+                    report.warnings.append(
+                        WorkbookError(
+                            ws.title,
+                            None,
+                            None,
+                            None,
+                            _("Unknown sheet “%(sheet)s” was not imported."),
+                            {"sheet": ws.title},
+                        )
                     )
-                )
-                continue
-            if name in parsed:
-                continue
-            sheet = _parse_sheet(ws, definition, report)
-            if sheet is not None:
-                parsed[name] = sheet
-    finally:
-        book.close()
+                    continue
+                if name in parsed:
+                    continue
+                sheet = _parse_sheet(ws, definition, report)
+                if sheet is not None:
+                    parsed[name] = sheet
+    except spreadsheets.SpreadsheetRefused as exc:
+        report.errors.append(exc.problem)
+        return {}
     return parsed
 
 
