@@ -15,8 +15,8 @@ chief judge per skill; an athlete once per event) and across sheets (codes
 defined earlier in the same file), and all problems of all sheets must be
 reported together, which django-import-export's row-at-a-time import cannot do.
 
-Quotas are NOT enforced here: they limit delegation leads' self-registration,
-while this import is the organisers' tool and may set up any entries.
+Quotas are enforced where the organisers set one, with the lead pages' rule
+(``teams.services.quota_problem``); see ``_check_quotas``.
 
 Rows missing from the file are left alone: importing brings the listed rows
 up to date and never deletes (an entry listed in the file gets exactly the
@@ -67,7 +67,8 @@ from openpyxl.utils import get_column_letter
 from portal import spreadsheets
 from portal.problems import CellProblem
 from teams import idnumbers
-from teams.models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment
+from teams import services as team_services
+from teams.models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment, Quota
 from teams.resources import DelegationResource, EntryRowResource, JudgeAssignmentResource
 
 from .models import Event, Programme, Skill
@@ -650,8 +651,57 @@ def import_entries(ctx: ImportContext, sheet: ParsedSheet) -> None:
                     number=entry_key[1],
                 )
 
+    _check_quotas(ctx, sheet, groups)
     if ctx.writable:
         _write_entries(ctx, sheet, groups)
+
+
+def _check_quotas(
+    ctx: ImportContext, sheet: ParsedSheet, groups: dict[tuple[str, str], list[_EntryRow]]
+) -> None:
+    """Entries per delegation and skill, as they will be after this import,
+    within the quota where the organisers set one (``teams.services.quota_problem``,
+    the lead pages' rule). A skill or delegation without a quota row is not
+    limited: the workbook sets events up, quotas come later or not at all."""
+    if not ctx.event.pk or not groups:
+        return
+    quotas = {
+        (skill, delegation): limit
+        for skill, delegation, limit in Quota.objects.filter(skill__event=ctx.event).values_list(
+            "skill__code", "delegation__code", "max_entries"
+        )
+    }
+    if not quotas:
+        return
+    counts: dict[tuple[str, str], list[_EntryRow]] = defaultdict(list)
+    for (skill, _number), members in groups.items():
+        counts[(skill, members[0].data["delegation_code"])].append(members[0])
+    # Entries in the portal that this file does not list keep their places.
+    for skill, number, delegation in Entry.objects.filter(skill__event=ctx.event).values_list(
+        "skill__code", "competitor_no", "delegation__code"
+    ):
+        if (skill, number) not in groups and (skill, delegation) in counts:
+            counts[(skill, delegation)].append(None)
+    for (skill, delegation), firsts in counts.items():
+        quota = quotas.get((skill, delegation))
+        if quota is None or team_services.quota_problem(quota, len(firsts)) is None:
+            continue
+        listed = [m for m in firsts if m is not None]
+        over = listed[-1] if listed else None
+        ctx.error(
+            sheet,
+            over.row if over else None,
+            "delegation_code",
+            _(
+                "Delegation %(delegation)s would have %(count)s entries in skill %(skill)s; "
+                "its quota is %(quota)s (rows %(rows)s)."
+            ),
+            delegation=delegation,
+            count=len(firsts),
+            skill=skill,
+            quota=quota,
+            rows=", ".join(str(m.row.number) for m in listed[:10]),
+        )
 
 
 def _write_entries(

@@ -194,6 +194,10 @@ MAX_MARK_TOO_PRECISE = _(
 )
 NO_DESCRIPTION = _("The aspect has no description.")
 BAD_SCORE = _("A judgement score must be 0, 1, 2 or 3 (got “%(value)s”).")
+NO_DESCRIPTORS = _(
+    "%(count)s judgement aspect(s) have no descriptors; the tablet shows bare scores 0–3 "
+    "for them."
+)
 MISSING_DESCRIPTOR = _("The judgement aspect has no descriptor for score %(score)s.")
 EMPTY_DESCRIPTOR = _("The descriptor for score %(score)s is empty.")
 DUPLICATE_SCORE = _(
@@ -369,6 +373,12 @@ class SchemeData:
     @property
     def total(self) -> Decimal:
         return sum((c.aspect_total for c in self.criteria), Decimal(0))
+
+    def judgement_without_descriptors(self) -> int:
+        """J aspects with no descriptor at all (allowed in the aspects sheet)."""
+        return sum(
+            1 for a in self.aspects() if a.kind == AspectKind.JUDGEMENT and not a.descriptors
+        )
 
     def summary(self) -> dict[str, Any]:
         aspects = list(self.aspects())
@@ -1218,6 +1228,9 @@ def validate_scheme(data: SchemeData) -> list[SchemeProblem]:
             actual=sum(weights, Decimal(0)),
             expected=data.expected_total,
         )
+    bare = data.judgement_without_descriptors()
+    if bare:
+        out.problem(None, None, NO_DESCRIPTORS, warning=True, count=bare)
     return out.problems
 
 
@@ -1256,7 +1269,12 @@ def _validate_aspect(
         return
     if aspect.kind != AspectKind.JUDGEMENT:
         return
-    # A J aspect needs one descriptor for each score 0, 1, 2, 3.
+    if not aspect.descriptors and data.source == "aspects":
+        # Optional in the aspects sheet (the tablet then shows bare 0–3);
+        # the import reports how many J aspects have none.
+        return
+    # A J aspect needs one descriptor for each score 0, 1, 2, 3 (all or none
+    # in the aspects sheet; always in a CIS workbook, whose layout carries them).
     first_row: dict[int, int | None] = {}
     for d in aspect.descriptors:
         if d.score in first_row:

@@ -210,6 +210,19 @@ def _already_entered_error(names: Iterable[str], event: Event) -> ValidationErro
     )
 
 
+def quota_problem(quota: int | None, entries: int) -> str | None:
+    """The quota rule, one function for the lead pages and the event workbook
+    import: ``entries`` (every status) of a delegation in a skill, counted
+    with the ones being added, fit its ``quota`` (None: no quota row).
+    Returns ``"no_quota"``, ``"quota_full"`` or None. See docs/uploads.md
+    for how the import applies it."""
+    if quota is None:
+        return "no_quota"
+    if entries > quota:
+        return "quota_full"
+    return None
+
+
 def registration_problem(
     delegation: Delegation, skill: Skill, *, now: dt.datetime | None = None
 ) -> ValidationError | None:
@@ -223,7 +236,8 @@ def registration_problem(
     quota = Quota.objects.filter(skill=skill, delegation=delegation).first()
     if quota is None:
         return _no_quota_error(skill)
-    if Entry.objects.filter(skill=skill, delegation=delegation).count() >= quota.max_entries:
+    used = Entry.objects.filter(skill=skill, delegation=delegation).count()
+    if quota_problem(quota.max_entries, used + 1):
         return _quota_full_error(skill, quota.max_entries)
     return None
 
@@ -277,7 +291,7 @@ def register_entry(
         # withdraws by deleting, so a "withdrawn" entry is one the organisers
         # kept after the deadline, and it still holds its place.
         used = Entry.objects.filter(skill=skill, delegation=lead_delegation).count()
-        if used >= quota.max_entries:
+        if quota_problem(quota.max_entries, used + 1):
             raise _quota_full_error(skill, quota.max_entries)
 
         taken = EntryMember.objects.filter(event=event, athlete__in=chosen).select_related(
