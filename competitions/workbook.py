@@ -174,8 +174,13 @@ def _parse_sheet(ws, definition: SheetDefinition, report: ImportReport) -> Parse
     return ParsedSheet(definition.name, table.header_row, table.letters, parsed, definition)
 
 
+Progress = Callable[[str, int, int], None]  # (stage, steps done, steps in all)
+
+
 def read_workbook(
-    source: str | IO[bytes] | spreadsheets.BoundedWorkbook, report: ImportReport
+    source: str | IO[bytes] | spreadsheets.BoundedWorkbook,
+    report: ImportReport,
+    progress: Progress | None = None,
 ) -> dict[str, ParsedSheet]:
     """The known sheets of an .xlsx, parsed within the upload bounds
     (``portal.spreadsheets``); problems go to ``report``. A refused file
@@ -189,7 +194,10 @@ def read_workbook(
             else spreadsheets.open_workbook(source)
         )
         with book:
-            for ws in book.worksheets:
+            steps = len(book.worksheets) + len(SHEET_REGISTRY)
+            for step, ws in enumerate(book.worksheets):
+                if progress is not None:
+                    progress(f"read:{ws.title}", step, steps)
                 name = ws.title.strip().lower()
                 definition = known.get(name)
                 if definition is None:
@@ -1016,6 +1024,7 @@ def import_workbook(
     dry_run: bool = False,
     event_name: str | None = None,
     actor=None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import an event workbook for event ``event_code`` (created if unknown,
     with the newest programme, or a new ``programme-<year>`` if there is none).
@@ -1038,17 +1047,20 @@ def import_workbook(
             )
         )
         return report
-    sheets = read_workbook(source, report)
+    sheets = read_workbook(source, report, progress)
     if not sheets and report.errors:
         return report
+    steps = len(sheets) + len(SHEET_REGISTRY)
     try:
         with transaction.atomic():
             ctx = ImportContext(_event_for(event_code, report, event_name), report, sheets)
             # Marks written by the import are recorded in the ledger as this user's.
             ctx.state["actor"] = actor
-            for definition in SHEET_REGISTRY:
+            for step, definition in enumerate(SHEET_REGISTRY, start=len(sheets)):
                 sheet = sheets.get(definition.name)
                 if sheet is not None:
+                    if progress is not None:
+                        progress(f"import:{definition.name}", step, steps)
                     report.sheets[definition.name] = SheetStats()
                     definition.importer(ctx, sheet)
             if report.errors or dry_run:

@@ -370,9 +370,7 @@ class _OpenpyxlSheet:
         self, min_row: int = 1, max_col: int | None = None, values_only: bool = True
     ) -> Iterator[tuple[Any, ...]]:
         for row in self._ws.iter_rows(min_row=min_row, max_col=max_col):
-            yield tuple(
-                _formula_text(c.value) if c.data_type == "f" else c.value for c in row
-            )
+            yield tuple(_formula_text(c.value) if c.data_type == "f" else c.value for c in row)
 
 
 def sheets_of(book: Any) -> list[Any]:

@@ -195,8 +195,7 @@ MAX_MARK_TOO_PRECISE = _(
 NO_DESCRIPTION = _("The aspect has no description.")
 BAD_SCORE = _("A judgement score must be 0, 1, 2 or 3 (got “%(value)s”).")
 NO_DESCRIPTORS = _(
-    "%(count)s judgement aspect(s) have no descriptors; the tablet shows bare scores 0–3 "
-    "for them."
+    "%(count)s judgement aspect(s) have no descriptors; the tablet shows bare scores 0–3 for them."
 )
 MISSING_DESCRIPTOR = _("The judgement aspect has no descriptor for score %(score)s.")
 EMPTY_DESCRIPTOR = _("The descriptor for score %(score)s is empty.")
