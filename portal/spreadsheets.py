@@ -131,6 +131,8 @@ class Limits:
 
 
 def _refuse(message: Any, sheet: str | None = None, row: int | None = None, **params: Any):
+    if row is not None:
+        params.setdefault("row", row)
     raise SpreadsheetRefused(CellProblem(sheet, row, None, None, message, params))
 
 
