@@ -8,9 +8,10 @@ shown here; everywhere else they are masked.
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.admin import ExportMixin
 
 from portal.admin import OrganiserInline, OrganiserModelAdmin
+from portal.import_formats import BoundedImportExportMixin
 
 from .models import (
     Athlete,
@@ -38,7 +39,7 @@ class QuotaInline(OrganiserInline, admin.TabularInline):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(ImportExportMixin, OrganiserModelAdmin):
+class DelegationAdmin(BoundedImportExportMixin, OrganiserModelAdmin):
     # The event workbook's delegations sheet; rows stand alone, so import works here.
     resource_classes = [DelegationResource]
     list_display = ["code", "name", "athlete_count", "judge_count"]

@@ -19,8 +19,8 @@ from appeals.services import AppealRefused, check_attachment
 from competitions.models import Event, ImportJob
 from competitions.workbook import import_workbook
 from portal import spreadsheets
-from scoring.scheme_io import SchemeImportError, load_scheme_workbook
-from teams.models import Athlete
+from scoring.scheme_io import SchemeImportError, load_scheme_workbook, read_scheme
+from teams.models import Athlete, Delegation
 from tests import factories
 from tests.competitions.test_workbook_import import sample, write_book
 from tests.competitions.test_workbook_scoring import model_counts
@@ -198,8 +198,6 @@ def test_a_hostile_marking_scheme_is_refused_naming_the_sheet(tmp_path):
     declare_dimension(path, "aspects", "A1:XFD1048576")
     started = time.perf_counter()
     with pytest.raises(SchemeImportError) as caught:
-        from scoring.scheme_io import read_scheme
-
         read_scheme(load_scheme_workbook(path))
     assert time.perf_counter() - started < FAST
     assert caught.value.problems[0].sheet == "aspects"
@@ -250,3 +248,34 @@ def test_the_page_shows_a_refused_sheet_on_the_job(client, tmp_path):
     box = client.get(reverse("competitions:import_job_progress", args=[job.pk]))
     assert "A1:XFD1048576" in box.content.decode()
     assert "hx-trigger" not in box.content.decode()
+
+
+def admin_import(client, path: Path, fmt: int = 1):
+    with open(path, "rb") as f:
+        return client.post(
+            reverse("admin:teams_delegation_import"),
+            {"resource": 0, "format": fmt, "import_file": f},
+        )
+
+
+@pytest.mark.django_db
+def test_the_admin_import_button_reads_xlsx_within_the_bounds(client, tmp_path):
+    client.force_login(factories.organiser())
+    book = Workbook()
+    book.active.append(["code", "name"])
+    book.active.append(["D07", "常州市"])
+    good = tmp_path / "delegations.xlsx"
+    book.save(good)
+    response = admin_import(client, good)
+    assert response.status_code == 200
+    assert "D07" in response.content.decode()  # the preview lists the row
+
+    bad = tmp_path / "bad.xlsx"
+    book.save(bad)
+    declare_dimension(bad, "Sheet", "A1:XFD1048576")
+    started = time.perf_counter()
+    response = admin_import(client, bad)
+    assert time.perf_counter() - started < FAST
+    html = response.content.decode()
+    assert "UploadRefused" in html
+    assert not Delegation.objects.exists()
