@@ -1291,7 +1291,10 @@ class Day:
             def once() -> None:
                 browser = Browser(self.stack.base, ctx)
                 browser.login(self.chiefs[skill_id], PASSWORD)
-                status, _body = browser.post(f"/tablet/board/{skill_id}/sign-off/")
+                # The board asks for confirmation first; the chief confirms.
+                status, _body = browser.post(
+                    f"/tablet/board/{skill_id}/sign-off/", {"confirm": "yes"}
+                )
                 if status != 302:
                     raise DrillError(f"sign-off of skill {skill_id}: HTTP {status}")
 

@@ -8,39 +8,30 @@ switch to PostgreSQL and Redis.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from portal.environment import read as read_environment
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Every variable is declared, typed and checked in portal/environment.py.
+ENV = read_environment()
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: a forgotten variable must not leave production debugging.
+DEBUG: bool = ENV["DJANGO_DEBUG"]
 # The development key is only accepted while DEBUG is on; production must set one.
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
-    "dev-only-insecure-key-do-not-use-in-production" if DEBUG else ""
+SECRET_KEY = ENV["DJANGO_SECRET_KEY"] or "dev-only-insecure-key-do-not-use-in-production"
+# seed_demo creates logins with a published password: only where debugging is
+# on, unless this says otherwise (or the command is forced).
+PORTAL_ALLOW_DEMO: bool = (
+    DEBUG if ENV["PORTAL_ALLOW_DEMO"] is None else ENV["PORTAL_ALLOW_DEMO"]
 )
-if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
 
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
-    if h.strip()
-]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+ALLOWED_HOSTS: list[str] = ENV["DJANGO_ALLOWED_HOSTS"]
+CSRF_TRUSTED_ORIGINS: list[str] = ENV["DJANGO_CSRF_TRUSTED_ORIGINS"]
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",
@@ -96,15 +87,15 @@ TEMPLATES = [
 WSGI_APPLICATION = "portal.wsgi.application"
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+    "default": dj_database_url.parse(
+        ENV["DATABASE_URL"] or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=ENV["DATABASE_CONN_MAX_AGE"],
         conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL: str = ENV["REDIS_URL"]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -131,7 +122,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Login throttling (django-axes): five failures for one username from one
 # address lock that pair out for fifteen minutes.
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_FAILURE_LIMIT: int = ENV["AXES_FAILURE_LIMIT"]
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -145,10 +136,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "var" / "static"))
+STATIC_ROOT = Path(ENV["DJANGO_STATIC_ROOT"] or BASE_DIR / "var" / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_ROOT = Path(ENV["DJANGO_MEDIA_ROOT"] or BASE_DIR / "var" / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -181,8 +172,16 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-exports": {"task": "results.purge_exports", "schedule": 3600.0},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "60"))
+    "visibility_timeout": ENV["CELERY_VISIBILITY_TIMEOUT"]
 }
+# A task still running when the visibility timeout passes would be delivered a
+# second time, so every task is stopped well before it: soft limit (raises
+# SoftTimeLimitExceeded, the task can clean up) then hard limit. A task that
+# must run longer acknowledges early (acks_late=False) and sets its own limits.
+CELERY_TASK_SOFT_TIME_LIMIT = max(
+    5, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] * 3 // 4
+)
+CELERY_TASK_TIME_LIMIT = max(10, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] * 9 // 10)
 CELERY_TIMEZONE = TIME_ZONE
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
@@ -191,10 +190,10 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # Production hardening: on whenever DEBUG is off, so `check --deploy` is clean.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = ENV["DJANGO_SECURE_SSL_REDIRECT"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_SECONDS = ENV["DJANGO_HSTS_SECONDS"]
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -202,13 +201,13 @@ if not DEBUG:
     X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Judges' sessions last a competition day.
-SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_AGE", str(60 * 60 * 14)))
+SESSION_COOKIE_AGE = ENV["DJANGO_SESSION_AGE"]
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": ENV["LOG_LEVEL"]},
 }
 
 PORTAL_NAME = _("Skills Competition Portal")
@@ -219,38 +218,34 @@ PORTAL_NAME = _("Skills Competition Portal")
 # web and worker processes run on several machines they must all see the same
 # files, so PORTAL_STORAGE=s3 switches to any S3-compatible store (AWS S3,
 # MinIO, Ceph RGW, Alibaba OSS, ...) through django-storages.
-PORTAL_STORAGE = os.environ.get("PORTAL_STORAGE", "local").strip().lower()
+PORTAL_STORAGE: str = ENV["PORTAL_STORAGE"]
 if PORTAL_STORAGE == "s3":
-    if not os.environ.get("AWS_STORAGE_BUCKET_NAME"):
-        raise RuntimeError("PORTAL_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            "bucket_name": ENV["AWS_STORAGE_BUCKET_NAME"],
             # Unset -> AWS itself; MinIO and friends need their URL here.
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "endpoint_url": ENV["AWS_S3_ENDPOINT_URL"] or None,
+            "region_name": ENV["AWS_S3_REGION_NAME"] or None,
             # Unset keys -> boto3's own chain (instance role, ~/.aws, ...).
-            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            "access_key": ENV["AWS_ACCESS_KEY_ID"] or None,
+            "secret_key": ENV["AWS_SECRET_ACCESS_KEY"] or None,
             # "path" for most self-hosted stores, which have no per-bucket DNS.
-            "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE") or None,
-            "signature_version": os.environ.get("AWS_S3_SIGNATURE_VERSION", "s3v4"),
+            "addressing_style": ENV["AWS_S3_ADDRESSING_STYLE"] or None,
+            "signature_version": ENV["AWS_S3_SIGNATURE_VERSION"],
             # A prefix inside the bucket, so one bucket can hold several portals.
-            "location": os.environ.get("AWS_LOCATION", ""),
+            "location": ENV["AWS_LOCATION"],
             # Certificates carry names: objects stay private and the portal's
             # own views (which check roles) hand them out; URLs, if ever used,
             # are short-lived signed ones.
             "default_acl": None,
             "querystring_auth": True,
-            "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "300")),
+            "querystring_expire": ENV["AWS_QUERYSTRING_EXPIRE"],
             # Same rule as FileSystemStorage: never silently replace a file
             # with the same name (callers that mean to replace delete first).
             "file_overwrite": False,
         },
     }
-elif PORTAL_STORAGE != "local":
-    raise RuntimeError(f"PORTAL_STORAGE must be 'local' or 's3', not {PORTAL_STORAGE!r}")
 # Backups and restores of the database and the stored files (operations app).
 INSTALLED_APPS.append("operations")
 # --- end storage (deploy) ---
@@ -306,17 +301,15 @@ PORTAL_CSP_PATH_OVERRIDES: dict[str, dict[str, list[str]]] = {
 # Report-only while developing (violations show in the browser console but
 # nothing breaks); enforced in production. PORTAL_CSP_REPORT_ONLY=1 lets a
 # production site try a stricter policy first.
-PORTAL_CSP_REPORT_ONLY = env_bool("PORTAL_CSP_REPORT_ONLY", DEBUG)
+PORTAL_CSP_REPORT_ONLY: bool = (
+    DEBUG if ENV["PORTAL_CSP_REPORT_ONLY"] is None else ENV["PORTAL_CSP_REPORT_ONLY"]
+)
 
 # Login throttling behind nginx: REMOTE_ADDR is then nginx's address, so every
 # tablet would share one address and five wrong PINs at one station would lock
 # a username for the whole venue. The client address is taken from
 # X-Forwarded-For, but only when the request came from a trusted proxy, and
 # only the entries those proxies appended (a client can write its own header).
-PORTAL_TRUSTED_PROXIES = [
-    p.strip()
-    for p in os.environ.get("PORTAL_TRUSTED_PROXIES", "127.0.0.1/32,::1/128").split(",")
-    if p.strip()
-]
+PORTAL_TRUSTED_PROXIES: list[str] = ENV["PORTAL_TRUSTED_PROXIES"]
 AXES_CLIENT_IP_CALLABLE = "operations.client_ip.client_ip"
 # --- end security (deploy) ---

@@ -3,6 +3,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# The scripts run on a developer's machine: settings default to production
+# (debugging off, a secret key required) unless told so.
+export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv

@@ -5,6 +5,9 @@ sessions, PINs and QR sign-in sheets, sign-off. Thin views over
 
 The board shows competitor numbers, like the tablets: the chief judge
 needs no names to run the marking, and a screen at the venue is seen by many.
+Before sign-off it also shows judges by code only, and a cell a judge is not
+expected to score does not say whether that is recusal (which would tell the
+entry's delegation) or a marking group: see docs/chief-board.md.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from competitions.models import Skill
 from scoring import services as scoring
@@ -79,6 +82,8 @@ def _discrepancies(skill: Skill, status: scoring.MarkingStatus) -> list[dict]:
 def board(request: HttpRequest, skill_pk: int) -> HttpResponse:
     skill = _managed_skill(request, skill_pk)
     status = scoring.marking_status(skill)
+    judges = services.skill_judges(skill)
+    discrepancies = _discrepancies(skill, status)
     return render(
         request,
         "tablets/board.html",
@@ -86,9 +91,13 @@ def board(request: HttpRequest, skill_pk: int) -> HttpResponse:
             "skill": skill,
             "grid": services.progress_grid(skill),
             "status": status,
-            "discrepancies": _discrepancies(skill, status),
+            "discrepancies": discrepancies,
+            "unacknowledged": [x for x in discrepancies if not x["d"].acknowledged],
+            "blockers": services.sign_off_blockers(skill, status),
             "remarks": services.open_remarks_of_skill(skill),
-            "judges": services.skill_judges(skill),
+            "judges": judges,
+            "names": status.signed_off,
+            "locks": services.pin_locks(judges),
             "sessions": services.live_sessions(skill),
         },
     )
@@ -146,15 +155,63 @@ def acknowledge(request: HttpRequest, skill_pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def sign_off(request: HttpRequest, skill_pk: int) -> HttpResponse:
+def acknowledge_all(request: HttpRequest, skill_pk: int) -> HttpResponse:
+    """The discrepancies the board showed (``pair`` = "entry:aspect"), with one note."""
     skill = _managed_skill(request, skill_pk)
+    pairs = []
+    for raw in request.POST.getlist("pair")[:5000]:
+        entry_id, _sep, aspect_id = raw.partition(":")
+        if entry_id.isdigit() and aspect_id.isdigit():
+            pairs.append((int(entry_id), int(aspect_id)))
     try:
-        scoring.sign_off(skill, request.user)
+        done, skipped = services.acknowledge_all(
+            skill, pairs, request.user, request.POST.get("note", "")[:500]
+        )
     except scoring.MarkRefused as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Marks signed off and locked."))
-    return _back(skill)
+        text = _("%(n)d discrepancies acknowledged.") % {"n": done}
+        if skipped:
+            text += " " + _(
+                "%(n)d were skipped: re-marked or acknowledged since the page was shown."
+            ) % {"n": skipped}
+        messages.success(request, text)
+    return _back(skill, "discrepancies")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def sign_off(request: HttpRequest, skill_pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST signs off once confirmed, and with open
+    re-mark requests only when the chief judge confirms that too."""
+    skill = _managed_skill(request, skill_pk)
+    remarks = services.open_remarks_of_skill(skill)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        if remarks and request.POST.get("remarks_ok") != "yes":
+            messages.error(
+                request,
+                _("Re-mark requests are still open: confirm that you sign off without them."),
+            )
+        else:
+            try:
+                scoring.sign_off(skill, request.user)
+            except scoring.MarkRefused as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Marks signed off and locked."))
+                return _back(skill)
+    status = scoring.marking_status(skill)
+    return render(
+        request,
+        "tablets/sign_off.html",
+        {
+            "skill": skill,
+            "status": status,
+            "blockers": services.sign_off_blockers(skill, status),
+            "remarks": remarks,
+        },
+    )
 
 
 @require_POST
@@ -190,9 +247,26 @@ def new_pin(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
     if not services.may_manage_judge(request.user, judge):
         raise PermissionDenied
     pin = services.generate_pin(judge, request.user)
-    response = render(request, "tablets/pin.html", {"skill": skill, "judge": judge, "pin": pin})
+    response = render(
+        request,
+        "tablets/pin.html",
+        {"skill": skill, "judge": judge, "pin": pin, "names": scoring.names_revealed(skill)},
+    )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+@login_required
+def unlock_pin(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
+    """Lift the PIN lock of a judge's code, from every address."""
+    skill = _managed_skill(request, skill_pk)
+    judge = _skill_judge(skill, judge_pk)
+    if not services.may_manage_judge(request.user, judge):
+        raise PermissionDenied
+    services.unlock_pin(judge)
+    messages.success(request, _("PIN sign-in of %(code)s unlocked.") % {"code": judge.code})
+    return _back(skill, "judges")
 
 
 @require_POST
@@ -231,6 +305,10 @@ def qr_sheet(request: HttpRequest, skill_pk: int) -> HttpResponse:
     for judge, token in services.create_links(judges, request.user):
         url = request.build_absolute_uri(reverse("tablets:link", kwargs={"token": token}))
         cards.append({"judge": judge, "svg": mark_safe(_qr_svg(url))})
-    response = render(request, "tablets/qr_sheet.html", {"skill": skill, "cards": cards})
+    response = render(
+        request,
+        "tablets/qr_sheet.html",
+        {"skill": skill, "cards": cards, "names": scoring.names_revealed(skill)},
+    )
     response["Cache-Control"] = "no-store"
     return response

@@ -43,13 +43,16 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- settings
 
 PIN_LENGTH = 6
-# Five failures for one judge code from one address lock that pair for 15
-# minutes (as django-axes does for passwords). A judge code is also locked
-# from everywhere after 20 failures in 15 minutes, so spreading a guessing
-# attack over many addresses does not multiply its tries without bound.
+# Throttling must not become a way to lock a judge out (see
+# docs/tablet-pins.md). Five failures for one judge code from one address
+# lock only that pair, for 15 minutes after the last of them. A judge code is
+# locked from every address only after 100 failures within an hour: far more
+# than a judge mistyping, enough to bound a guessing attack spread over many
+# addresses. A new PIN or "unlock" on the chief judge's board lifts both.
 PIN_FAILURE_LIMIT = 5
-PIN_CODE_FAILURE_LIMIT = 20
 PIN_COOLOFF = dt.timedelta(minutes=15)
+PIN_CODE_FAILURE_LIMIT = 100
+PIN_CODE_WINDOW = dt.timedelta(hours=1)
 # last_seen is written at most this often: a tap must not cost an UPDATE.
 LAST_SEEN_EVERY = dt.timedelta(seconds=60)
 VENUE_TZ = ZoneInfo("Asia/Shanghai")
@@ -95,12 +98,16 @@ def may_manage_judge(user, judge: Judge) -> bool:
 
 
 def generate_pin(judge: Judge, by_user) -> str:
-    """A new random PIN for the judge; returns it in clear (show it once)."""
+    """A new random PIN for the judge; returns it in clear (show it once).
+    It lifts any lock on the judge's code: the chief judge has just handed
+    the judge a PIN, so failures before it say nothing about it."""
     pin = "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH))
-    JudgeCredential.objects.update_or_create(
-        judge=judge,
-        defaults={"pin_hash": make_password(pin), "set_at": timezone.now(), "set_by": by_user},
-    )
+    with transaction.atomic():
+        JudgeCredential.objects.update_or_create(
+            judge=judge,
+            defaults={"pin_hash": make_password(pin), "set_at": timezone.now(), "set_by": by_user},
+        )
+        unlock_pin(judge)
     return pin
 
 
@@ -108,32 +115,39 @@ class PinThrottled(Exception):
     """Too many failed PIN sign-ins for this judge code (and address)."""
 
 
+def _pair_locked_until(times: list[dt.datetime]) -> dt.datetime | None:
+    """When a pair's lock ends, from its failures newest first (None: not
+    locked): ``PIN_FAILURE_LIMIT`` failures within 15 minutes lock the pair
+    until 15 minutes after the last one."""
+    if len(times) < PIN_FAILURE_LIMIT:
+        return None
+    if times[0] - times[PIN_FAILURE_LIMIT - 1] > PIN_COOLOFF:
+        return None
+    return times[0] + PIN_COOLOFF
+
+
 def pin_locked(code: str, ip: str | None, now: dt.datetime | None = None) -> bool:
-    """Locked when the pair (code, ip) failed ``PIN_FAILURE_LIMIT`` times within
-    15 minutes and the last of those failures is less than 15 minutes old,
-    or the code failed ``PIN_CODE_FAILURE_LIMIT`` times in 15 minutes."""
+    """Locked when the pair (code, ip) is locked or the code failed
+    ``PIN_CODE_FAILURE_LIMIT`` times within ``PIN_CODE_WINDOW``."""
     now = now or timezone.now()
     code = code.strip().upper()
-    window = PinFailure.objects.filter(judge_code=code, created_at__gt=now - PIN_COOLOFF)
-    if window.count() >= PIN_CODE_FAILURE_LIMIT:
+    failures = PinFailure.objects.filter(judge_code=code)
+    if failures.filter(created_at__gt=now - PIN_CODE_WINDOW).count() >= PIN_CODE_FAILURE_LIMIT:
         return True
     last = list(
-        PinFailure.objects.filter(judge_code=code, ip_address=ip)
+        failures.filter(ip_address=ip, created_at__gt=now - 2 * PIN_COOLOFF)
         .order_by("-created_at")
         .values_list("created_at", flat=True)[:PIN_FAILURE_LIMIT]
     )
-    return (
-        len(last) == PIN_FAILURE_LIMIT
-        and last[0] > now - PIN_COOLOFF
-        and last[0] - last[-1] <= PIN_COOLOFF
-    )
+    until = _pair_locked_until(last)
+    return until is not None and until > now
 
 
 def check_pin(code: str, pin: str, ip: str | None, now: dt.datetime | None = None) -> Judge | None:
     """The judge whose code and PIN match, else None (the failure is counted).
     Raises ``PinThrottled`` while locked, without checking the PIN at all."""
     now = now or timezone.now()
-    code = (code or "").strip().upper()
+    code = (code or "").strip().upper()[:20]
     if pin_locked(code, ip, now):
         raise PinThrottled
     credential = (
@@ -145,8 +159,61 @@ def check_pin(code: str, pin: str, ip: str | None, now: dt.datetime | None = Non
     if credential is None:
         # Same cost as a real check, so timing does not tell which codes exist.
         make_password(pin or "")
-    PinFailure.objects.create(judge_code=code[:20], ip_address=ip, created_at=now)
+    PinFailure.objects.create(judge_code=code, ip_address=ip, created_at=now)
     return None
+
+
+def unlock_pin(judge: Judge) -> int:
+    """Lift every PIN lock of the judge's code (all addresses)."""
+    deleted, _rows = PinFailure.objects.filter(judge_code=judge.code.strip().upper()).delete()
+    return deleted
+
+
+@dataclass
+class PinLock:
+    """A locked judge code as the board shows it: locked from every address
+    (``ip`` None) or from the listed addresses, until ``until``."""
+
+    judge: Judge
+    everywhere: bool
+    addresses: list[str]
+    until: dt.datetime
+
+
+def pin_locks(judges: list[Judge], now: dt.datetime | None = None) -> list[PinLock]:
+    """The codes among ``judges`` that are locked now; one query."""
+    now = now or timezone.now()
+    by_code = {j.code.strip().upper(): j for j in judges}
+    since = now - max(PIN_CODE_WINDOW, 2 * PIN_COOLOFF)
+    times: dict[str, list[dt.datetime]] = defaultdict(list)
+    pairs: dict[tuple[str, str | None], list[dt.datetime]] = defaultdict(list)
+    for code, ip, at in (
+        PinFailure.objects.filter(judge_code__in=list(by_code), created_at__gt=since)
+        .order_by("-created_at")
+        .values_list("judge_code", "ip_address", "created_at")
+    ):
+        if at > now - PIN_CODE_WINDOW:
+            times[code].append(at)
+        pairs[(code, ip)].append(at)
+    out = []
+    for code, judge in sorted(by_code.items()):
+        recent = times.get(code, [])
+        if len(recent) >= PIN_CODE_FAILURE_LIMIT:
+            # Unlocked when the oldest failure that keeps the count at the limit leaves the window.
+            until = recent[PIN_CODE_FAILURE_LIMIT - 1] + PIN_CODE_WINDOW
+            out.append(PinLock(judge, True, [], until))
+            continue
+        locked = []
+        for (c, ip), at in pairs.items():
+            if c != code:
+                continue
+            until = _pair_locked_until(at)
+            if until is not None and until > now:
+                locked.append((ip or "?", until))
+        if locked:
+            locked.sort()
+            out.append(PinLock(judge, False, [ip for ip, _u in locked], max(u for _i, u in locked)))
+    return out
 
 
 # ---------------------------------------------------------------- sessions
@@ -732,9 +799,16 @@ def poll(judge: Judge, skill: Skill, entry: Entry | None) -> dict:
 
 @dataclass
 class GridCell:
+    """Scores given / expected. ``total == 0``: the judge is not expected to
+    score the entry, and the board does not say why (recusal would name the
+    entry's delegation; a marking group looks the same)."""
+
     done: int = 0
     total: int = 0
-    recused: bool = False
+
+    @property
+    def expected(self) -> bool:
+        return self.total > 0
 
     @property
     def complete(self) -> bool:
@@ -752,7 +826,7 @@ class GridRow:
     @property
     def complete(self) -> bool:
         return self.measurement.done >= self.measurement.total and all(
-            c.recused or c.total == 0 or c.complete for c in self.cells
+            c.total == 0 or c.complete for c in self.cells
         )
 
 
@@ -799,7 +873,7 @@ def progress_grid(skill: Skill) -> Grid:
         cells = []
         for judge in judges:
             if markers[judge.pk] == entry.delegation_id:
-                cells.append(GridCell(recused=True))
+                cells.append(GridCell())  # recused: shown like any cell not expected
                 continue
             expected = [
                 a
@@ -835,3 +909,100 @@ def open_remarks_of_skill(skill: Skill) -> list[RemarkRequest]:
         .select_related("entry", "aspect", "judge")
         .order_by("entry__competitor_no", "aspect__code", "judge__code")
     )
+
+
+def acknowledge_all(
+    skill: Skill, pairs: list[tuple[int, int]], by_user, note: str
+) -> tuple[int, int]:
+    """Acknowledge the discrepancies the chief judge was shown, (entry id,
+    aspect id) pairs, with one note, in one transaction. A pair that is no
+    longer a discrepancy (re-marked meanwhile) or already acknowledged is
+    skipped. Returns (acknowledged, skipped)."""
+    note = (note or "").strip()
+    if not note:
+        raise scoring.MarkRefused(
+            _("Write a note: it is recorded with every acknowledgement."), code="note_required"
+        )
+    wanted = set(pairs)
+    entries = Entry.objects.filter(skill=skill, pk__in={e for e, _a in wanted}).in_bulk()
+    aspects = Aspect.objects.filter(skill=skill, pk__in={a for _e, a in wanted}).in_bulk()
+    open_ = {
+        (d.entry_id, d.aspect_id)
+        for d in scoring.marking_status(skill).discrepancies
+        if not d.acknowledged
+    }
+    done = skipped = 0
+    with transaction.atomic():
+        for entry_id, aspect_id in sorted(wanted):
+            entry, aspect = entries.get(entry_id), aspects.get(aspect_id)
+            if entry is None or aspect is None or (entry_id, aspect_id) not in open_:
+                skipped += 1
+                continue
+            try:
+                scoring.acknowledge_discrepancy(entry, aspect, by_user, note)
+            except scoring.NotAllowed:
+                skipped += 1
+            else:
+                done += 1
+    return done, skipped
+
+
+@dataclass
+class Blocker:
+    """One entry that stops sign-off: measurement aspects without a mark,
+    judgement scores missing by judge code, unacknowledged discrepancies."""
+
+    competitor_no: str
+    measurement: list[str] = field(default_factory=list)
+    judges: dict[str, list[str]] = field(default_factory=dict)  # judge code → aspect codes
+    unscorable: list[str] = field(default_factory=list)  # J aspects no judge may score
+    discrepancies: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Blockers:
+    entries: list[Blocker]
+    judges: list[tuple[str, int, list[str]]]  # judge code, scores missing, competitor numbers
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+
+def sign_off_blockers(skill: Skill, status: scoring.MarkingStatus) -> Blockers:
+    """Exactly what stops sign-off, by competitor number and judge code."""
+    measured = set(
+        Aspect.objects.filter(skill=skill, kind=AspectKind.MEASUREMENT).values_list(
+            "code", flat=True
+        )
+    )
+    rows: dict[str, Blocker] = {}
+    order: list[str] = []
+
+    def row(no: str) -> Blocker:
+        if no not in rows:
+            rows[no] = Blocker(no)
+            order.append(no)
+        return rows[no]
+
+    per_judge: dict[str, list[str]] = defaultdict(list)
+    for e in status.incomplete:
+        b = row(e.competitor_no)
+        for item in e.missing:
+            aspect_code, _sep, judge_code = item.partition("/")
+            if not judge_code:
+                # A judgement aspect missing without a judge: nobody may score it.
+                (b.measurement if aspect_code in measured else b.unscorable).append(aspect_code)
+            else:
+                b.judges.setdefault(judge_code, []).append(aspect_code)
+                per_judge[judge_code].append(e.competitor_no)
+    for d in status.unacknowledged:
+        row(d.competitor_no).discrepancies.append(d.aspect_code)
+    judges = [
+        (code, len(nos), sorted(set(nos), key=_natural_no))
+        for code, nos in sorted(per_judge.items())
+    ]
+    return Blockers([rows[no] for no in order], judges)
+
+
+def _natural_no(no: str) -> tuple:
+    return (0, int(no), no) if no.isdigit() else (1, 0, no)

@@ -19,6 +19,11 @@ urlpatterns = [
     path("board/<int:skill_pk>/grid/", board.grid, name="board_grid"),
     path("board/<int:skill_pk>/remark/", board.remark, name="board_remark"),
     path("board/<int:skill_pk>/acknowledge/", board.acknowledge, name="board_acknowledge"),
+    path(
+        "board/<int:skill_pk>/acknowledge-all/",
+        board.acknowledge_all,
+        name="board_acknowledge_all",
+    ),
     path("board/<int:skill_pk>/sign-off/", board.sign_off, name="board_sign_off"),
     path("board/<int:skill_pk>/reopen/", board.reopen, name="board_reopen"),
     path(
@@ -27,6 +32,11 @@ urlpatterns = [
         name="board_revoke_session",
     ),
     path("board/<int:skill_pk>/judges/<int:judge_pk>/pin/", board.new_pin, name="board_pin"),
+    path(
+        "board/<int:skill_pk>/judges/<int:judge_pk>/unlock/",
+        board.unlock_pin,
+        name="board_unlock_pin",
+    ),
     path(
         "board/<int:skill_pk>/judges/<int:judge_pk>/revoke-links/",
         board.revoke_links,

@@ -47,6 +47,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 def login(request: HttpRequest) -> HttpResponse:
     error = ""
     code = ""
+    throttled = False
     if request.method == "POST":
         code = request.POST.get("code", "").strip().upper()
         ip = client_ip(request)
@@ -54,7 +55,11 @@ def login(request: HttpRequest) -> HttpResponse:
             judge = services.check_pin(code, request.POST.get("pin", ""), ip)
         except services.PinThrottled:
             judge = None
-            error = _("Too many wrong PINs. Try again in 15 minutes or ask the chief judge.")
+            throttled = True
+            error = _(
+                "Too many wrong PINs from this tablet. Try again in 15 minutes, "
+                "sign in with your QR code, or ask the chief judge for a new PIN."
+            )
         else:
             if judge is None:
                 error = _("Judge code or PIN is wrong.")
@@ -73,7 +78,7 @@ def login(request: HttpRequest) -> HttpResponse:
         request,
         "tablets/login.html",
         {"error": error, "code": code, "next": _safe_next(request, "")},
-        status=429 if error and "15" in error else 200,
+        status=429 if throttled else 200,
     )
 
 

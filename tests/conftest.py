@@ -1,4 +1,22 @@
+import os
+
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Hypothesis: "dev" explores with fresh random examples on every run; "ci" is
+# derandomized (a red CI run reproduces exactly), prints the falsifying
+# example's blob, and has no per-example deadline on a busy shared machine.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+_default_profile = "ci" if os.environ.get("CI") else "dev"
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default_profile))
 
 
 @pytest.fixture(autouse=True)

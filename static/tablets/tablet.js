@@ -87,11 +87,62 @@
       var input = el.querySelector('input');
       if (input && document.activeElement !== input) input.value = s.v == null ? '' : s.v;
       if (input && s.st !== 'pending') input.dataset.committed = '';
-      if (s.v !== '' && s.v != null) done++;
+      el.dataset.has = s.v !== '' && s.v != null ? '1' : '';
+      if (el.dataset.has) done++;
     }
-    var d = document.getElementById('done');
-    if (d) d.textContent = done;
+    if (els.length) showProgress(els, done);
     showSync();
+  }
+
+  // The sticky progress line, the criterion index and the section headings:
+  // marked / total of this entry, per criterion and per sub-criterion.
+  function showProgress(els, done) {
+    var counts = {}, firstEmpty = null;
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i], has = !!el.dataset.has;
+      if (!has && !firstEmpty) firstEmpty = el;
+      [el.closest('.crit'), el.closest('.sub')].forEach(function (box) {
+        if (!box || !box.id) return;
+        var c = counts[box.id] || (counts[box.id] = [0, 0]);
+        c[1]++;
+        if (has) c[0]++;
+      });
+    }
+    var ds = document.querySelectorAll('[data-done]');
+    for (var j = 0; j < ds.length; j++) ds[j].textContent = done;
+    var bar = document.getElementById('pbar');
+    if (bar) bar.value = done;
+    var ps = document.querySelectorAll('[data-prog-for]');
+    for (var k = 0; k < ps.length; k++) {
+      var c = counts[ps[k].dataset.progFor] || [0, 0];
+      ps[k].textContent = c[0] + '/' + c[1];
+      ps[k].classList.toggle('full', c[1] > 0 && c[0] === c[1]);
+    }
+    var next = document.getElementById('next-empty');
+    if (next) next.hidden = !firstEmpty;
+  }
+
+  function scrollToNextEmpty() {
+    var els = aspectEls();
+    for (var i = 0; i < els.length; i++) {
+      if (!els[i].dataset.has) {
+        els[i].scrollIntoView({ block: 'start' });
+        var f = els[i].querySelector('button, input');
+        if (f) f.focus({ preventScroll: true });
+        return;
+      }
+    }
+  }
+
+  // A re-mark request is done once this judge's mark of it is saved again:
+  // drop its highlight at once; the next poll says what is still open.
+  function clearRemark(aspectId) {
+    var el = root && root.id === 'marking' && root.querySelector('.aspect[data-aspect="' + aspectId + '"]');
+    if (!el || !el.classList.contains('remark')) return false;
+    el.classList.remove('remark');
+    var m = el.querySelector('.rmsg');
+    if (m) m.parentNode.removeChild(m);
+    return true;
   }
 
   function tap(el, value) {
@@ -129,6 +180,8 @@
     root.addEventListener('keydown', function (ev) {
       if (ev.key === 'Enter' && ev.target.matches('.mfield input')) { ev.preventDefault(); commit(ev.target); ev.target.blur(); }
     });
+    var next = document.getElementById('next-empty');
+    if (next) next.addEventListener('click', scrollToNextEmpty);
     if (location.hash) {
       var t = document.querySelector(location.hash);
       if (t) t.scrollIntoView();
@@ -141,6 +194,7 @@
     q = q.filter(function (x) { return x.ck !== item.ck; });
     if (body.status === 'saved') {
       k[item.key] = { v: body.value, ver: body.version, st: 'saved' };
+      if (clearRemark(item.aspect)) setTimeout(poll, 300);
       // Later taps on the same mark build on the version just written.
       q.forEach(function (x) { if (x.key === item.key && !x.sent) x.ev = body.version; });
     } else {
@@ -218,6 +272,7 @@
       }).join(', ') + '</p>');
     }
     if (banner) { banner.innerHTML = parts.join(''); banner.hidden = !parts.length; }
+    showRemarks(body.remarks || []);
     if (body.marks) {
       var els = aspectEls();
       for (var j = 0; j < els.length; j++) {
@@ -237,6 +292,43 @@
       banner.innerHTML = '<p><b>' + esc(I.signed_out) + '</b> <a href="' + esc(T.scope) + 'login/?next=' +
         encodeURIComponent(location.pathname) + '">' + esc(I.sign_in) + '</a></p>';
       banner.hidden = false;
+    }
+  }
+  // What the poll says is still open: the marking page's aspects and the
+  // competitors list follow it, both ways.
+  function showRemarks(remarks) {
+    if (!root) return;
+    var open = {}, perEntry = {};
+    remarks.forEach(function (r) {
+      open[r.entry + ':' + r.aspect] = r;
+      perEntry[r.entry] = (perEntry[r.entry] || 0) + 1;
+    });
+    if (root.id === 'marking') {
+      var els = aspectEls();
+      for (var i = 0; i < els.length; i++) {
+        var r = open[root.dataset.entry + ':' + els[i].dataset.aspect];
+        if (!r) { clearRemark(els[i].dataset.aspect); continue; }
+        if (els[i].classList.contains('remark')) continue;
+        els[i].classList.add('remark');
+        var p = document.createElement('p');
+        p.className = 'rmsg';
+        p.textContent = I.remark + (r.reason ? ': ' + r.reason : '');
+        var head = els[i].querySelector('.areq') || els[i].querySelector('.ahead');
+        head.parentNode.insertBefore(p, head.nextSibling);
+      }
+    } else {
+      var links = root.querySelectorAll('a.entry');
+      for (var j = 0; j < links.length; j++) {
+        var n = perEntry[links[j].dataset.entry] || 0, flag = links[j].querySelector('.flag');
+        links[j].classList.toggle('remark', !!n);
+        if (!n && flag) flag.parentNode.removeChild(flag);
+        if (n && !flag) {
+          flag = document.createElement('span');
+          flag.className = 'flag';
+          flag.textContent = I.remark_short;
+          links[j].querySelector('.prog').insertAdjacentElement('afterend', flag);
+        }
+      }
     }
   }
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; }); }
@@ -274,6 +366,14 @@
     // Pages of this judge must not be shown to the next one offline.
     if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ clear: true });
   });
+
+  // Anchors (the criterion index, re-mark links) land below the sticky bar.
+  function barHeight() {
+    var bar = document.querySelector('.tbar');
+    if (bar) document.documentElement.style.setProperty('--bar', bar.offsetHeight + 'px');
+  }
+  barHeight();
+  window.addEventListener('resize', barHeight);
 
   window.addEventListener('online', function () { backoff = 2000; flush(); poll(); });
   window.addEventListener('offline', showSync);

@@ -28,6 +28,7 @@ def tablet_i18n() -> str:
         "stale": _("Changed meanwhile: now %(value)s on the server. Choose again."),
         "locked": _("Marks of this skill are signed off and locked."),
         "remark": _("The chief judge asks you to re-mark"),
+        "remark_short": _("re-mark"),
         "retry": _("Not sent yet; retrying."),
         "unsent_logout": _(
             "%(n)s marks are not sent yet. Sign out anyway? They stay on this tablet."

@@ -491,3 +491,10 @@ def test_reset_removes_what_users_did_with_the_demo(small):
         k: v for k, v in before.items() if k != "ledger"
     }
     assert publication.is_published(Skill.objects.get(event=final(), code=published.code))
+
+
+def test_refuses_a_production_database_unless_forced(settings):
+    settings.PORTAL_ALLOW_DEMO = False
+    with pytest.raises(CommandError, match="PORTAL_ALLOW_DEMO"):
+        call_command("seed_demo", "--skills", "2", "--entries", "8", stdout=StringIO())
+    assert not Programme.objects.exists()

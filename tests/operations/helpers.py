@@ -113,6 +113,7 @@ def base_env(**extra: str) -> dict[str, str]:
     }
     env["PATH"] = TOOL_PATH
     env["PYTHONPATH"] = str(ROOT)
+    env["DJANGO_DEBUG"] = "1"  # a developer's machine unless the caller says otherwise
     env.update(extra)
     return env
 

@@ -54,9 +54,11 @@ def test_grid_shows_progress_and_recusal(world, tablet, post_mark):
     grid = as_user(world.chief.user).get(board_url(world, "grid/")).content.decode()
     row = grid[grid.index(">101<") :]
     row = row[: row.index("</tr>")]
-    # Columns: JA01 (recused for 101), JB02, JC03, then measurement.
-    cells = re.findall(r"<td class=\"num ([a-z]+)\">([^<]+)</td>", row)
-    assert cells == [("recused", "回避"), ("done", "3/3"), ("none", "0/3"), ("part", "1/2")]
+    # Columns: measurement, re-mark, then JA01 (recused for 101), JB02, JC03.
+    cells = re.findall(r"<td class=\"num ([a-z]+)\"[^>]*>(.*?)</td>", row)
+    assert [c for c, _text in cells] == ["part", "na", "done", "none"]
+    assert [t for c, t in cells if c != "na"] == ["1/2", "3/3", "0/3"]
+    assert "不需评分" in cells[1][1] and "回避" not in row
     assert "已评" in grid
 
 
@@ -112,7 +114,11 @@ def test_acknowledge_then_sign_off_and_reopen(world, tablet, post_mark):
         {"entry": world.entries["102"].pk, "aspect": world.aspect("J1").pk},
     )
     assert scoring.marking_status(world.skill).can_sign_off
-    chief.post(board_url(world, "sign-off/"))
+    # Sign-off asks first: a POST without the confirmation only shows the question.
+    asked = chief.post(board_url(world, "sign-off/"))
+    assert asked.status_code == 200 and "确认签核" in asked.content.decode()
+    assert not scoring.names_revealed(world.skill)
+    chief.post(board_url(world, "sign-off/"), {"confirm": "yes"})
     assert scoring.names_revealed(world.skill)
     locked = post_mark(jb, world.entries["101"], world.aspect("J1"), "2", "after")
     assert locked.status_code == 409 and locked.json()["code"] == "locked"
@@ -124,7 +130,7 @@ def test_acknowledge_then_sign_off_and_reopen(world, tablet, post_mark):
 
 def test_sign_off_refused_while_incomplete(world):
     chief = as_user(world.chief.user)
-    response = chief.post(board_url(world, "sign-off/"), follow=True)
+    response = chief.post(board_url(world, "sign-off/"), {"confirm": "yes"}, follow=True)
     assert not scoring.names_revealed(world.skill)
     assert "暂不能签字确认" in response.content.decode()
 

@@ -70,8 +70,9 @@ def test_entry_page_groups_aspects_and_shows_the_controls(world, tablet):
     response = client.get(f"/tablet/{world.skill.pk}/101/", HTTP_ACCEPT_ENCODING="gzip")
     assert response.status_code == 200 and response["Content-Encoding"] == "gzip"
     page = html(response)
-    # Criterion → sub-criterion → aspects, in scheme order.
-    order = [page.index(s) for s in ("尺寸测量", "墙体尺寸", "工艺评价", "外观", "整体效果")]
+    # Criterion → sub-criterion → aspects, in scheme order (after the index).
+    sheet = page[page.index('<section class="crit"') :]
+    order = [sheet.index(s) for s in ("尺寸测量", "墙体尺寸", "工艺评价", "外观", "整体效果")]
     assert order == sorted(order)
     j1 = page[page.index(f'data-aspect="{world.aspect("J1").pk}"') :]
     j1 = j1[: j1.index('<p class="msg"')]

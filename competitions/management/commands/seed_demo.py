@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from competitions import demo
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     help = (
         "Build a demo programme in Chinese (delegations, skills, athletes, entries, judges, "
         "marking schemes, marks, sign-offs, awards, publications) and one demo login per "
-        "role. Sizes follow DESIGN.md §7."
+        "role. Sizes follow docs/sizes.md."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,6 +28,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
         parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Build even though debugging is off (a production database): the demo "
+            "creates logins with a published password.",
+        )
+        parser.add_argument(
             "--no-marks",
             action="store_true",
             help="Marking schemes, groups and PINs only: no marks, sign-offs, awards or "
@@ -37,6 +44,14 @@ class Command(BaseCommand):
             parser.add_argument(f"--{name}", type=int, default=None, metavar="N")
 
     def handle(self, *args, **options) -> None:
+        if not settings.PORTAL_ALLOW_DEMO and not options["force"]:
+            raise CommandError(
+                "拒绝在生产数据库上生成演示数据（PORTAL_ALLOW_DEMO 未开启）："
+                "演示账号的密码是公开的。确需如此请加 --force。 / "
+                "Refusing to seed a production database "
+                "(PORTAL_ALLOW_DEMO is off): the demo logins have a published password. "
+                "Use --force if you really mean it."
+            )
         try:
             sizes = demo.sizes_for(
                 options["preset"],
