@@ -254,24 +254,17 @@ INSTALLED_APPS.append("operations")
 # Bounds of every uploaded spreadsheet, checked before it is parsed and while
 # it is read (portal/spreadsheets.py, docs/uploads.md). The defaults admit the
 # national event workbook (4,059 entries, ~490,000 mark rows in one sheet).
-_SPREADSHEET_DEFAULTS = {
-    "MAX_FILE_BYTES": 64 * 1024 * 1024,  # the upload as sent (compressed)
-    "MAX_PARTS": 500,  # files inside the zip
-    "MAX_PART_BYTES": 256 * 1024 * 1024,  # one part, unpacked
-    "MAX_STRINGS_BYTES": 64 * 1024 * 1024,  # the shared strings part, unpacked
-    "MAX_TOTAL_BYTES": 512 * 1024 * 1024,  # all parts, unpacked
-    "MAX_RATIO": 100,  # unpacked / packed size of a part over 1 MB (zip bombs)
-    "MAX_ROWS": 1_000_000,  # per sheet
-    "MAX_COLUMNS": 200,  # per sheet
-    "MAX_CELLS": 3_000_000,  # per sheet
-}
-for _name, _default in _SPREADSHEET_DEFAULTS.items():
-    globals()[f"PORTAL_SPREADSHEET_{_name}"] = int(
-        os.environ.get(f"PORTAL_SPREADSHEET_{_name}", _default)
-    )
-# Where a browser upload waits for the import worker (never under MEDIA_ROOT);
-# unset: <MEDIA_ROOT>/../private/imports. Ignored with PORTAL_STORAGE=s3.
-PORTAL_IMPORTS_ROOT = os.environ.get("PORTAL_IMPORTS_ROOT", "")
+PORTAL_SPREADSHEET_MAX_FILE_BYTES: int = ENV["PORTAL_SPREADSHEET_MAX_FILE_BYTES"]
+PORTAL_SPREADSHEET_MAX_PARTS: int = ENV["PORTAL_SPREADSHEET_MAX_PARTS"]
+PORTAL_SPREADSHEET_MAX_PART_BYTES: int = ENV["PORTAL_SPREADSHEET_MAX_PART_BYTES"]
+PORTAL_SPREADSHEET_MAX_STRINGS_BYTES: int = ENV["PORTAL_SPREADSHEET_MAX_STRINGS_BYTES"]
+PORTAL_SPREADSHEET_MAX_TOTAL_BYTES: int = ENV["PORTAL_SPREADSHEET_MAX_TOTAL_BYTES"]
+PORTAL_SPREADSHEET_MAX_RATIO: int = ENV["PORTAL_SPREADSHEET_MAX_RATIO"]
+PORTAL_SPREADSHEET_MAX_ROWS: int = ENV["PORTAL_SPREADSHEET_MAX_ROWS"]
+PORTAL_SPREADSHEET_MAX_COLUMNS: int = ENV["PORTAL_SPREADSHEET_MAX_COLUMNS"]
+PORTAL_SPREADSHEET_MAX_CELLS: int = ENV["PORTAL_SPREADSHEET_MAX_CELLS"]
+# Where a browser upload waits for the import worker (never under MEDIA_ROOT).
+PORTAL_IMPORTS_ROOT: str = ENV["PORTAL_IMPORTS_ROOT"]
 # --- end uploads ---
 
 # --- security (deploy) ---
