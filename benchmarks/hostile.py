@@ -180,11 +180,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-national", action="store_true", help="only the hostile files (seconds)"
     )
+    parser.add_argument(
+        "--national", type=Path, help="a national event workbook already exported (kept)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the files and the database")
 
 
 def run(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
+    os.environ.setdefault("DJANGO_DEBUG", "1")  # a developer's tool (the child inherits it)
     database, _migrate = django_env.setup(tmp / "bench.sqlite3")
     print(f"database: {database}; files in {tmp}")
     files: dict[str, Path] = {}
@@ -195,7 +199,9 @@ def run(args: argparse.Namespace) -> int:
             f"  wrote {name}: {files[name].stat().st_size / 1024:,.1f} KB "
             f"({time.perf_counter() - start:.1f} s)"
         )
-    if not args.skip_national:
+    if args.national:
+        files["national"] = args.national
+    elif not args.skip_national:
         start = time.perf_counter()
         files["national"] = make_national(tmp / "national.xlsx", args.seed)
         print(
@@ -224,8 +230,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             ok = ok and bool(result["errors"]) and result["rss_peak_mb"] < 300
     if not args.keep:
-        for path in files.values():
-            path.unlink(missing_ok=True)
+        for name, path in files.items():
+            if not (name == "national" and args.national):
+                path.unlink(missing_ok=True)
     return 0 if ok else 1
 
 

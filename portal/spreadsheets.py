@@ -28,6 +28,7 @@ column when known; the message in Chinese and English).
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import zipfile
 import zlib
@@ -35,10 +36,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from defusedxml import ElementTree
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
@@ -190,26 +192,95 @@ def check_zip(source: str | os.PathLike | IO[bytes], limits: Limits) -> None:
         total += info.file_size
     if total > limits.max_total_bytes:
         _refuse(TOTAL_TOO_LARGE, size=_mb(total), max=_mb(limits.max_total_bytes))
+    try:
+        with zipfile.ZipFile(source) as archive:
+            for part, title in _sheet_parts(archive).items():
+                with archive.open(part) as stream:
+                    _scan_sheet(stream, title, limits)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError):
+        pass  # opening the workbook reports an unreadable file (XML ParseError is a SyntaxError)
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
 
 
-# A cell element (``<c …>``, with or without a namespace prefix), counted
-# without parsing: the quick check of step 3.
-_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+# The namespace prefix of a sheet's elements (``<x:worksheet``), if any, and
+# its declared dimension: read from its first bytes (step 3).
+_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*):worksheet[\s>]")
+_DIMENSION = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="\$?([A-Za-z]{1,3})\$?(\d{1,7})'
+    rb'(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?"'
+)
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
-def _count_cells(stream: IO[bytes], limit: int) -> int:
-    """Cells in a sheet's XML, counted in chunks; stops past ``limit``."""
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Zip part of each worksheet → its title, from the workbook's own
+    (small, already bounded) parts, parsed through defusedxml."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {
+        r.get("Id"): r.get("Target") or "" for r in rels.iter(f"{{{_PKG_REL_NS}}}Relationship")
+    }
+    names = set(archive.namelist())
+    parts: dict[str, str] = {}
+    for sheet in book.iter(f"{{{_MAIN_NS}}}sheet"):
+        target = targets.get(sheet.get(f"{{{_REL_NS}}}id"), "")
+        path = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join("xl", target))
+        )
+        if path in names:
+            parts[path] = sheet.get("name") or path
+    return parts
+
+
+def _scan_sheet(stream: IO[bytes], title: str, limits: Limits) -> None:
+    """Step 3 before openpyxl sees the sheet (it would parse a whole sheet
+    that declares no dimension just to look for one): the declared
+    dimension, then the cells, counted."""
+    head = stream.read(64 * 1024)
+    found = _DIMENSION.search(head)
+    if found:
+        first_col, first_row, last_col, last_row = found.groups()
+        last_col, last_row = last_col or first_col, last_row or first_row
+        rows = int(last_row)
+        columns = column_index_from_string(last_col.decode().upper())
+        if rows > limits.max_rows or columns > limits.max_columns:
+            start = f"{first_col.decode().upper()}{first_row.decode()}"
+            _refuse(
+                DIMENSION_TOO_LARGE,
+                sheet=title,
+                range=f"{start}:{last_col.decode().upper()}{last_row.decode()}",
+                rows=rows - int(first_row) + 1,
+                columns=columns - column_index_from_string(first_col.decode().upper()) + 1,
+                max_rows=limits.max_rows,
+                max_columns=limits.max_columns,
+            )
+    if _count_cells(stream, limits.max_cells, head) > limits.max_cells:
+        _refuse(TOO_MANY_CELLS, sheet=title, max=limits.max_cells)
+
+
+def _count_cells(stream: IO[bytes], limit: int, tail: bytes = b"") -> int:
+    """Cells in a sheet's XML (after ``tail``, already read), counted in
+    chunks with ``bytes.count`` (a ``<`` in text is escaped, so ``<c `` is
+    always a tag); stops past ``limit``."""
+    prefix = _PREFIX.search(tail[:4096])
+    tag = b"<" + (prefix.group(1) + b":" if prefix else b"") + b"c"
+    patterns = (tag + b" ", tag + b">", tag + b"/")
     count = 0
-    tail = b""
-    while chunk := stream.read(4 * MB):
+    while True:
+        chunk = stream.read(4 * MB)
         data = tail + chunk
-        # Keep a few bytes so a tag cut by the chunk boundary is counted once.
-        cut = max(len(data) - 16, 0)
-        count += len(_CELL_TAG.findall(data, 0, cut))
+        # Count the tags that start before ``cut``; the rest is carried over.
+        cut = len(data) if not chunk else max(len(data) - 16, 0)
+        count += sum(data.count(p, 0, cut + len(p) - 1) for p in patterns)
         tail = data[cut:]
-        if count > limit:
+        if count > limit or not chunk:
             return count
-    return count + len(_CELL_TAG.findall(tail))
 
 
 # --------------------------------------------------------------------------- sheets
@@ -243,9 +314,6 @@ class BoundedSheet:
                     max_rows=limits.max_rows,
                     max_columns=limits.max_columns,
                 )
-        with ws._get_source() as src:
-            if _count_cells(src, limits.max_cells) > limits.max_cells:
-                _refuse(TOO_MANY_CELLS, sheet=self.title, max=limits.max_cells)
         self._checked = True
 
     def cells(self) -> Iterator[tuple[int, dict[int, Any]]]:

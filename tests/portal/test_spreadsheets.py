@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from appeals.services import AppealRefused, check_attachment
 from competitions.models import Event, ImportJob
@@ -231,22 +231,41 @@ def test_the_page_refuses_a_zip_bomb_in_the_request_and_queues_nothing(client, t
 
 
 @pytest.mark.django_db
-def test_the_page_shows_a_refused_sheet_on_the_job(client, tmp_path):
+def test_the_page_refuses_a_declared_dimension_in_the_request(client, tmp_path):
     client.force_login(factories.organiser())
     path = declare_dimension(write_book(tmp_path / "d.xlsx", sample()), "skills", "A1:XFD1048576")
     response = client.post(
         reverse("competitions:event_workbook"),
         {"event": "final", "file": SimpleUploadedFile("d.xlsx", path.read_bytes())},
+    )
+    html = response.content.decode()
+    assert "<td>skills</td>" in html and "A1:XFD1048576" in html
+    assert not ImportJob.objects.exists()
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_job_page_shows_a_sheet_refused_while_read(client, tmp_path, settings):
+    settings.PORTAL_SPREADSHEET_MAX_COLUMNS = 10
+    client.force_login(factories.organiser())
+    path = write_book(tmp_path / "w.xlsx", sample())
+    book = load_workbook(path)
+    book["skills"].cell(row=3, column=16384, value="x")
+    book.save(path)
+    drop_dimension(path, "skills")
+    response = client.post(
+        reverse("competitions:event_workbook"),
+        {"event": "final", "file": SimpleUploadedFile("w.xlsx", path.read_bytes())},
         follow=True,
     )
     job = response.context["job"]
     assert job.status == ImportJob.Status.REFUSED
     html = response.content.decode()
-    assert "<td>skills</td>" in html and "A1:XFD1048576" in html
+    assert "<td>skills</td><td>3</td>" in html and "XFD" in html
     assert not Event.objects.exists()
     # The polled box is the same, and stops polling once finished.
     box = client.get(reverse("competitions:import_job_progress", args=[job.pk]))
-    assert "A1:XFD1048576" in box.content.decode()
+    assert "XFD" in box.content.decode()
     assert "hx-trigger" not in box.content.decode()
 
 
@@ -279,3 +298,15 @@ def test_the_admin_import_button_reads_xlsx_within_the_bounds(client, tmp_path):
     html = response.content.decode()
     assert "UploadRefused" in html
     assert not Delegation.objects.exists()
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x:"])
+def test_cells_are_counted_exactly_across_chunks(prefix):
+    ns = b' xmlns:x="m"' if prefix else b' xmlns="m"'
+    row = b'<%srow><%sc r="A1"><%sv>1</%sv></%sc><%sc/></%srow>' % ((prefix,) * 7)
+    head = b"<%sworksheet%s><%ssheetData>" % (prefix, ns, prefix)
+    body = row * 100_000  # 200,000 cells, ~5 MB: crosses the 4 MB chunks
+    stream = io.BytesIO(body + b"</%ssheetData></%sworksheet>" % (prefix, prefix))
+    assert spreadsheets._count_cells(stream, 10**9, head) == 200_000
+    stream.seek(0)
+    assert spreadsheets._count_cells(stream, 1000, head) > 1000  # stops early
