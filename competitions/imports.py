@@ -2,8 +2,9 @@
 
 Every browser import goes this one way, small or as large as the national
 final (4,059 entries, ~490,000 marks): the upload's zip is bounded in the
-request (``portal.spreadsheets.check_zip``, which reads only the zip's
-directory, so a hostile file is refused at once), then the file waits in a
+request (``portal.spreadsheets.check_zip``: the zip's directory, each
+sheet's declared dimension and a count of its cells, nothing parsed; a
+hostile file is refused at once), then the file waits in a
 private storage, an ``ImportJob`` row records it and a worker runs
 ``competitions.workbook.import_workbook`` — the same function the
 ``import_event`` command calls synchronously. The worker reports progress
@@ -140,7 +141,7 @@ def create_job(
     dry_run: bool = False,
     event_name: str = "",
 ) -> ImportJob:
-    """Bound the upload's zip (raises ``SpreadsheetRefused`` at once), store
+    """Bound the upload (raises ``SpreadsheetRefused`` at once), store
     it and record the job; the caller queues ``tasks.run_import_job``."""
     spreadsheets.check_zip(upload, spreadsheets.Limits.from_settings())
     stored = upload_storage().save(f"{uuid.uuid4().hex}.xlsx", upload)

@@ -10,10 +10,14 @@ little memory (see ``docs/uploads.md``):
 2. the zip: number of parts, the uncompressed size of each part (shared
    strings with a lower bound of their own), the total, and the compression
    ratio of large parts (a zip bomb);
-3. each sheet, before its rows are read: the declared dimension
-   (``<dimension ref="A1:XFD1048576">``) against the row and column bounds,
-   then a quick count of the cells in its XML against the cell bound;
+3. each sheet, before openpyxl opens the workbook (it would parse a whole
+   sheet that declares no dimension just to look for one): the declared
+   dimension (``<dimension ref="A1:XFD1048576">``) against the row and
+   column bounds, then its cells, counted in the XML without parsing it;
 4. each sheet, while its rows are read: row number, column number and cells.
+
+``check_zip`` does steps 1–3 (a browser upload is checked so in the request);
+``open_workbook`` does them, then opens the workbook for step 4.
 
 The workbook is read in streaming mode (openpyxl ``read_only``, its XML
 through defusedxml, which openpyxl uses when it is installed). A formula
