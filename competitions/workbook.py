@@ -127,7 +127,7 @@ class ImportReport:
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass
+@dataclass(slots=True)  # a national marks sheet holds ~490,000 of them
 class SheetRow:
     number: int  # the real Excel row number
     values: dict[str, Any]  # column key → stripped cell value, None when empty
