@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from competitions import publication
 from competitions.models import Skill, SkillPublication
+from portal import spreadsheets
 from teams import roles
 from teams.models import Entry
 
@@ -149,10 +150,13 @@ def check_attachment(upload: UploadedFile) -> str:
 
 
 def _is_docx(upload: UploadedFile) -> bool:
+    """A zip holding a Word document, every part within the upload bounds
+    (``portal.spreadsheets.check_zip``: no zip bomb is stored for a reader)."""
     try:
+        spreadsheets.check_zip(upload, spreadsheets.Limits.from_settings())
         with zipfile.ZipFile(upload) as archive:
             return "word/document.xml" in archive.namelist()
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, spreadsheets.SpreadsheetRefused):
         return False
     finally:
         upload.seek(0)

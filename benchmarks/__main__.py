@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from benchmarks import certificates, scoring, seed, tablets, workbook
+from benchmarks import certificates, hostile, scoring, seed, tablets, workbook
 
 BENCHMARKS: dict[str, ModuleType] = {
     "seed": seed,
@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "certificates": certificates,
     "tablets": tablets,
     "workbook": workbook,
+    "hostile": hostile,
 }
 
 

@@ -6,9 +6,9 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportMixin
 
 from portal.admin import OrganiserInline, OrganiserModelAdmin
+from portal.import_formats import BoundedImportExportMixin
 
 from .models import Event, Phase, Programme, Skill
 from .resources import SkillAdminResource
@@ -110,7 +110,7 @@ class EventAdmin(OrganiserModelAdmin):
 
 
 @admin.register(Skill)
-class SkillAdmin(ImportExportMixin, OrganiserModelAdmin):
+class SkillAdmin(BoundedImportExportMixin, OrganiserModelAdmin):
     # Same columns as the event workbook's skills sheet, plus the event code.
     resource_classes = [SkillAdminResource]
     list_display = [

@@ -388,3 +388,49 @@ class AdvancedEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_competitor_no} → {self.competitor_no}"
+
+
+class ImportJob(models.Model):
+    """An event workbook uploaded in the browser, imported by a Celery worker
+    (``competitions.imports``): the page polls it for progress and shows its
+    report (every problem with sheet, row and column) when it is finished."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        REFUSED = "refused", _("Refused, nothing written")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    event_code = models.CharField(_("event code"), max_length=40)
+    event_name = models.CharField(_("event name"), max_length=200, blank=True)
+    dry_run = models.BooleanField(_("check only"), default=False)
+    original_name = models.CharField(_("file"), max_length=200)
+    file_size = models.PositiveBigIntegerField(_("size"), default=0)
+    # Where the upload waits for the worker (default storage); emptied when done.
+    stored_name = models.CharField(max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    # The finished import: counts, problems (both languages), warnings.
+    report = models.JSONField(_("report"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("workbook import")
+        verbose_name_plural = _("workbook imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_code} · {self.original_name} · {self.status}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REFUSED, self.Status.FAILED)

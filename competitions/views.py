@@ -1,7 +1,9 @@
-"""Organisers' event workbook page: upload, see the result, download.
+"""Organisers' event workbook page: upload, follow the import, see the
+result, download.
 
-Thin: the form parses, ``competitions.workbook`` does the work, the template
-renders the report.
+Thin: the form parses, ``competitions.imports`` stores the upload and a
+Celery job runs ``competitions.workbook``; the job page polls the progress
+(htmx) and renders the report.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from io import BytesIO
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
+from portal import spreadsheets
 from teams.roles import organiser_required
 
-from .models import Event
-from .workbook import build_workbook, import_workbook, template_workbook
+from . import imports, tasks
+from .models import Event, ImportJob
+from .workbook import ImportReport, build_workbook, template_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,20 +57,52 @@ def event_workbook(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = EventWorkbookForm(request.POST, request.FILES)
         if form.is_valid():
-            report = import_workbook(
-                form.cleaned_data["file"],
-                form.cleaned_data["event"],
-                dry_run=form.cleaned_data["dry_run"],
-                actor=request.user,
-            )
+            try:
+                job = imports.create_job(
+                    form.cleaned_data["file"],
+                    form.cleaned_data["event"],
+                    user=request.user,
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+            except spreadsheets.SpreadsheetRefused as exc:
+                report = ImportReport(event_code=form.cleaned_data["event"])
+                report.errors.append(exc.problem)
+            else:
+                tasks.run_import_job.delay(job.pk)
+                return redirect("competitions:import_job", job_id=job.pk)
     else:
         form = EventWorkbookForm(initial={"event": request.GET.get("event", "")})
     context = {
         "form": form,
         "report": report,
         "events": Event.objects.select_related("programme").order_by("-starts_on", "code"),
+        "jobs": ImportJob.objects.filter(created_by=request.user)[:10],
     }
     return render(request, "competitions/event_workbook.html", context)
+
+
+@organiser_required
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A workbook import: progress while it runs, then its report."""
+    job = get_object_or_404(ImportJob, pk=job_id)
+    state = imports.job_state(job)
+    return render(
+        request,
+        "competitions/import_job.html",
+        {"state": state, "job": job, "report": state.report},
+    )
+
+
+@organiser_required
+def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job's box alone, polled by the job page (htmx) until it is finished."""
+    job = get_object_or_404(ImportJob, pk=job_id)
+    state = imports.job_state(job)
+    return render(
+        request,
+        "competitions/_import_job.html",
+        {"state": state, "job": job, "report": state.report},
+    )
 
 
 @organiser_required

@@ -15,8 +15,8 @@ chief judge per skill; an athlete once per event) and across sheets (codes
 defined earlier in the same file), and all problems of all sheets must be
 reported together, which django-import-export's row-at-a-time import cannot do.
 
-Quotas are NOT enforced here: they limit delegation leads' self-registration,
-while this import is the organisers' tool and may set up any entries.
+Quotas are enforced where the organisers set one, with the lead pages' rule
+(``teams.services.quota_problem``); see ``_check_quotas``.
 
 Rows missing from the file are left alone: importing brings the listed rows
 up to date and never deletes (an entry listed in the file gets exactly the
@@ -48,7 +48,6 @@ to in ``ctx.state``), then write only when ``ctx.writable``, calling
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -61,15 +60,16 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
+from portal import spreadsheets
 from portal.exporters import keep_text
 from portal.problems import CellProblem
 from teams import idnumbers
-from teams.models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment
+from teams import services as team_services
+from teams.models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment, Quota
 from teams.resources import DelegationResource, EntryRowResource, JudgeAssignmentResource
 from teams.services import entry_rule_errors
 
@@ -77,7 +77,7 @@ from .models import Event, Programme, Skill
 from .resources import SheetResource, SkillResource, cell_text
 
 # The key row may sit below a title row; look this far down for it.
-HEADER_SEARCH_ROWS = 10
+HEADER_SEARCH_ROWS = spreadsheets.HEADER_SEARCH_ROWS
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -129,7 +129,7 @@ class ImportReport:
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass
+@dataclass(slots=True)  # a national marks sheet holds ~490,000 of them
 class SheetRow:
     number: int  # the real Excel row number
     values: dict[str, Any]  # column key → stripped cell value, None when empty
@@ -144,54 +144,11 @@ class ParsedSheet:
     definition: SheetDefinition
 
 
-def _clean_cell(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
-def _header_key(value: Any) -> str | None:
-    return value.strip().lower() if isinstance(value, str) and value.strip() else None
-
-
 def _parse_sheet(ws, definition: SheetDefinition, report: ImportReport) -> ParsedSheet | None:
     keys = definition.resource.column_keys()
     required = set(definition.resource.required_columns())
-    header_row: int | None = None
-    positions: dict[str, int] = {}
-    rows: list[SheetRow] = []
-    # read_only iter_rows yields empty rows too, so enumerate gives Excel row numbers.
-    for number, raw in enumerate(ws.iter_rows(values_only=True), start=1):
-        cells = [_clean_cell(v) for v in raw]
-        if header_row is None:
-            found: dict[str, int] = {}
-            for index, value in enumerate(cells):
-                key = _header_key(value)
-                if key is not None and key not in found:
-                    found[key] = index
-            if required <= found.keys():
-                header_row = number
-                positions = {k: i for k, i in found.items() if k in keys}
-                for extra in sorted(found.keys() - set(keys)):
-                    report.warnings.append(
-                        WorkbookError(
-                            definition.name,
-                            number,
-                            extra,
-                            get_column_letter(found[extra] + 1),
-                            _("Unknown column “%(column)s” was ignored."),
-                            {"column": extra},
-                        )
-                    )
-            elif number >= HEADER_SEARCH_ROWS:
-                break
-            continue
-        if all(c is None for c in cells):
-            continue
-        values = {k: (cells[i] if i < len(cells) else None) for k, i in positions.items()}
-        rows.append(SheetRow(number, values))
-    if header_row is None:
+    found = spreadsheets.read_table(ws, keys, required, HEADER_SEARCH_ROWS)
+    if found is None:
         report.errors.append(
             WorkbookError(
                 definition.name,
@@ -203,48 +160,68 @@ def _parse_sheet(ws, definition: SheetDefinition, report: ImportReport) -> Parse
             )
         )
         return None
-    letters = {k: get_column_letter(i + 1) for k, i in positions.items()}
-    return ParsedSheet(definition.name, header_row, letters, rows, definition)
-
-
-def read_workbook(source: str | IO[bytes], report: ImportReport) -> dict[str, ParsedSheet]:
-    """The known sheets of an .xlsx, parsed; problems go to ``report``.
-
-    Formulas are read as their text (data_only=False), never as their cached
-    result nor as empty: a name typed as "=…" arrives as that text, and a
-    formula in a number column is refused by the column's check."""
-    try:
-        book = load_workbook(source, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        report.errors.append(
-            WorkbookError(None, None, None, None, _("The file is not a readable .xlsx workbook."))
+    table, rows = found
+    for extra, index in sorted(table.unknown.items()):
+        report.warnings.append(
+            WorkbookError(
+                definition.name,
+                table.header_row,
+                extra,
+                get_column_letter(index + 1),
+                _("Unknown column “%(column)s” was ignored."),
+                {"column": extra},
+            )
         )
-        return {}
+    parsed = [SheetRow(number, values) for number, values in rows]
+    return ParsedSheet(definition.name, table.header_row, table.letters, parsed, definition)
+
+
+Progress = Callable[[str, int, int], None]  # (stage, steps done, steps in all)
+
+
+def read_workbook(
+    source: str | IO[bytes] | spreadsheets.BoundedWorkbook,
+    report: ImportReport,
+    progress: Progress | None = None,
+) -> dict[str, ParsedSheet]:
+    """The known sheets of an .xlsx, parsed within the upload bounds
+    (``portal.spreadsheets``); problems go to ``report``. A refused file
+    gives one error naming the sheet and nothing parsed."""
     known = {d.name: d for d in SHEET_REGISTRY}
     parsed: dict[str, ParsedSheet] = {}
     try:
-        for ws in book.worksheets:
-            name = ws.title.strip().lower()
-            definition = known.get(name)
-            if definition is None:
-                report.warnings.append(
-                    WorkbookError(
-                        ws.title,
-                        None,
-                        None,
-                        None,
-                        _("Unknown sheet “%(sheet)s” was not imported."),
-                        {"sheet": ws.title},
+        book = (
+            source
+            if isinstance(source, spreadsheets.BoundedWorkbook)
+            else spreadsheets.open_workbook(source)
+        )
+        with book:
+            steps = len(book.worksheets) + len(SHEET_REGISTRY)
+            for step, ws in enumerate(book.worksheets):
+                if progress is not None:
+                    progress(f"read:{ws.title}", step, steps)
+                name = ws.title.strip().lower()
+                definition = known.get(name)
+                if definition is None:
+                    report.warnings.append(
+                        WorkbookError(
+                            ws.title,
+                            None,
+                            None,
+                            None,
+                            _("Unknown sheet “%(sheet)s” was not imported."),
+                            {"sheet": ws.title},
+                        )
                     )
-                )
-                continue
-            if name in parsed:
-                continue
-            sheet = _parse_sheet(ws, definition, report)
-            if sheet is not None:
-                parsed[name] = sheet
-    finally:
-        book.close()
+                    continue
+                if name in parsed:
+                    continue
+                sheet = _parse_sheet(ws, definition, report)
+                if sheet is not None:
+                    parsed[name] = sheet
+    except spreadsheets.SpreadsheetRefused as exc:
+        report.errors.append(exc.problem)
+        return {}
     return parsed
 
 
@@ -684,8 +661,57 @@ def import_entries(ctx: ImportContext, sheet: ParsedSheet) -> None:
                     number=entry_key[1],
                 )
 
+    _check_quotas(ctx, sheet, groups)
     if ctx.writable:
         _write_entries(ctx, sheet, groups)
+
+
+def _check_quotas(
+    ctx: ImportContext, sheet: ParsedSheet, groups: dict[tuple[str, str], list[_EntryRow]]
+) -> None:
+    """Entries per delegation and skill, as they will be after this import,
+    within the quota where the organisers set one (``teams.services.quota_problem``,
+    the lead pages' rule). A skill or delegation without a quota row is not
+    limited: the workbook sets events up, quotas come later or not at all."""
+    if not ctx.event.pk or not groups:
+        return
+    quotas = {
+        (skill, delegation): limit
+        for skill, delegation, limit in Quota.objects.filter(skill__event=ctx.event).values_list(
+            "skill__code", "delegation__code", "max_entries"
+        )
+    }
+    if not quotas:
+        return
+    counts: dict[tuple[str, str], list[_EntryRow]] = defaultdict(list)
+    for (skill, _number), members in groups.items():
+        counts[(skill, members[0].data["delegation_code"])].append(members[0])
+    # Entries in the portal that this file does not list keep their places.
+    for skill, number, delegation in Entry.objects.filter(skill__event=ctx.event).values_list(
+        "skill__code", "competitor_no", "delegation__code"
+    ):
+        if (skill, number) not in groups and (skill, delegation) in counts:
+            counts[(skill, delegation)].append(None)
+    for (skill, delegation), firsts in counts.items():
+        quota = quotas.get((skill, delegation))
+        if quota is None or team_services.quota_problem(quota, len(firsts)) is None:
+            continue
+        listed = [m for m in firsts if m is not None]
+        over = listed[-1] if listed else None
+        ctx.error(
+            sheet,
+            over.row if over else None,
+            "delegation_code",
+            _(
+                "Delegation %(delegation)s would have %(count)s entries in skill %(skill)s; "
+                "its quota is %(quota)s (rows %(rows)s)."
+            ),
+            delegation=delegation,
+            count=len(firsts),
+            skill=skill,
+            quota=quota,
+            rows=", ".join(str(m.row.number) for m in listed[:10]),
+        )
 
 
 def _write_entries(
@@ -1011,6 +1037,7 @@ def import_workbook(
     dry_run: bool = False,
     event_name: str | None = None,
     actor=None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import an event workbook for event ``event_code`` (created if unknown,
     with the newest programme, or a new ``programme-<year>`` if there is none).
@@ -1033,17 +1060,20 @@ def import_workbook(
             )
         )
         return report
-    sheets = read_workbook(source, report)
+    sheets = read_workbook(source, report, progress)
     if not sheets and report.errors:
         return report
+    steps = len(sheets) + len(SHEET_REGISTRY)
     try:
         with transaction.atomic():
             ctx = ImportContext(_event_for(event_code, report, event_name), report, sheets)
             # Marks written by the import are recorded in the ledger as this user's.
             ctx.state["actor"] = actor
-            for definition in SHEET_REGISTRY:
+            for step, definition in enumerate(SHEET_REGISTRY, start=len(sheets)):
                 sheet = sheets.get(definition.name)
                 if sheet is not None:
+                    if progress is not None:
+                        progress(f"import:{definition.name}", step, steps)
                     report.sheets[definition.name] = SheetStats()
                     definition.importer(ctx, sheet)
             if report.errors or dry_run:

@@ -281,6 +281,23 @@ if PORTAL_STORAGE == "s3":
 INSTALLED_APPS.append("operations")
 # --- end storage (deploy) ---
 
+# --- uploads ---
+# Bounds of every uploaded spreadsheet, checked before it is parsed and while
+# it is read (portal/spreadsheets.py, docs/uploads.md). The defaults admit the
+# national event workbook (4,059 entries, ~490,000 mark rows in one sheet).
+PORTAL_SPREADSHEET_MAX_FILE_BYTES: int = ENV["PORTAL_SPREADSHEET_MAX_FILE_BYTES"]
+PORTAL_SPREADSHEET_MAX_PARTS: int = ENV["PORTAL_SPREADSHEET_MAX_PARTS"]
+PORTAL_SPREADSHEET_MAX_PART_BYTES: int = ENV["PORTAL_SPREADSHEET_MAX_PART_BYTES"]
+PORTAL_SPREADSHEET_MAX_STRINGS_BYTES: int = ENV["PORTAL_SPREADSHEET_MAX_STRINGS_BYTES"]
+PORTAL_SPREADSHEET_MAX_TOTAL_BYTES: int = ENV["PORTAL_SPREADSHEET_MAX_TOTAL_BYTES"]
+PORTAL_SPREADSHEET_MAX_RATIO: int = ENV["PORTAL_SPREADSHEET_MAX_RATIO"]
+PORTAL_SPREADSHEET_MAX_ROWS: int = ENV["PORTAL_SPREADSHEET_MAX_ROWS"]
+PORTAL_SPREADSHEET_MAX_COLUMNS: int = ENV["PORTAL_SPREADSHEET_MAX_COLUMNS"]
+PORTAL_SPREADSHEET_MAX_CELLS: int = ENV["PORTAL_SPREADSHEET_MAX_CELLS"]
+# Where a browser upload waits for the import worker (never under MEDIA_ROOT).
+PORTAL_IMPORTS_ROOT: str = ENV["PORTAL_IMPORTS_ROOT"]
+# --- end uploads ---
+
 # --- security (deploy) ---
 # Content-Security-Policy (portal/csp.py; Django 5.2 has none built in).
 # Scripts and styles come from our own static files only. A template that

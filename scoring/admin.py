@@ -193,6 +193,10 @@ class MarkForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.result: services.MarkWriteResult | None = None
+        if "judge" in self.fields:
+            # Only an import may leave an M mark without a judge; here a
+            # judge answers for the value written.
+            self.fields["judge"].required = True
         if self.instance.pk:
             self.fields["value"].initial = self.instance.value
             self.fields["expected_version"].initial = self.instance.version

@@ -258,8 +258,15 @@ class Mark(models.Model):
     aspect = models.ForeignKey(
         Aspect, on_delete=models.CASCADE, related_name="marks", verbose_name=_("aspect")
     )
+    # Empty only for an M mark that came from outside the judges' tablets
+    # (imported by an organiser; the ledger names who imported it).
     judge = models.ForeignKey(
-        Judge, on_delete=models.PROTECT, related_name="marks", verbose_name=_("judge")
+        Judge,
+        on_delete=models.PROTECT,
+        related_name="marks",
+        verbose_name=_("judge"),
+        null=True,
+        blank=True,
     )
     kind = models.CharField(_("kind"), max_length=1, choices=AspectKind.choices, editable=False)
     value = models.DecimalField(_("mark"), max_digits=6, decimal_places=2)
@@ -282,6 +289,10 @@ class Mark(models.Model):
             ),
             models.CheckConstraint(condition=Q(value__gte=0), name="mark_not_negative"),
             models.CheckConstraint(
+                condition=Q(kind="M") | Q(judge__isnull=False),
+                name="judgement_mark_has_judge",
+            ),
+            models.CheckConstraint(
                 condition=Q(kind="M") | Q(value__in=[0, 1, 2, 3]),
                 name="judgement_mark_0_to_3",
             ),
@@ -289,7 +300,8 @@ class Mark(models.Model):
         indexes = [models.Index(fields=["skill", "entry"], name="mark_skill_entry")]
 
     def __str__(self) -> str:
-        return f"{self.entry} {self.aspect.code} {self.judge.code}: {self.value}"
+        judge = self.judge.code if self.judge_id else "—"
+        return f"{self.entry} {self.aspect.code} {judge}: {self.value}"
 
 
 class LedgerAppendOnly(Exception):

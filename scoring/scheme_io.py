@@ -33,7 +33,6 @@ is exact for the two-decimal marks the models can hold.
 from __future__ import annotations
 
 import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from copy import deepcopy
@@ -43,13 +42,13 @@ from typing import IO, Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from competitions.models import Skill
+from portal import spreadsheets
 from portal.exporters import keep_text_in_sheet
 from portal.problems import CellProblem
 
@@ -71,7 +70,7 @@ ASPECTS_SHEET = "aspects"
 WSOS_SHEET = "wsos_sections"
 SCHEME_TOTAL = Decimal(100)
 # The key row of our sheets may sit below a (Chinese) title row; look this far down.
-HEADER_SEARCH_ROWS = 10
+HEADER_SEARCH_ROWS = spreadsheets.HEADER_SEARCH_ROWS
 
 # Field sizes of the models; checked while reading so a long name is a row
 # error, not a database error halfway through the write.
@@ -196,6 +195,9 @@ MAX_MARK_TOO_PRECISE = _(
 )
 NO_DESCRIPTION = _("The aspect has no description.")
 BAD_SCORE = _("A judgement score must be 0, 1, 2 or 3 (got “%(value)s”).")
+NO_DESCRIPTORS = _(
+    "%(count)s judgement aspect(s) have no descriptors; the tablet shows bare scores 0–3 for them."
+)
 MISSING_DESCRIPTOR = _("The judgement aspect has no descriptor for score %(score)s.")
 EMPTY_DESCRIPTOR = _("The descriptor for score %(score)s is empty.")
 DUPLICATE_SCORE = _(
@@ -372,6 +374,12 @@ class SchemeData:
     def total(self) -> Decimal:
         return sum((c.aspect_total for c in self.criteria), Decimal(0))
 
+    def judgement_without_descriptors(self) -> int:
+        """J aspects with no descriptor at all (allowed in the aspects sheet)."""
+        return sum(
+            1 for a in self.aspects() if a.kind == AspectKind.JUDGEMENT and not a.descriptors
+        )
+
     def summary(self) -> dict[str, Any]:
         aspects = list(self.aspects())
         return {
@@ -430,7 +438,9 @@ def total_variation(rows: list[VariationRow]) -> Decimal:
 
 
 def _is_formula(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("=")
+    """A formula cell (read as its text by ``portal.spreadsheets``): never a
+    stated value. Text typed with a leading ``=`` is text."""
+    return spreadsheets.is_formula(value)
 
 
 def _text(value: Any) -> str:
@@ -491,30 +501,41 @@ def _check_length(data: SchemeData, row: int | None, key: str, value: str) -> No
 # --------------------------------------------------------------------------- loading
 
 
-def load_scheme_workbook(source: str | IO[bytes]) -> Workbook:
-    """Open an uploaded or named .xlsx. Formulas stay formulas (data_only=False):
-    a cached result may be stale, and the readers never treat a formula as a
-    stated value."""
+def load_scheme_workbook(source: str | IO[bytes]) -> spreadsheets.BoundedWorkbook:
+    """Open an uploaded or named .xlsx within the upload bounds, streaming
+    (``portal.spreadsheets``). Formula cells are read as their text, marked
+    as formulas: a cached result may be stale, and the readers never treat a
+    formula as a stated value. A refused file raises SchemeImportError."""
     try:
-        return load_workbook(source, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise SchemeImportError([SchemeProblem(None, None, None, None, NOT_XLSX)]) from exc
+        return spreadsheets.open_workbook(source)
+    except spreadsheets.SpreadsheetRefused as exc:
+        raise SchemeImportError([exc.problem]) from exc
 
 
-def _cis_sheet(workbook: Workbook) -> Worksheet | None:
-    for ws in workbook.worksheets:
+def _sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
+    """A sheet's rows (a scheme is small; a refusal past the bounds is
+    raised as SchemeImportError naming the sheet)."""
+    try:
+        return list(ws.iter_rows(values_only=True))
+    except spreadsheets.SpreadsheetRefused as exc:
+        raise SchemeImportError([exc.problem]) from exc
+
+
+def _cis_sheet(workbook: Any) -> Any | None:
+    sheets = spreadsheets.sheets_of(workbook)
+    for ws in sheets:
         if _norm(ws.title) == _norm(CIS_SHEET):
             return ws
     # Renamed sheet: recognise the layout by its block headers.
-    for ws in workbook.worksheets:
-        for row in ws.iter_rows(max_col=1, values_only=True):
-            if _norm(row[0]).startswith("sub criterion id"):
+    for ws in sheets:
+        for row in _sheet_rows(ws):
+            if row and _norm(row[0]).startswith("sub criterion id"):
                 return ws
     return None
 
 
-def _named_sheet(workbook: Workbook, name: str) -> Worksheet | None:
-    for ws in workbook.worksheets:
+def _named_sheet(workbook: Any, name: str) -> Any | None:
+    for ws in spreadsheets.sheets_of(workbook):
         if ws.title.strip().lower() == name:
             return ws
     return None
@@ -597,7 +618,7 @@ class _CisReader:
         self.block_code = ""
 
     def read(self) -> None:
-        for number, raw in enumerate(self.ws.iter_rows(values_only=True), start=1):
+        for number, raw in enumerate(_sheet_rows(self.ws), start=1):
             cells = list(raw) + [None] * max(0, 14 - len(raw))
             self.row(number, cells)
         self.data.criteria = [
@@ -835,15 +856,7 @@ def _parse_score(data: SchemeData, row: int, column: str, raw: Any) -> int | Non
 
 def _header(rows: list[tuple[Any, ...]], required: list[str]) -> tuple[int, dict[str, int]] | None:
     """Find the key row (row index, key → column index) within the first rows."""
-    for index, raw in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found: dict[str, int] = {}
-        for col, value in enumerate(raw):
-            key = value.strip().lower() if isinstance(value, str) else ""
-            if key and key not in found:
-                found[key] = col
-        if set(required) <= found.keys():
-            return index, found
-    return None
+    return spreadsheets.find_header(enumerate(rows), required, HEADER_SEARCH_ROWS - 1)
 
 
 def read_aspects(workbook: Workbook, skill_code: str | None = None) -> SchemeData:
@@ -854,7 +867,7 @@ def read_aspects(workbook: Workbook, skill_code: str | None = None) -> SchemeDat
         data = SchemeData(source="aspects")
         data.problems.append(SchemeProblem(None, None, None, None, NO_SCHEME_SHEET))
         return data
-    rows = list(ws.iter_rows(values_only=True))
+    rows = _sheet_rows(ws)
     header = _header(rows, ASPECT_KEYS)
     if header is None:
         data = SchemeData(source="aspects", sheet=ws.title)
@@ -1070,7 +1083,7 @@ def _read_wsos_sheet(workbook: Workbook, data: SchemeData, skill_code: str) -> N
     ws = _named_sheet(workbook, WSOS_SHEET)
     if ws is None:
         return
-    rows = list(ws.iter_rows(values_only=True))
+    rows = _sheet_rows(ws)
     header = _header(rows, WSOS_KEYS)
     if header is None:
         data.problem(
@@ -1219,6 +1232,9 @@ def validate_scheme(data: SchemeData) -> list[SchemeProblem]:
             actual=sum(weights, Decimal(0)),
             expected=data.expected_total,
         )
+    bare = data.judgement_without_descriptors()
+    if bare:
+        out.problem(None, None, NO_DESCRIPTORS, warning=True, count=bare)
     return out.problems
 
 
@@ -1257,7 +1273,12 @@ def _validate_aspect(
         return
     if aspect.kind != AspectKind.JUDGEMENT:
         return
-    # A J aspect needs one descriptor for each score 0, 1, 2, 3.
+    if not aspect.descriptors and data.source == "aspects":
+        # Optional in the aspects sheet (the tablet then shows bare 0–3);
+        # the import reports how many J aspects have none.
+        return
+    # A J aspect needs one descriptor for each score 0, 1, 2, 3 (all or none
+    # in the aspects sheet; always in a CIS workbook, whose layout carries them).
     first_row: dict[int, int | None] = {}
     for d in aspect.descriptors:
         if d.score in first_row:

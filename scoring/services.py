@@ -908,8 +908,12 @@ class MarkWrite:
 
     entry: Entry
     aspect: Aspect
-    judge: Judge
+    judge: Judge | None  # None: an M mark from outside the tablets (an import)
     value: object
+
+    @property
+    def judge_id(self) -> int | None:
+        return self.judge.pk if self.judge is not None else None
 
 
 class BatchRefused(MarkRefused):
@@ -930,7 +934,7 @@ class BatchRefused(MarkRefused):
         self.refusals = refusals
 
 
-def _mark_key(entry_id: int, aspect_id: int, judge_id: int, kind: str) -> tuple:
+def _mark_key(entry_id: int, aspect_id: int, judge_id: int | None, kind: str) -> tuple:
     """What identifies a mark: (entry, aspect) for M, plus the judge for J
     (the same rows ``_current_mark`` finds)."""
     return (entry_id, aspect_id, judge_id if kind == AspectKind.JUDGEMENT else None, kind)
@@ -967,6 +971,14 @@ def _batch_check(
         raise SchemeIncomplete(
             _("The marking scheme is not complete: %(problems)s") % {"problems": " ".join(scheme)}
         )
+    if w.judge is None:
+        # A measurement from outside the tablets (theory exam, measuring
+        # device, paper form), imported by an organiser: no panel to check.
+        if w.aspect.kind == AspectKind.JUDGEMENT:
+            raise NotAllowed(
+                _("A judgement score needs the judge who gave it."), code="judge_required"
+            )
+        return parse_value(w.value, w.aspect)
     refusal = panel.check(w.judge.pk, w.entry.pk, w.entry.delegation_id, w.aspect.pk, w.aspect.kind)
     if refusal is not None:
         raise NotAllowed(refusal.message, code=refusal.code)
@@ -1019,7 +1031,9 @@ def write_marks(
         # Re-read statuses (as write_mark does): the callers' objects may predate a withdrawal.
         statuses = dict(Entry.objects.filter(pk__in=entry_ids).values_list("pk", "status"))
         scheme = schemes.scheme_problems(skill.pk)
-        panel = panels.load_panel(skill.pk, judge_ids=sorted({w.judge.pk for w in writes}))
+        panel = panels.load_panel(
+            skill.pk, judge_ids=sorted({w.judge_id for w in writes if w.judge is not None})
+        )
 
         values: list[Decimal] = []
         refusals: dict[int, MarkRefused] = {}
@@ -1034,7 +1048,7 @@ def write_marks(
                     scheme=scheme,
                     panel=panel,
                 )
-                key = _mark_key(w.entry.pk, w.aspect.pk, w.judge.pk, w.aspect.kind)
+                key = _mark_key(w.entry.pk, w.aspect.pk, w.judge_id, w.aspect.kind)
                 if key in seen:
                     raise NotAllowed(
                         _("This mark is written twice in one batch."), code="duplicate_in_batch"
@@ -1057,7 +1071,7 @@ def write_marks(
         updated_marks: list[Mark] = []
         changes: list[tuple[int, MarkWrite, Mark, Decimal | None, bool]] = []
         for i, (w, value) in enumerate(zip(writes, values, strict=True)):
-            mark = current.get(_mark_key(w.entry.pk, w.aspect.pk, w.judge.pk, w.aspect.kind))
+            mark = current.get(_mark_key(w.entry.pk, w.aspect.pk, w.judge_id, w.aspect.kind))
             if mark is not None and mark.value == value:
                 results.append(MarkWriteResult(mark=mark, value=mark.value, version=mark.version))
                 continue
@@ -1068,7 +1082,7 @@ def write_marks(
                     skill_id=skill.pk,
                     entry_id=w.entry.pk,
                     aspect_id=w.aspect.pk,
-                    judge_id=w.judge.pk,
+                    judge_id=w.judge_id,
                     kind=w.aspect.kind,
                     value=value,
                     version=1,
@@ -1077,7 +1091,7 @@ def write_marks(
             else:
                 mark.value = value
                 mark.version += 1
-                mark.judge_id = w.judge.pk  # an M mark: whoever entered its current value
+                mark.judge_id = w.judge_id  # an M mark: whoever entered its current value
                 mark.updated_at = now  # bulk_update skips auto_now
                 updated_marks.append(mark)
             changes.append((i, w, mark, old_value, old_value is None))
@@ -1103,7 +1117,7 @@ def write_marks(
                 mark=mark,
                 entry_id=w.entry.pk,
                 aspect_id=w.aspect.pk,
-                judge_id=w.judge.pk,
+                judge_id=w.judge_id,
                 old_value=old_value,
                 new_value=mark.value,
                 reason=reason,

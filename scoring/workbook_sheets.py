@@ -135,6 +135,15 @@ SCHEME_INCOMPLETE = _(
 )
 MARK_OUT_OF_RANGE = _("The mark %(value)s is out of range: aspect %(aspect)s allows 0 to %(max)s.")
 TOO_MANY_DECIMALS = _("A mark has at most 2 decimals (got “%(value)s”).")
+JUDGE_REQUIRED = _(
+    "Aspect %(aspect)s is a judgement aspect: each score needs the judge_code of the judge "
+    "who gave it."
+)
+NO_IMPORTER = _(
+    "Marks without a judge_code are recorded as written by the organiser who imports them, "
+    "and this import names none (manage.py import_event: add --user USERNAME) "
+    "(%(count)s row(s): %(rows)s)."
+)
 DUPLICATE_MARK = _(
     "The mark %(mark)s is listed twice, in rows %(first)s and %(second)s; keep one of them."
 )
@@ -255,7 +264,9 @@ class MarkRowResource(SheetResource):
     mark); a J aspect one row per entry and judge (score 0–3)."""
 
     sheet_name = "marks"
-    required_values = ("skill_code", "competitor_no", "aspect_code", "judge_code", "score")
+    # judge_code: required on J rows, checked by the importer (an M row may
+    # leave it empty: a mark from outside the tablets).
+    required_values = ("skill_code", "competitor_no", "aspect_code", "score")
     titles_zh = {
         "skill_code": "赛项代码",
         "competitor_no": "参赛编号",
@@ -737,6 +748,12 @@ def import_marks(ctx: ImportContext, sheet: ParsedSheet) -> None:
         kind, max_mark = aspect
         if kind not in AspectKind.values or max_mark is None:
             continue  # the aspects sheet reports the bad type or max mark
+        if not judge and kind == AspectKind.JUDGEMENT:
+            problems.add(n, "judge_code", JUDGE_REQUIRED, aspect=aspect_code)
+            continue
+        if not judge and ctx.state.get("actor") is None:
+            problems.add_grouped(("no_actor",), n, "judge_code", NO_IMPORTER)
+            continue
         key = (skill, number, aspect_code, judge if kind == AspectKind.JUDGEMENT else None)
         if key in seen:
             label = " / ".join(p for p in key if p)
@@ -800,14 +817,15 @@ def import_marks(ctx: ImportContext, sheet: ParsedSheet) -> None:
                 problems=" ".join(scheme),
             )
             continue
-        if judge not in facts.judges:
-            problems.add_grouped(("judge", judge), n, "judge_code", UNKNOWN_JUDGE, code=judge)
-            continue
         mark = _MarkRow(row, skill, number, aspect_code, judge, value or Decimal(0), kind)
-        refusal = facts.panel(skill).check(judge, 0, delegation, 0, kind)
-        if refusal is not None:
-            _panel_problem(problems, refusal.code, mark, delegation, aspect_code)
-            continue
+        if judge:  # an M row without a judge is the importing organiser's
+            if judge not in facts.judges:
+                problems.add_grouped(("judge", judge), n, "judge_code", UNKNOWN_JUDGE, code=judge)
+                continue
+            refusal = facts.panel(skill).check(judge, 0, delegation, 0, kind)
+            if refusal is not None:
+                _panel_problem(problems, refusal.code, mark, delegation, aspect_code)
+                continue
         if value is not None:
             good.append(mark)
     problems.flush()
@@ -843,7 +861,7 @@ def _write_marks(ctx: ImportContext, sheet: ParsedSheet, good: list[_MarkRow]) -
             services.MarkWrite(
                 entry=entries[(skill.pk, m.number)],
                 aspect=aspects[(skill.pk, m.aspect)],
-                judge=judges[m.judge],
+                judge=judges[m.judge] if m.judge else None,
                 value=m.value,
             )
             for m in rows

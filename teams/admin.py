@@ -13,10 +13,11 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin import OrganiserInline, OrganiserModelAdmin
+from portal.import_formats import BoundedImportExportMixin
 
 from . import services
 from .models import (
@@ -45,7 +46,7 @@ class QuotaInline(OrganiserInline, admin.TabularInline):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(ImportExportMixin, OrganiserModelAdmin):
+class DelegationAdmin(BoundedImportExportMixin, OrganiserModelAdmin):
     # The event workbook's delegations sheet; rows stand alone, so import works here.
     resource_classes = [DelegationResource]
     list_display = ["code", "name", "athlete_count", "judge_count"]

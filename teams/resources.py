@@ -32,10 +32,16 @@ from .models import Delegation, Entry, EntryMember, Gender, JudgeAssignment
 
 
 class GenderWidget(ChoiceWidget):
-    """M / F, also 男 / 女."""
+    """Read: 男 / 女 (what the template asks), also M / F, male / female.
+    Written as the template asks (男 / 女), so an export re-imports as it is."""
+
+    WRITTEN = {Gender.MALE.value: "男", Gender.FEMALE.value: "女"}
 
     def __init__(self) -> None:
         super().__init__(Gender, {"男": "M", "女": "F", "male": "M", "female": "F"})
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return self.WRITTEN.get(value, value or "")
 
 
 class IdNumberWidget(TextWidget):

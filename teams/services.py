@@ -422,6 +422,19 @@ def _already_entered_error(names: Iterable[str], event: Event) -> ValidationErro
     )
 
 
+def quota_problem(quota: int | None, entries: int) -> str | None:
+    """The quota rule, one function for the lead pages and the event workbook
+    import: ``entries`` (every status) of a delegation in a skill, counted
+    with the ones being added, fit its ``quota`` (None: no quota row).
+    Returns ``"no_quota"``, ``"quota_full"`` or None. See docs/uploads.md
+    for how the import applies it."""
+    if quota is None:
+        return "no_quota"
+    if entries > quota:
+        return "quota_full"
+    return None
+
+
 def registration_problem(
     delegation: Delegation, skill: Skill, *, now: dt.datetime | None = None
 ) -> ValidationError | None:
@@ -435,7 +448,8 @@ def registration_problem(
     quota = Quota.objects.filter(skill=skill, delegation=delegation).first()
     if quota is None:
         return _no_quota_error(skill)
-    if Entry.objects.filter(skill=skill, delegation=delegation).count() >= quota.max_entries:
+    used = Entry.objects.filter(skill=skill, delegation=delegation).count()
+    if quota_problem(quota.max_entries, used + 1):
         return _quota_full_error(skill, quota.max_entries)
     return None
 
@@ -495,9 +509,10 @@ def entry_rule_errors(
         others = Entry.objects.filter(skill=skill, delegation=delegation)
         if entry is not None and entry.pk:
             others = others.exclude(pk=entry.pk)
-        if quota is None:
+        problem = quota_problem(quota.max_entries if quota else None, others.count() + 1)
+        if problem == "no_quota":
             errors.append(_no_quota_error(skill))
-        elif others.count() >= quota.max_entries:
+        elif problem == "quota_full" and quota is not None:
             errors.append(_quota_full_error(skill, quota.max_entries))
     saved = [a.pk for a in chosen if a.pk]
     if saved:

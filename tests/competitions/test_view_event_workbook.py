@@ -26,12 +26,15 @@ def test_organiser_uploads_a_workbook_and_sees_the_summary(client, tmp_path):
     response = client.post(
         reverse("competitions:event_workbook"),
         {"event": "final", "file": upload(tmp_path, sample())},
+        follow=True,
     )
     assert response.status_code == 200
+    job = response.context["job"]
+    assert response.redirect_chain == [(reverse("competitions:import_job", args=[job.pk]), 302)]
     html = response.content.decode()
     assert "赛事 final 导入完成" in html
     assert reverse("competitions:event_workbook_export", args=["final"]) in html
-    assert response.context["report"].counts()["entries"]["created"] == 4
+    assert response.context["report"].sheets["entries"].created == 4
     assert Entry.objects.filter(skill__event__code="final").count() == 3
 
 
@@ -43,6 +46,7 @@ def test_organiser_sees_every_problem_and_nothing_is_written(client, tmp_path):
     response = client.post(
         reverse("competitions:event_workbook"),
         {"event": "final", "file": upload(tmp_path, sheets)},
+        follow=True,
     )
     html = response.content.decode()
     assert "发现 2 个问题，未写入任何数据。" in html
@@ -125,6 +129,7 @@ def test_marks_uploaded_through_the_page_are_the_organisers_in_the_ledger(client
     response = client.post(
         reverse("competitions:event_workbook"),
         {"event": "final", "file": SimpleUploadedFile("marks.xlsx", path.read_bytes())},
+        follow=True,
     )
     assert response.status_code == 200
     writes = LedgerRecord.objects.filter(action=LedgerRecord.Action.WRITE)

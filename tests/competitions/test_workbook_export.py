@@ -48,7 +48,7 @@ def test_export_has_the_four_sheets_and_the_event_rows(tmp_path):
     assert rows["delegations"][1:] == [["D01", "南京市"], ["D02", "苏州市"]]
     assert rows["skills"][2] == ["T02", "移动机器人", 2, "worldskills", "trimmed"]
     zhang = rows["entries"][1]
-    assert zhang[:5] == ["S01", "001", "D01", "张三", "M"]
+    assert zhang[:5] == ["S01", "001", "D01", "张三", "男"]  # as the template asks
     assert zhang[5] == dt.datetime(2000, 1, 2)  # a real Excel date
     assert zhang[6] == ZHANG_ID
     assert len(rows["entries"]) == 5

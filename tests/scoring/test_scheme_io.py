@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import translation
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from scoring.models import (
     Aspect,
@@ -116,10 +116,19 @@ def sheet(rows: list[list], *, keys=None, title_row: bool = False) -> Workbook:
 
 
 def reload(wb: Workbook) -> Workbook:
+    """Saved and opened as an upload is (bounded, streaming)."""
     buffer = io.BytesIO()
     wb.save(buffer)
     buffer.seek(0)
     return load_scheme_workbook(buffer)
+
+
+def reopen(wb: Workbook) -> Workbook:
+    """Saved and opened by openpyxl in full, to look at and edit cells."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    return load_workbook(buffer)
 
 
 def row(skill="S1", crit="A", sub="A1", code="", kind="M", mark=50, desc="描述", **extra):
@@ -148,7 +157,7 @@ def test_aspects_sheet_round_trip():
 def test_chinese_title_row_is_accepted_and_rows_keep_excel_numbers():
     wb = Workbook()
     write_aspects_sheet(wb, [("S1", small_scheme())], chinese_titles=True)
-    book = reload(wb)
+    book = reopen(wb)
     assert book["aspects"]["A1"].value == "赛项代码"
     assert book["aspects"]["A2"].value == "skill_code"
     data = read_aspects(book, "S1")
@@ -282,8 +291,8 @@ def test_both_sheets_must_agree():
     wb = Workbook()
     write_aspects_sheet(wb, [("S1", small_scheme())])
     write_cis(wb, small_scheme())
-    book = reload(wb)
-    assert read_scheme(book, "S1").errors == []
+    book = reopen(wb)
+    assert read_scheme(reload(book), "S1").errors == []
     book["aspects"]["G2"] = "edited in Excel"
     data = read_scheme(reload(book), "S1")
     assert "they differ" in data.errors[0].message_en
@@ -380,7 +389,7 @@ def test_write_aspects_sheet_for_several_skills():
     apply_scheme(two, small_scheme())
     wb = Workbook()
     write_aspects_sheet(wb, [one, two])
-    book = reload(wb)
+    book = reopen(wb)
     assert [c.value for c in book["aspects"][1]][:7] == ASPECT_KEYS
     assert book["aspects"].max_row == 1 + 6
     assert read_aspects(book, two.code) == scheme_of(two)

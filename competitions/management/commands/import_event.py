@@ -1,17 +1,25 @@
-"""python manage.py import_event FILE.xlsx --event CODE [--dry-run]
+"""python manage.py import_event FILE.xlsx --event CODE [--user USERNAME] [--dry-run]
 
 All-or-nothing import of an event workbook (docs/formats.md). Prints a summary
 and, when anything is wrong, every problem with sheet, row and column in
 Chinese and English, then exits with status 1 having written nothing.
+
+``--user`` names the organiser the import is recorded as: marks of the
+``marks`` sheet without a judge_code (theory exam, measuring device) are
+written to the ledger as that organiser's, with source "import". A file
+with such rows needs it; there is no implicit system account, so the
+ledger always names a person (docs/uploads.md).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from competitions.workbook import ImportReport, import_workbook
+from teams import roles
 
 
 def summary_lines(report: ImportReport) -> list[str]:
@@ -48,6 +56,11 @@ class Command(BaseCommand):
         parser.add_argument("--event", required=True, help="event code (created if unknown)")
         parser.add_argument("--name", help="name of the event, if it is created")
         parser.add_argument(
+            "--user",
+            help="username of the organiser the import is recorded as "
+            "(needed for marks without a judge_code)",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="check everything, write nothing"
         )
 
@@ -55,8 +68,20 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        actor = None
+        if options["user"]:
+            actor = get_user_model().objects.filter(username=options["user"]).first()
+            if actor is None or not roles.is_organiser(actor):
+                raise CommandError(
+                    f"No organiser with username {options['user']}. "
+                    f"没有用户名为 {options['user']} 的组委会账号。"
+                )
         report = import_workbook(
-            path, options["event"], dry_run=options["dry_run"], event_name=options["name"]
+            path,
+            options["event"],
+            dry_run=options["dry_run"],
+            event_name=options["name"],
+            actor=actor,
         )
         for line in problem_lines(report, "warnings"):
             self.stderr.write(self.style.WARNING(f"warning {line}"))
