@@ -159,9 +159,12 @@ def create_job(
 def run_job(job_id: int) -> ImportJob:
     """The worker's side: import the stored file, keep the report, remove the file."""
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if job.finished:
+    # Claimed once: a second delivery of the same job finds it taken.
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING
+    )
+    if not claimed:
         return job
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
 
     def progress(stage: str, done: int, total: int) -> None:
         cache.set(

@@ -7,7 +7,16 @@ from celery import shared_task
 from . import imports
 
 
-@shared_task(name="competitions.run_import_job", acks_late=True, reject_on_worker_lost=True)
+# A national workbook takes minutes, longer than the broker's visibility
+# timeout: acknowledged on receipt (never delivered twice) with limits of its
+# own. A worker lost mid-import rolls the import's transaction back and the
+# job is shown as failed or stuck; the organiser uploads again.
+@shared_task(
+    name="competitions.run_import_job",
+    acks_late=False,
+    soft_time_limit=55 * 60,
+    time_limit=60 * 60,
+)
 def run_import_job(job_id: int) -> str:
     """Import one uploaded event workbook (all or nothing; the report is kept
     on the job). Not retried: a failure is reported on the job's page."""
