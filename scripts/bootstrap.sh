@@ -1,7 +1,8 @@
 # Sourced by the other scripts: a virtualenv with the project's requirements.
 # Python 3.11 is the only thing a fresh machine needs.
-#   REQUIREMENTS=requirements.txt      the runtime (scripts/start.sh)
-#   REQUIREMENTS=requirements-dev.txt  the runtime + test tools (scripts/test.sh)
+#   REQUIREMENTS=requirements.txt      the runtime (scripts/start.sh), pinned by requirements.lock
+#   REQUIREMENTS=requirements-dev.txt  the runtime + test tools (scripts/test.sh), pinned by
+#                                      requirements-dev.lock
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -13,13 +14,17 @@ REQUIREMENTS="${REQUIREMENTS:-requirements.txt}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-# Reinstall only when a requirements file changed since the last install of
-# this set.
-stamp=".venv/.$(basename "$REQUIREMENTS" .txt).sha"
-want=$(cat requirements.txt "$REQUIREMENTS" | sha256sum | cut -d' ' -f1)
+# Install the pinned versions from the lock file beside the requirements
+# (requirements.txt keeps the ranges; pip-compile writes the .lock files:
+#   .venv/bin/pip-compile --strip-extras --no-emit-index-url --no-emit-find-links \
+#       --output-file requirements-dev.lock requirements-dev.txt   (and the same for requirements)
+# ). Reinstall only when the lock changed since the last install of this set.
+LOCK="${REQUIREMENTS%.txt}.lock"
+stamp=".venv/.$(basename "$LOCK").sha"
+want=$(sha256sum "$LOCK" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS"
+  .venv/bin/python -m pip install --quiet -r "$LOCK"
   echo "$want" > "$stamp"
 fi
 # Django also compiles stale catalogues when it starts (portal/apps.py).
