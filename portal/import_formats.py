@@ -12,9 +12,9 @@ from typing import Any
 
 import tablib
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
 from . import spreadsheets
+from .spreadsheet_formats import CSV, XLSX  # text stays text on export
 
 
 class UploadRefused(ValueError):

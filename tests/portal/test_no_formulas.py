@@ -145,7 +145,11 @@ def test_marking_scheme_export_both_formats_and_reimport(tmp_path):
 def test_admin_offers_only_safe_formats():
     admin = DelegationAdmin(Delegation, None)
     assert admin.get_export_formats() == [spreadsheet_formats.CSV, spreadsheet_formats.XLSX]
-    assert admin.get_import_formats() == [spreadsheet_formats.CSV, spreadsheet_formats.XLSX]
+    # Imports: the same safe formats, bounded like every upload (docs/uploads.md).
+    imports = admin.get_import_formats()
+    assert [f.__name__ for f in imports] == ["BoundedCSV", "BoundedXLSX"]
+    assert issubclass(imports[0], spreadsheet_formats.CSV)
+    assert issubclass(imports[1], spreadsheet_formats.XLSX)
 
 
 def test_admin_xlsx_and_csv_exports_and_reimports():
