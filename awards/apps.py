@@ -8,6 +8,7 @@ class AwardsConfig(AppConfig):
     verbose_name = _("Awards")
 
     def ready(self) -> None:
+        from scoring.signals import results_changed
         from teams.signals import athlete_identity_changed
 
         from . import receivers
@@ -15,4 +16,8 @@ class AwardsConfig(AppConfig):
         athlete_identity_changed.connect(
             receivers.reissue_certificates_of_renamed_athlete,
             dispatch_uid="awards.reissue_certificates_of_renamed_athlete",
+        )
+        results_changed.connect(
+            receivers.queue_awards_of_changed_results,
+            dispatch_uid="awards.queue_awards_of_changed_results",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from competitions.models import Event
 
-from . import services
+from . import services, tasks
 from .models import Certificate
 
 
@@ -32,4 +32,11 @@ def reissue_certificates_of_renamed_athlete(
     for cert in live:
         services.revoke_certificate(cert, why)
     for event in Event.objects.filter(pk__in={c.event_id for c in live}).order_by("pk"):
-        services.start_batch(event, actor if getattr(actor, "pk", None) else None)
+        tasks.start_batch(event, actor if getattr(actor, "pk", None) else None)
+
+
+def queue_awards_of_changed_results(sender, *, skill, **kwargs) -> None:
+    """scoring.signals.results_changed (sent inside the sign-off transaction):
+    the skill's awards, then the medal tables of its event and programme, are
+    recomputed by a worker once that transaction commits."""
+    tasks.request_skill_awards(skill)

@@ -2,7 +2,9 @@
 
 Awards come from signed-off results only; medal tables and certificates
 follow from stored awards. Celery tasks (``awards.tasks``) are thin wrappers
-around the functions here and are queued with ``transaction.on_commit``.
+around the functions here; ``awards.tasks`` also holds the functions that
+queue them (with ``transaction.on_commit``), so this module never imports the
+tasks and the tasks import it.
 """
 
 from __future__ import annotations
@@ -162,24 +164,6 @@ def compute_awards(skill: Skill) -> list[Award]:
         )
         Award.objects.bulk_create([a for a in stored if not a.pk])
     return sorted(stored, key=lambda a: (a.rank, a.entry_id))
-
-
-def on_results_changed(skill: Skill) -> None:
-    """Scoring calls this after a skill's results are signed off or republished:
-    awards and the medal tables are recomputed by a worker once the caller's
-    transaction commits."""
-    from . import tasks
-
-    skill_id = skill.pk
-    transaction.on_commit(lambda: tasks.compute_skill_awards.delay(skill_id))
-
-
-def request_medal_table(event: Event) -> None:
-    """Queue the medal table of an event (and its programme) after commit."""
-    from . import tasks
-
-    event_id = event.pk
-    transaction.on_commit(lambda: tasks.compute_medal_table.delay(event_id))
 
 
 def skill_medals(event: Event) -> list[dict]:
@@ -536,16 +520,11 @@ def batch_ttl() -> dt.timedelta:
     return dt.timedelta(hours=int(getattr(settings, "AWARDS_BATCH_TTL_HOURS", 24 * 7)))
 
 
-def start_batch(event: Event, user=None, *, size: int | None = None) -> CertificateBatch:
-    """Create a batch; a worker issues, renders and packs it after commit."""
-    from . import tasks
-
-    batch = CertificateBatch.objects.create(
+def create_batch(event: Event, user=None, *, size: int | None = None) -> CertificateBatch:
+    """A new, empty batch; ``tasks.start_batch`` creates one and queues it."""
+    return CertificateBatch.objects.create(
         event=event, created_by=user, chunk_size=max(1, size or chunk_size())
     )
-    batch_id = batch.pk
-    transaction.on_commit(lambda: tasks.generate_certificates.delay(batch_id))
-    return batch
 
 
 def prepare_batch(batch: CertificateBatch) -> list[int]:
@@ -875,15 +854,9 @@ def save_layout(
     return layout
 
 
-def request_event_recompute(event: Event) -> int:
-    """On demand: recompute awards of every signed-off skill of the event (each
-    then queues the medal tables); with none, just the medal tables."""
-    skills = list(Skill.objects.filter(event=event, marking__status=SkillMarking.Status.SIGNED_OFF))
-    for skill in skills:
-        on_results_changed(skill)
-    if not skills:
-        request_medal_table(event)
-    return len(skills)
+def signed_off_skills(event: Event) -> list[Skill]:
+    """The skills of the event whose awards can be computed."""
+    return list(Skill.objects.filter(event=event, marking__status=SkillMarking.Status.SIGNED_OFF))
 
 
 def preview_pdf(layout: CertificateLayout, background: bytes | None = None) -> bytes:

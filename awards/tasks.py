@@ -1,10 +1,12 @@
 """Celery tasks of the awards app: ids in, services do the work.
 
-Every task is queued with ``transaction.on_commit`` by the services, is
-retried with exponential backoff on failure, and acknowledges its message
-only when it has finished (``acks_late`` + ``reject_on_worker_lost``): a
-worker killed mid-chunk leaves the message to be delivered again, and the
-redelivered chunk skips the certificates already stored.
+Every task is queued with ``transaction.on_commit`` by the ``request_*``
+and ``start_batch`` functions at the end of this module (views and receivers
+call them; ``services`` never imports this module), is retried with
+exponential backoff on failure, and acknowledges its message only when it
+has finished (``acks_late`` + ``reject_on_worker_lost``): a worker killed
+mid-chunk leaves the message to be delivered again, and the redelivered
+chunk skips the certificates already stored.
 """
 
 from __future__ import annotations
@@ -124,3 +126,40 @@ def finish_certificate_batch(batch_id: int) -> int:
 def purge_expired_certificate_files() -> int:
     """For celery beat (e.g. hourly): delete the zips of expired batches."""
     return services.purge_expired_batches()
+
+
+# ------------------------------------------------------------------ queueing
+
+
+def request_skill_awards(skill: Skill) -> None:
+    """Awards of the skill (then its medal tables), by a worker once the
+    caller's transaction commits. Queued when scoring reports new final
+    results (``receivers.queue_awards_of_changed_results``)."""
+    skill_id = skill.pk
+    transaction.on_commit(lambda: compute_skill_awards.delay(skill_id))
+
+
+def request_medal_table(event: Event) -> None:
+    """The medal table of an event (and its programme), after commit."""
+    event_id = event.pk
+    transaction.on_commit(lambda: compute_medal_table.delay(event_id))
+
+
+def request_event_recompute(event: Event) -> int:
+    """On demand: recompute awards of every signed-off skill of the event (each
+    then queues the medal tables); with none, just the medal tables."""
+    skills = services.signed_off_skills(event)
+    for skill in skills:
+        request_skill_awards(skill)
+    if not skills:
+        request_medal_table(event)
+    return len(skills)
+
+
+def start_batch(event: Event, user=None, *, size: int | None = None):
+    """Create a certificate batch; a worker issues, renders and packs it after
+    commit."""
+    batch = services.create_batch(event, user, size=size)
+    batch_id = batch.pk
+    transaction.on_commit(lambda: generate_certificates.delay(batch_id))
+    return batch

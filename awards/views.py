@@ -27,7 +27,7 @@ from scoring.models import SkillMarking
 from teams import roles
 from teams.models import Delegation
 
-from . import charts, services
+from . import charts, services, tasks
 from .forms import LayoutForm
 from .models import Certificate, CertificateBatch, MedalTable
 
@@ -55,7 +55,7 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
     if request.method == "POST":
         if not roles.is_organiser(request.user):
             raise PermissionDenied
-        queued = services.request_event_recompute(event)
+        queued = tasks.request_event_recompute(event)
         messages.success(
             request,
             _("Recomputation queued for %(n)d signed-off skills.") % {"n": queued},
@@ -110,7 +110,7 @@ def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
     _login_or_403(request, roles.is_organiser(request.user))
     if request.method == "POST":
         with transaction.atomic():
-            batch = services.start_batch(event, request.user)
+            batch = tasks.start_batch(event, request.user)
         return redirect(f"{reverse('awards:certificates', args=[event.code])}?batch={batch.pk}")
     batches = list(event.certificate_batches.all()[:10])
     current = None

@@ -11,7 +11,7 @@ final score (normal around 75, two places) ranked and scale-scored by
 
 Then times, side by side (``--repeat`` turns each, interleaved):
 
-* portal, end to end: ``results.services.write_rankings_workbook`` — load the
+* portal, end to end: ``results.workbooks.write_rankings_workbook`` — load the
   published results, names and awards (a few queries), then the styled
   presentation (Chinese header, caption, frozen panes, widths, print titles,
   number formats) of a summary sheet, the medal table and 109 skill sheets;
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     from competitions.demo import DEMO_EVENT_CODES
     from competitions.models import Event
     from portal.exporters import Presentation, write_workbook
-    from results import exporters, services
+    from results import exporters, workbooks
 
     print(f"database: {database}")
     final = Event.objects.filter(code=DEMO_EVENT_CODES[-1]).first()
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     def portal_end_to_end() -> float:
         buffer = io.BytesIO()
         t = time.perf_counter()
-        services.write_rankings_workbook(final, buffer)
+        workbooks.write_rankings_workbook(final, buffer)
         elapsed = time.perf_counter() - t
         if args.save:
             args.save.write_bytes(buffer.getvalue())

@@ -1328,7 +1328,7 @@ class Day:
         from django.db import transaction
         from django.db.models import F, Q
 
-        from awards import services as awards
+        from awards import tasks as awards
         from awards.models import Award
         from competitions.models import Event, Skill
         from scoring.models import EntryResult, SkillMarking
@@ -1350,7 +1350,7 @@ class Day:
                 f"After sign-off {stale} of {len(skills)} skills had no stored results "
                 "(SkillMarking.results_computed_at empty or older than the sign-off): "
                 "scoring.services.sign_off does not call recompute_skill, nor "
-                "awards.services.on_results_changed, whose docstring says scoring calls it. "
+                "send scoring.signals.results_changed (to which awards answer). "
                 "awards.services.compute_awards reads EntryResult rows as stored, so an "
                 "organiser's recompute right after sign-off computes no awards. The drill "
                 "stores them as the results pages do (scoring.results.results_for) before "
@@ -1388,7 +1388,7 @@ class Day:
         from django.db import transaction
         from django.db.models import Count, Max
 
-        from awards import services as awards
+        from awards import tasks as awards
         from awards.models import Award, Certificate, CertificateBatch, CertificateChunk
         from competitions.models import Event
         from teams.models import EntryMember

@@ -23,19 +23,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.db.models import Count, F, Max, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from appeals.models import Appeal
 from awards import charts, policies
@@ -205,9 +201,7 @@ def award_columns_for(skills: Iterable[Skill]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
     programme_of = dict(Skill.objects.filter(pk__in=ids).values_list("pk", "event__programme_id"))
-    overrides = {
-        s.skill_id: s for s in AwardSettings.objects.filter(skill_id__in=ids)
-    }
+    overrides = {s.skill_id: s for s in AwardSettings.objects.filter(skill_id__in=ids)}
     defaults = {
         s.programme_id: s
         for s in AwardSettings.objects.filter(
@@ -791,41 +785,9 @@ def may_download(job: ExportJob, user) -> bool:
 ProgressCallback = Callable[[int, int], None]
 
 
-def write_delegation_workbook(event: Event, delegation: Delegation, target) -> None:
-    """(a) The delegation's entries across the event's skills."""
-    from portal.exporters import Presentation, write_workbook
-
-    from . import exporters
-
-    with translation.override(WORKBOOK_LANGUAGE):
-        write_workbook(
-            exporters.delegation_sheets(event, delegation),
-            target,
-            presentation=Presentation(),
-        )
-
-
-def write_rankings_workbook(event: Event, target, progress: ProgressCallback | None = None) -> int:
-    """(b) The full published rankings: summary, medal table, a sheet per
-    published skill. Returns the number of skill sheets."""
-    from portal.exporters import Presentation, write_workbook
-
-    from . import exporters
-
-    with translation.override(WORKBOOK_LANGUAGE):
-        sheets = exporters.rankings_sheets(event, progress=progress)
-        write_workbook(sheets, target, presentation=Presentation())
-    return len(sheets) - 2
-
-
-def workbook_filename(event: Event, kind: str, delegation: Delegation | None = None) -> str:
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    who = f"-{delegation.code}" if delegation else ""
-    return f"{event.code}{who}-{kind}-{stamp}.xlsx"
-
-
-def request_rankings_export(event: Event, user) -> ExportJob:
-    """Queue the full published rankings for ``user``.
+def rankings_export_job(event: Event, user) -> tuple[ExportJob, bool]:
+    """The job that writes the full published rankings for ``user``, and
+    whether it is new (then ``tasks.request_rankings_export`` queues it).
 
     A job of the same user and event that is still running, or done, not
     expired and newer than the event's last publication change, is returned
@@ -843,7 +805,7 @@ def request_rankings_export(event: Event, user) -> ExportJob:
         reusable = reusable.filter(created_at__gt=last_change)
     job = reusable.order_by("-created_at").first()
     if job is not None:
-        return job
+        return job, False
     job = ExportJob.objects.create(
         kind=ExportJob.Kind.RANKINGS,
         event=event,
@@ -851,51 +813,7 @@ def request_rankings_export(event: Event, user) -> ExportJob:
         requested_by=user,
         expires_at=now + EXPORT_TTL,
     )
-    from . import tasks
-
-    job_id = job.pk
-    transaction.on_commit(lambda: tasks.build_export.delay(job_id))
-    return job
-
-
-def run_export(job_id: int) -> ExportJob:
-    """Write a job's workbook to ``default_storage`` (the Celery task's body).
-
-    Idempotent: a finished job is left alone, and a redelivered job writes
-    its file again from the start."""
-    job = ExportJob.objects.select_related("event", "delegation").get(pk=job_id)
-    if job.finished:
-        return job
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, progress=0)
-
-    def progress(done: int, total: int) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(progress=done, total=total)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "workbook.xlsx"
-        if job.kind == ExportJob.Kind.DELEGATION and job.delegation is not None:
-            write_delegation_workbook(job.event, job.delegation, path)
-            name = workbook_filename(job.event, "results", job.delegation)
-        else:
-            write_rankings_workbook(job.event, path, progress=progress)
-            name = workbook_filename(job.event, "rankings")
-        with path.open("rb") as fh:
-            stored = default_storage.save(
-                f"results/exports/{job.event_id}/{job.pk}-{name}", File(fh)
-            )
-    job.refresh_from_db()
-    job.file.name = stored
-    job.status = ExportJob.Status.DONE
-    job.finished_at = timezone.now()
-    job.expires_at = job.finished_at + EXPORT_TTL
-    job.save(update_fields=["file", "status", "finished_at", "expires_at"])
-    return job
-
-
-def fail_export(job_id: int, error: str) -> None:
-    ExportJob.objects.filter(pk=job_id).exclude(status=ExportJob.Status.DONE).update(
-        status=ExportJob.Status.FAILED, error=error[:2000], finished_at=timezone.now()
-    )
+    return job, True
 
 
 def purge_expired(now: dt.datetime | None = None) -> int:

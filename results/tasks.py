@@ -1,6 +1,7 @@
 """Celery tasks of the results app: ids in, ``services`` does the work.
 
-Queued with ``transaction.on_commit`` (``services.request_rankings_export``),
+Queued with ``transaction.on_commit`` by ``request_rankings_export`` below
+(the views call it; ``services`` and ``workbooks`` never import this module),
 retried with backoff, acknowledged only when finished: a worker lost
 mid-workbook leaves the message to be delivered again, and ``run_export``
 starts that job's file from the beginning.
@@ -12,8 +13,12 @@ import logging
 
 from celery import shared_task
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
 
-from . import services
+from competitions.models import Event
+
+from . import services, workbooks
+from .models import ExportJob
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +32,7 @@ log = logging.getLogger(__name__)
 )
 def build_export(self, job_id: int) -> int:
     try:
-        return services.run_export(job_id).pk
+        return workbooks.run_export(job_id).pk
     except ObjectDoesNotExist:
         raise  # the job was purged: nothing to do, nothing to retry
     except Exception as exc:
@@ -35,10 +40,21 @@ def build_export(self, job_id: int) -> int:
             raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
         # Retries exhausted: the polling page must stop waiting and say so.
         log.exception("export %s failed", job_id)
-        services.fail_export(job_id, repr(exc))
+        workbooks.fail_export(job_id, repr(exc))
         raise
 
 
 @shared_task(name="results.purge_exports")
 def purge_exports() -> int:
     return services.purge_expired()
+
+
+def request_rankings_export(event: Event, user) -> ExportJob:
+    """Queue the full published rankings for ``user`` (after commit), or
+    return the job that already writes or wrote them
+    (``services.rankings_export_job``)."""
+    job, created = services.rankings_export_job(event, user)
+    if created:
+        job_id = job.pk
+        transaction.on_commit(lambda: build_export.delay(job_id))
+    return job

@@ -28,7 +28,7 @@ from competitions.models import Event
 from scoring import ledger
 from teams import roles
 
-from . import readiness, services
+from . import readiness, services, tasks, workbooks
 from .models import ExportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -218,9 +218,9 @@ def lead_workbook(request: HttpRequest, event_code: str) -> HttpResponse:
     """(a) A small workbook: written in the request."""
     delegation, event, _events = _lead_event(request, event_code)
     buffer = io.BytesIO()
-    services.write_delegation_workbook(event, delegation, buffer)
+    workbooks.write_delegation_workbook(event, delegation, buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    name = services.workbook_filename(event, "results", delegation)
+    name = workbooks.workbook_filename(event, "results", delegation)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return _private(response)
 
@@ -236,7 +236,7 @@ def rankings_export(request: HttpRequest, event_code: str) -> HttpResponse:
     if not services.may_export_rankings(request.user):
         raise PermissionDenied
     event = _event(event_code)
-    job = services.request_rankings_export(event, request.user)
+    job = tasks.request_rankings_export(event, request.user)
     return redirect(f"{reverse('results:export_job', args=[job.pk])}?start=1")
 
 

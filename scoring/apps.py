@@ -8,4 +8,10 @@ class ScoringConfig(AppConfig):
     verbose_name = _("Scoring")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from teams.services import register_reveal_rule
+
+        from . import services, signals  # noqa: F401  (signals connects the receivers)
+
+        # Names are revealed to judges on sign-off: scoring's rule, asked by
+        # teams' pages (teams is below scoring and cannot import it).
+        register_reveal_rule(services.names_revealed)

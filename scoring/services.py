@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover
 from teams import roles
 from teams.models import Entry, Judge, JudgeAssignment
 
-from . import ledger, panels, schemes
+from . import ledger, panels, schemes, signals
 from .models import (
     JUDGEMENT_SCORES,
     Aspect,
@@ -131,6 +131,17 @@ class Incomplete(MarkRefused):
     def __init__(self, message: str, status: MarkingStatus | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class WarningsUnconfirmed(MarkRefused):
+    """Sign-off refused until the person confirms what the apps above asked
+    to confirm (``sign_off_warnings``); ``warnings`` lists their messages."""
+
+    code = "warnings_unconfirmed"
+
+    def __init__(self, warnings: list[str]) -> None:
+        super().__init__(_("Confirm first: %(warnings)s") % {"warnings": " ".join(warnings)})
+        self.warnings = warnings
 
 
 # ---------------------------------------------------------------- results
@@ -1292,10 +1303,23 @@ def _require_manager(user, skill: Skill) -> None:
         raise PermissionDenied(_("Only the chief judge of this skill or an organiser may do this."))
 
 
-def sign_off(skill: Skill, by_user) -> LedgerRecord:
+def sign_off_warnings(skill: Skill) -> list[str]:
+    """What the apps above want confirmed before ``skill`` is signed off (e.g.
+    open re-mark requests on the tablets), in receiver order; see
+    ``signals.collect_sign_off_warnings``."""
+    found: list[str] = []
+    for _receiver, messages in signals.collect_sign_off_warnings.send(
+        sender=SkillMarking, skill=skill
+    ):
+        found.extend(str(m) for m in messages or ())
+    return found
+
+
+def sign_off(skill: Skill, by_user, *, warnings_confirmed: bool = False) -> LedgerRecord:
     """Lock the skill's marks. Refused while an entry is incomplete or a
     discrepancy is unacknowledged (checked under the lock, so no write can
-    slip in between the check and the lock)."""
+    slip in between the check and the lock), and while ``sign_off_warnings``
+    has anything to say unless the caller confirms it (``warnings_confirmed``)."""
     _require_manager(by_user, skill)
     with transaction.atomic():
         marking = _locked_state(skill.pk)
@@ -1319,6 +1343,10 @@ def sign_off(skill: Skill, by_user) -> LedgerRecord:
                 _("The skill cannot be signed off yet: %(why)s") % {"why": " ".join(parts)},
                 status=status,
             )
+        if not warnings_confirmed:
+            warnings = sign_off_warnings(skill)
+            if warnings:
+                raise WarningsUnconfirmed(warnings)
         now = timezone.now()
         record = ledger.append(
             marking,
@@ -1331,13 +1359,15 @@ def sign_off(skill: Skill, by_user) -> LedgerRecord:
         marking.signed_off_at = now
         marking.signed_off_by = by_user
         marking.save()
-        # The signed-off results are stored now, under the same lock; awards and
-        # medal tables follow from them (a worker, after commit).
-        from awards.services import on_results_changed
+        # The signed-off results are stored now, under the same lock; the apps
+        # above follow from them (awards queue their work on commit).
         from scoring.results import recompute_skill
 
         recompute_skill(skill)
-        on_results_changed(skill)
+        signals.skill_signed_off.send(
+            sender=SkillMarking, skill=skill, marking=marking, record=record, by_user=by_user
+        )
+        signals.results_changed.send(sender=SkillMarking, skill=skill)
         return record
 
 
@@ -1365,9 +1395,18 @@ def reopen(skill: Skill, by_user, reason: str) -> LedgerRecord:
         marking.results_computed_at = None
         marking.save()
         # Reopened marks are no longer the published result (docs/integrity.md).
+        # A call down the layers (competitions is below scoring), so no signal.
         from competitions.publication import on_reopened
 
         on_reopened(skill, by_user, reason)
+        signals.skill_reopened.send(
+            sender=SkillMarking,
+            skill=skill,
+            marking=marking,
+            record=record,
+            by_user=by_user,
+            reason=reason,
+        )
         return record
 
 

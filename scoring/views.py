@@ -2,7 +2,8 @@
 
 The chief judge's sign-off page for a skill: status, incomplete entries by
 what is missing, discrepancies to acknowledge (scores side by side by judge
-code), sign-off and reopen with a reason. Only the skill's chief judge and
+code), sign-off (confirming what other apps warn about, such as open
+re-mark requests) and reopen with a reason. Only the skill's chief judge and
 organisers reach it (``services.may_manage``); the services check again.
 """
 
@@ -36,7 +37,11 @@ def sign_off_page(request: HttpRequest, skill_id: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "sign_off":
-                record = services.sign_off(skill, request.user)
+                record = services.sign_off(
+                    skill,
+                    request.user,
+                    warnings_confirmed=request.POST.get("warnings_ok") == "yes",
+                )
                 messages.success(
                     request,
                     _("Marks signed off and locked. Ledger chain head: %(head)s")
@@ -76,6 +81,8 @@ def sign_off_page(request: HttpRequest, skill_id: int) -> HttpResponse:
             "status": status,
             "scheme": schemes.scheme_summary(skill),
             "history": reopenings,
+            # What the apps above ask to confirm first (open re-mark requests).
+            "warnings": [] if status.signed_off else services.sign_off_warnings(skill),
         },
     )
 

@@ -195,7 +195,10 @@ def sign_off(request: HttpRequest, skill_pk: int) -> HttpResponse:
             )
         else:
             try:
-                scoring.sign_off(skill, request.user)
+                # Confirmed here; scoring asks again under its lock.
+                scoring.sign_off(
+                    skill, request.user, warnings_confirmed=request.POST.get("remarks_ok") == "yes"
+                )
             except scoring.MarkRefused as exc:
                 messages.error(request, exc.message)
             else:

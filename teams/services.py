@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -750,13 +750,24 @@ def eligible_athletes(delegation: Delegation, skill: Skill) -> QuerySet[Athlete]
 # --------------------------------------------------------------------------
 
 
+# Whether names are revealed is scoring's rule (scoring is above teams, so
+# teams cannot ask it): scoring registers it here in its AppConfig.ready().
+# Until then nothing is revealed.
+_reveal_rule: Callable[[Skill], bool] | None = None
+
+
+def register_reveal_rule(rule: Callable[[Skill], bool]) -> None:
+    """Called by the app that owns the rule (scoring), once at start-up."""
+    global _reveal_rule
+    _reveal_rule = rule
+
+
 def names_revealed(skill: Skill) -> bool:
     """Whether judges of ``skill`` may see names and delegations (解密, docs/integrity.md):
     once the chief judge has signed off the skill's marks. The rule lives in
-    the scoring app; teams' pages ask here so they need not know it."""
-    from scoring.services import names_revealed as signed_off
-
-    return signed_off(skill)
+    the scoring app, which registers it (``register_reveal_rule``); teams'
+    pages ask here so they need not know it. No rule registered: hidden."""
+    return _reveal_rule is not None and bool(_reveal_rule(skill))
 
 
 def judge_entries(skill: Skill, judge: Judge, *, revealed: bool = False) -> list[Entry]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 
-from awards import certificates, services
+from awards import certificates, services, tasks
 from awards.models import Certificate, CertificateBatch, CertificateChunk
 from tests import debian
 from tests import factories as f
@@ -37,7 +37,7 @@ def award_world(world, *, names=None, ranks=(1, 2, 3, 4), policy="worldskills", 
 def run_batch(event, django_capture_on_commit_callbacks, size=2) -> CertificateBatch:
     """Start a batch and let the (eager) tasks run when the transaction commits."""
     with django_capture_on_commit_callbacks(execute=True):
-        batch = services.start_batch(event, size=size)
+        batch = tasks.start_batch(event, size=size)
     batch.refresh_from_db()
     return batch
 
@@ -170,7 +170,7 @@ class Killed(BaseException):
 @needs_fonts
 def test_chunk_killed_half_way_is_retried_and_skips_what_is_done(world, monkeypatch):
     award_world(world)
-    batch = services.start_batch(world["event"], size=4)
+    batch = tasks.start_batch(world["event"], size=4)
     chunk_ids = services.prepare_batch(batch)
     assert len(chunk_ids) == 1
     real = certificates.render_pdf

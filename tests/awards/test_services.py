@@ -9,6 +9,7 @@ import pytest
 from awards import services
 from awards.models import Award, AwardSettings, Certificate, MedalTable
 from scoring.models import EntryResult, SkillMarking
+from scoring.signals import results_changed
 from teams.models import Entry
 from tests import factories as f
 
@@ -102,14 +103,15 @@ def test_medal_table_counts_a_team_once_and_shares_places(world):
     }
 
 
-def test_on_results_changed_queues_awards_and_medal_table(
+def test_scorings_results_changed_queues_awards_and_medal_table(
     world, django_capture_on_commit_callbacks
 ):
     skill = f.skill(event=world["event"], award_policy="worldskills")
     ranked_entries(skill, [1, 2], world["dels"])
     sign_off(skill)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.on_results_changed(skill)
+        results_changed.send(sender=SkillMarking, skill=skill)
+        assert not Award.objects.filter(skill=skill).exists()  # nothing before the commit
     assert callbacks  # queued on commit, run eagerly here
     assert Award.objects.filter(skill=skill).count() == 2
     assert MedalTable.objects.filter(event=world["event"]).exists()

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.db import connection, transaction
 
-from awards import services
+from awards import services, tasks
 from awards.models import Certificate, CertificateBatch
 from tests import factories as f
 
@@ -177,7 +177,7 @@ def test_certificate_batch_end_to_end_on_a_real_worker(worker, settings):
         services.compute_awards(s)
 
     with transaction.atomic():
-        batch = services.start_batch(event, size=4)  # queued when this commits
+        batch = tasks.start_batch(event, size=4)  # queued when this commits
     done = _wait_for(batch.pk, worker["proc"], worker["log"])
 
     # team: 3 medal entries × 2 members × (award + title r ≤ 3) = 12; solo: 4
@@ -193,7 +193,7 @@ def test_certificate_batch_end_to_end_on_a_real_worker(worker, settings):
     # again, through the worker: same serials, nothing drawn a second time
     serials = set(Certificate.objects.values_list("serial", flat=True))
     with transaction.atomic():
-        again = services.start_batch(event, size=4)
+        again = tasks.start_batch(event, size=4)
     again = _wait_for(again.pk, worker["proc"], worker["log"])
     assert (again.status, again.done, again.rendered) == ("done", 16, 0)
     assert set(Certificate.objects.values_list("serial", flat=True)) == serials
@@ -218,7 +218,7 @@ def test_worker_killed_mid_chunk_is_redelivered_and_the_batch_completes(worker, 
     sign_off(skill)
     services.compute_awards(skill)
     with transaction.atomic():
-        batch = services.start_batch(event, size=500)
+        batch = tasks.start_batch(event, size=500)
     # wait until the chunk has visibly started, then kill the pool process
     deadline = time.monotonic() + 60
     killed = False

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from results import exporters, services
+from results import exporters, services, workbooks
 from results.models import ExportJob
 from scoring.exporters import RankingsExporter
 
@@ -218,7 +218,7 @@ def test_failed_job_says_so(client, w, monkeypatch, django_capture_on_commit_cal
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "write_rankings_workbook", boom)
+    monkeypatch.setattr(workbooks, "write_rankings_workbook", boom)
     client.force_login(w.organiser)
     with django_capture_on_commit_callbacks(execute=False):
         client.post(reverse("results:rankings_export", args=[w.event.code]))

@@ -224,3 +224,41 @@ def test_a_220_aspect_scheme_is_navigable_on_the_tablet(
     assert bar["height"] - 1 <= target["y"] < 1024
     assert no_overflow(page, 768)
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scorings_sign_off_page_asks_about_open_remarks_on_a_tablet(
+    live_server,
+    browser,  # noqa: F811
+    world,
+):
+    """The sign-off page of the scoring app (not the board) shows the open
+    re-mark request and asks for the same tick before it signs off."""
+    mark_all(world)
+    for d in scoring.marking_status(world.skill).discrepancies:
+        scoring.acknowledge_discrepancy(
+            world.entries[d.competitor_no], world.aspect(d.aspect_code), world.chief.user
+        )
+    services.request_remark(
+        world.entries["101"], world.aspect("J1"), [world.jc], world.chief.user, "再看一次"
+    )
+    url = f"{live_server.url}/scoring/skills/{world.skill.pk}/sign-off/"
+    context = chief_context(browser, live_server, world, PORTRAIT)
+    page = context.new_page()
+    page.goto(url)
+    assert no_overflow(page, 768)
+    warning = page.locator("#sign-off-warnings")
+    assert "101" in warning.inner_text() and world.jc.code in warning.inner_text()
+    assert (
+        page.evaluate(SMALL_ACTIONS, "#sign-off-warnings input, #sign-off-warnings ~ button") == []
+    )
+    viewport_shot(page, "12-scoring-sign-off-warnings-768x1024", full=True)
+    submit = page.locator("#sign-off-warnings ~ button[type=submit]")
+    submit.tap()
+    assert not scoring.names_revealed(world.skill)  # the browser asks for the tick first
+    page.locator("input[name=warnings_ok]").check()
+    submit.tap()
+    page.wait_for_load_state()
+    page.locator("#ledger-head").wait_for()
+    assert scoring.names_revealed(world.skill)
+    context.close()
