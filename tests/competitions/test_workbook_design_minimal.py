@@ -169,7 +169,7 @@ def test_marks_without_judge_need_an_importing_organiser(tmp_path):
     path = write(tmp_path / "min.xlsx")
     report = import_workbook(path, "final")  # nobody named
     assert [(e.sheet, e.row, e.column) for e in report.errors] == [("marks", 2, "judge_code")]
-    assert "--user" in report.errors[0].message_en
+    assert "--user" in report.errors[0].message_en  # the service needs an actor
     assert set(model_counts().values()) == {0}
 
     with pytest.raises(CommandError):
@@ -202,3 +202,13 @@ def test_quotas_hold_in_imports_with_the_lead_pages_rule(tmp_path):
     assert import_workbook(
         write(tmp_path / "q.xlsx", edited(entries=entries)), "final", actor=organiser
     ).committed
+
+
+def test_the_command_line_records_judgeless_marks_as_its_own_account(tmp_path):
+    from django.contrib.auth.models import User
+
+    call_command("import_event", str(write(tmp_path / "min.xlsx")), event="final")
+    account = User.objects.get(username="cli-import")
+    assert not account.is_active and not account.has_usable_password()  # cannot sign in
+    actors = set(LedgerRecord.objects.filter(aspect__kind="M").values_list("actor", flat=True))
+    assert actors == {account.pk}

@@ -6,9 +6,10 @@ Chinese and English, then exits with status 1 having written nothing.
 
 ``--user`` names the organiser the import is recorded as: marks of the
 ``marks`` sheet without a judge_code (theory exam, measuring device) are
-written to the ledger as that organiser's, with source "import". A file
-with such rows needs it; there is no implicit system account, so the
-ledger always names a person (docs/uploads.md).
+written to the ledger as that organiser's, with source "import". Without it
+they are recorded as the command line's own account ``cli-import`` (inactive,
+no password: it cannot sign in), so the ledger says the marks came from a
+command-line import by whoever runs the server (docs/uploads.md).
 """
 
 from __future__ import annotations
@@ -45,6 +46,21 @@ def problem_lines(report: ImportReport, attribute: str = "errors") -> list[str]:
     return lines
 
 
+COMMAND_LINE_USERNAME = "cli-import"
+
+
+def command_line_account():
+    """The account a command-line import is recorded as when no --user is given."""
+    user, created = get_user_model().objects.get_or_create(
+        username=COMMAND_LINE_USERNAME,
+        defaults={"first_name": "命令行导入", "last_name": "", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
 class Command(BaseCommand):
     help = (
         "Import an event workbook (delegations, skills, entries, judges, aspects, marks); "
@@ -58,7 +74,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--user",
             help="username of the organiser the import is recorded as "
-            "(needed for marks without a judge_code)",
+            f"(default: the inactive account {COMMAND_LINE_USERNAME})",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="check everything, write nothing"
@@ -68,7 +84,7 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        actor = None
+        actor = None if options["user"] else command_line_account()
         if options["user"]:
             actor = get_user_model().objects.filter(username=options["user"]).first()
             if actor is None or not roles.is_organiser(actor):
