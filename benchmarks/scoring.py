@@ -1,7 +1,7 @@
 """Results of the national preset: all skills against the SQL floor, and one
 skill re-ranked after one mark changes.
 
-Builds the national preset (docs/sizes.md) with ``competitions.demo.build_demo``
+Builds the national preset (docs/sizes.md) with ``demo.builder.build_demo``
 (delegations, skills, entries, judges), then adds to every skill of the final
 a marking scheme of 60 aspects (30 M worth 45 marks, 30 J worth 55), marking
 groups of three judges per entry (so each J aspect is scored by exactly three
@@ -93,8 +93,8 @@ def _clear_scoring(skill_ids: list[int]) -> None:
 def _demo_skill_ids() -> list[int]:
     from django.db.models import Q
 
-    from competitions import demo
     from competitions.models import Skill
+    from demo import builder as demo
 
     return list(
         Skill.objects.filter(
@@ -105,7 +105,7 @@ def _demo_skill_ids() -> list[int]:
 
 
 def _build(args: argparse.Namespace) -> dict[str, float]:
-    from competitions import demo
+    from demo import builder as demo
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -365,8 +365,8 @@ RERANK_TARGET_MS = 50.0
 def _run(args: argparse.Namespace, database: str, migrate_seconds: float) -> int:
     from django.db import connection
 
-    from competitions import demo
     from competitions.models import Event, Skill
+    from demo import builder as demo
     from scoring import panels, results, services
     from scoring.models import Aspect, Mark
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from benchmarks import django_env
 
 if TYPE_CHECKING:
-    from competitions.demo import DemoResult
+    from demo.builder import DemoResult
 
 HELP = "time seed_demo per phase (delegations, skills, athletes, entries, judges)"
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, database: str, migrate_seconds: float) -> int:
-    from competitions import demo  # needs Django set up
+    from demo import builder as demo  # needs Django set up
 
     sizes = demo.PRESETS[args.preset]
     if not args.json:

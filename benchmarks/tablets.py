@@ -2,7 +2,7 @@
 PostgreSQL over loopback, against pgbench's single-row upsert.
 
 1. Builds its own database (default ``portal_load``, dropped and rebuilt
-   unless ``--reuse``): the provincial demo (``competitions.demo``), then a
+   unless ``--reuse``): the provincial demo (``demo.builder``), then a
    20-aspect marking scheme (10 M + 10 J, 100 marks) on as many skills of the
    final as it takes to seat ``--tablets`` judges, and one tablet session per
    judge.
@@ -113,8 +113,8 @@ def _build(args: argparse.Namespace) -> dict:
 
     from django.db import transaction
 
-    from competitions import demo
     from competitions.models import Event, Skill
+    from demo import builder as demo
     from scoring.models import Aspect, AspectKind, Criterion, JudgementDescriptor, SubCriterion
     from tablets import services
     from tablets.models import TabletSession

@@ -1,7 +1,7 @@
 """The full published results workbook of the national preset against the
 openpyxl floor.
 
-Builds the national preset (``competitions.demo.build_demo``: 36 delegations,
+Builds the national preset (``demo.builder.build_demo``: 36 delegations,
 109 skills, 4,059 entries), then — without marks, which are not what is
 measured here — writes the state the workbook reads, in bulk: every skill of
 the final signed off, one stored ``EntryResult`` per entry with a plausible
@@ -57,8 +57,8 @@ def _build(preset: str, seed: int):
     from django.utils import timezone
 
     from awards import services as awards
-    from competitions.demo import build_demo, sizes_for
     from competitions.models import Event, SkillPublication
+    from demo.builder import build_demo, sizes_for
     from scoring import rules
     from scoring.models import EntryResult, SkillMarking
     from teams.models import Entry
@@ -138,8 +138,8 @@ def run(args: argparse.Namespace) -> int:
     from django.test.utils import CaptureQueriesContext
 
     from competitions import publication
-    from competitions.demo import DEMO_EVENT_CODES
     from competitions.models import Event
+    from demo.builder import DEMO_EVENT_CODES
     from portal.exporters import Presentation, write_workbook
     from results import exporters, workbooks
 

@@ -1,10 +1,13 @@
-"""Publication of a skill's results (docs/integrity.md).
+"""Publication state of a skill's results (docs/integrity.md).
 
 Results of a skill leave the judges' room only when an organiser publishes
-them, and only after the chief judge signed the marks off. Unpublishing needs
-a reason; reopening the marks (a correction, an upheld appeal) unpublishes
-automatically through :func:`on_reopened`, which ``scoring.services.reopen``
-calls inside its transaction. Every change is a ``PublicationLog`` row.
+them, and only after the chief judge signed the marks off. This module holds
+what the lower layers need to *read* that state — is a skill published,
+which skills are, may this person see the results — plus :func:`on_reopened`,
+which ``scoring.services.reopen`` calls inside its transaction so results
+under correction are withdrawn. The organiser's actions (publish, unpublish)
+and the delegation lead's entry statuses live in ``results.publishing``.
+Every change is a ``PublicationLog`` row.
 
 Visibility — one answer for every page, export and task (:func:`results_visible_to`):
 
@@ -15,9 +18,10 @@ judge of the skill          once signed off (their marks are locked by then)
 delegation lead, public     only while published
 ==========================  ===================================================
 
-Before publication a delegation lead sees only the *status* of their own
-entries (:func:`entry_status_for_lead`): registered / marking / signed off —
-never a score or a rank.
+The sign-off is read through the skill's reverse relation ``marking`` (the
+scoring app's ``SkillMarking``) in the query itself, so this module imports
+nothing above ``competitions``. ``SIGNED_OFF`` is that model's status value;
+a test keeps the two equal.
 
 Locking order: the skill's ``SkillMarking`` row first, then its
 ``SkillPublication`` row — the same order as ``scoring.services.reopen`` →
@@ -28,60 +32,24 @@ slip in between a reopen's check and its write.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from teams import roles
 
 from .models import Event, PublicationLog, Skill, SkillPublication
 
-if TYPE_CHECKING:
-    from scoring.models import EntryResult
-    from teams.models import Entry
-
-
-class PublicationRefused(Exception):
-    """A publication change the rules refuse; ``message`` is for the person."""
-
-    def __init__(self, message: str, code: str = "refused") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class LeadEntryStatus(models.TextChoices):
-    """What a delegation lead is told about one of their entries."""
-
-    REGISTERED = "registered", gettext_lazy("Registered")
-    MARKING = "marking", pgettext_lazy("status", "Marking")
-    SIGNED_OFF = "signed_off", gettext_lazy("Signed off")
-    PUBLISHED = "published", gettext_lazy("Published")
+# ``scoring.models.SkillMarking.Status.SIGNED_OFF`` (a test keeps them equal).
+SIGNED_OFF = "signed_off"
 
 
 # ---------------------------------------------------------------- state
 
 
-def _signed_off_status() -> str:
-    # Imported late: scoring.models imports competitions.models.
-    from scoring.models import SkillMarking
-
-    return SkillMarking.Status.SIGNED_OFF
-
-
 def is_signed_off(skill: Skill) -> bool:
-    from scoring.models import SkillMarking
-
-    return SkillMarking.objects.filter(skill_id=skill.pk, status=_signed_off_status()).exists()
+    return Skill.objects.filter(pk=skill.pk, marking__status=SIGNED_OFF).exists()
 
 
 def is_published(skill: Skill) -> bool:
@@ -98,7 +66,7 @@ def published_skills(event: Event | None = None) -> QuerySet[Skill]:
     """Skills whose results are public, for pages listing many skills."""
     skills = Skill.objects.filter(
         publication__published=True,
-        marking__status=_signed_off_status(),
+        marking__status=SIGNED_OFF,
         publication__published_at__gte=F("marking__signed_off_at"),
     )
     if event is not None:
@@ -150,114 +118,10 @@ def event_results_visible_to(user, event: Event) -> bool:
     return event_fully_published(event)
 
 
-def entry_status_for_lead(entry: Entry) -> LeadEntryStatus:
-    """registered → marking → signed off → published, for the entry's own lead.
-
-    Says nothing about scores. "Marking" starts with the skill's first ledger
-    record (a mark written), and comes back after a reopening.
-    """
-    return entry_statuses([entry])[entry.pk]
-
-
-def entry_statuses(entries: Iterable[Entry]) -> dict[int, LeadEntryStatus]:
-    """:func:`entry_status_for_lead` for many entries in three queries."""
-    from scoring.models import SkillMarking
-
-    entries = list(entries)
-    skill_ids = {e.skill_id for e in entries}
-    markings = {
-        m.skill_id: m
-        for m in SkillMarking.objects.filter(skill_id__in=skill_ids).only(
-            "skill_id", "status", "ledger_length"
-        )
-    }
-    published = set(published_skills().filter(pk__in=skill_ids).values_list("pk", flat=True))
-    statuses: dict[int, LeadEntryStatus] = {}
-    for entry in entries:
-        marking = markings.get(entry.skill_id)
-        if entry.skill_id in published:
-            status = LeadEntryStatus.PUBLISHED
-        elif marking is not None and marking.is_signed_off:
-            status = LeadEntryStatus.SIGNED_OFF
-        elif marking is not None and marking.ledger_length > 0:
-            status = LeadEntryStatus.MARKING
-        else:
-            status = LeadEntryStatus.REGISTERED
-        statuses[entry.pk] = status
-    return statuses
-
-
-def visible_result(user, entry: Entry) -> EntryResult | None:
-    """The entry's stored result if ``user`` may see it, else None — for pages
-    that show one line per entry (a lead's dashboard before publication gets
-    None and shows :func:`entry_status_for_lead` instead)."""
-    from scoring.models import EntryResult
-
-    if not results_visible_to(user, entry.skill):
-        return None
-    return EntryResult.objects.filter(entry_id=entry.pk).first()
-
-
 # ---------------------------------------------------------------- changes
 
 
-def _require_organiser(user) -> None:
-    if user is None or not roles.is_organiser(user):
-        raise PermissionDenied(_("Only organisers may publish or unpublish results."))
-
-
-def _locked(skill: Skill) -> SkillPublication:
-    """The skill's publication row, locked until the end of the transaction."""
-    SkillPublication.objects.get_or_create(skill_id=skill.pk)
-    return SkillPublication.objects.select_for_update().get(skill_id=skill.pk)
-
-
-def _lock_marking(skill: Skill):
-    from scoring.models import SkillMarking
-
-    return SkillMarking.objects.select_for_update().filter(skill_id=skill.pk).first()
-
-
-def _effective(publication: SkillPublication, marking) -> bool:
-    """The row-level twin of :func:`published_skills`' condition."""
-    return (
-        publication.published
-        and marking is not None
-        and marking.is_signed_off
-        and publication.published_at is not None
-        and marking.signed_off_at is not None
-        and publication.published_at >= marking.signed_off_at
-    )
-
-
-def publish(skill: Skill, by_user, *, now: dt.datetime | None = None) -> SkillPublication:
-    """Make the skill's results public. Organisers only, after sign-off."""
-    _require_organiser(by_user)
-    now = now or timezone.now()
-    with transaction.atomic():
-        marking = _lock_marking(skill)
-        if marking is None or not marking.is_signed_off:
-            raise PublicationRefused(
-                _("%(skill)s cannot be published: its marks are not signed off.")
-                % {"skill": skill},
-                code="not_signed_off",
-            )
-        publication = _locked(skill)
-        if _effective(publication, marking):
-            raise PublicationRefused(
-                _("%(skill)s is already published.") % {"skill": skill}, code="already_published"
-            )
-        publication.published = True
-        publication.published_at = now
-        publication.published_by = by_user
-        publication.save()
-        PublicationLog.objects.create(
-            skill=skill, action=PublicationLog.Action.PUBLISHED, actor=by_user, at=now
-        )
-    return publication
-
-
-def _withdraw(
+def withdraw(
     publication: SkillPublication,
     skill: Skill,
     by_user,
@@ -265,6 +129,8 @@ def _withdraw(
     action: str,
     now: dt.datetime,
 ) -> None:
+    """Mark ``publication`` withdrawn and log why (``action``); the caller holds
+    the row's lock."""
     publication.published = False
     publication.unpublished_at = now
     publication.save(update_fields=["published", "unpublished_at"])
@@ -275,28 +141,6 @@ def _withdraw(
         actor=by_user if getattr(by_user, "pk", None) else None,
         at=now,
     )
-
-
-def unpublish(
-    skill: Skill, by_user, reason: str, *, now: dt.datetime | None = None
-) -> SkillPublication:
-    """Withdraw published results. Organisers only; the reason is required."""
-    _require_organiser(by_user)
-    reason = (reason or "").strip()
-    if not reason:
-        raise PublicationRefused(
-            _("A reason is required to unpublish results."), code="reason_required"
-        )
-    now = now or timezone.now()
-    with transaction.atomic():
-        marking = _lock_marking(skill)
-        publication = _locked(skill)
-        if not _effective(publication, marking):
-            raise PublicationRefused(
-                _("%(skill)s is not published.") % {"skill": skill}, code="not_published"
-            )
-        _withdraw(publication, skill, by_user, reason, PublicationLog.Action.UNPUBLISHED, now)
-    return publication
 
 
 def on_reopened(skill: Skill, by_user, reason: str, *, now: dt.datetime | None = None) -> bool:
@@ -312,7 +156,7 @@ def on_reopened(skill: Skill, by_user, reason: str, *, now: dt.datetime | None =
         publication = SkillPublication.objects.select_for_update().filter(skill_id=skill.pk).first()
         if publication is None or not publication.published:
             return False
-        _withdraw(
+        withdraw(
             publication,
             skill,
             by_user,

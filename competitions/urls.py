@@ -15,7 +15,3 @@ urlpatterns = [
     path("workbook/<slug:code>.xlsx", views.event_workbook_export, name="event_workbook_export"),
 ]
 
-# Publication and selection rounds keep their own lists.
-from . import advancement_views, publication_views  # noqa: E402
-
-urlpatterns += publication_views.urlpatterns + advancement_views.urlpatterns

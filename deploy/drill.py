@@ -11,7 +11,7 @@ on loopback only, and injects the faults a venue brings:
    machine's PostgreSQL (5432) and Redis (6379) are never touched. Then
    ``deploy/run-all.sh`` pointed at them: nginx (TLS), gunicorn (3 workers),
    2 Celery workers and beat, with a run directory of the drill's own.
-2. The day: the roster is seeded with ``competitions.demo`` (the preset's
+2. The day: the roster is seeded with ``demo.builder`` (the preset's
    delegations, skills, entries and judges), then the event workbook's
    ``aspects`` sheet (7 M + 3 J aspects per skill) is imported with
    ``manage.py import_event``; the organiser makes chief-judge, delegation-lead
@@ -80,7 +80,7 @@ if str(ROOT) not in sys.path:
 # POST /tablet/api/mark with a cookie and a CSRF header.
 from benchmarks.tablets import Tablet, _pct  # noqa: E402
 
-EVENT = "demo-final"  # competitions.demo's final
+EVENT = "demo-final"  # demo.builder's final
 # The same PATH the operations tests use: nginx and the PostgreSQL tools live
 # in sbin or under /usr/lib/postgresql on Debian.
 TOOL_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin", "/sbin"])
@@ -100,7 +100,7 @@ class Preset:
 
 
 PRESETS = {
-    # competitions.demo's provincial preset, at full size.
+    # demo.builder's provincial preset, at full size.
     "provincial": Preset(40, 60, 1600, 600, 100, 0, 40, 2400, 300),
     # CI: the same day and faults, small enough for about two minutes. Tablets
     # pause between taps so marking lasts long enough for the faults to land in it.
@@ -938,7 +938,7 @@ class Day:
     # ------------------------------------------------------------ roster and import
 
     def _seed(self) -> None:
-        from competitions import demo
+        from demo import builder as demo
 
         p = self.preset
         sizes = demo.sizes_for(
@@ -1542,14 +1542,15 @@ class Day:
 
         from competitions import publication
         from competitions.models import Event, Skill
+        from results import publishing
 
         organiser = User.objects.get(pk=self.organiser_id)
         event = Event.objects.get(code=EVENT)
         refused = []
         for skill in Skill.objects.filter(event=event, entries__isnull=False).distinct():
             try:
-                publication.publish(skill, organiser)
-            except publication.PublicationRefused as exc:
+                publishing.publish(skill, organiser)
+            except publishing.PublicationRefused as exc:
                 refused.append(f"{skill.code}: {exc}")
         self.facts["published"] = publication.published_skills(event).count()
         if refused or not publication.event_fully_published(event):
@@ -1699,7 +1700,7 @@ def render_report(day: Day, ok: bool) -> str:
         f"{M_ASPECTS} M + {J_ASPECTS} J aspects per skill (J marked by every judge of the "
         f"panel the rules allow, M by one) · gunicorn {day.args.web_workers} workers x 4 "
         "threads, 2 Celery workers x 2, beat, nginx (TLS) · roster seeded with "
-        "competitions.demo, aspects imported with `manage.py import_event`",
+        "demo.builder, aspects imported with `manage.py import_event`",
         "",
         "## Phases",
         "",

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accounts",
     "draws",
     "sector",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -32,7 +32,7 @@ from scoring.exporters import RankingsExporter
 from scoring.models import EntryResult
 from teams.models import Delegation, Entry
 
-from . import services
+from . import publishing, services
 from .services import ProgressCallback
 
 DATETIME = "yyyy-mm-dd hh:mm"
@@ -280,7 +280,7 @@ class DelegationResultsSheet(RankingsExporter):
             .order_by("skill__code")
         )
         entries.sort(key=lambda e: (e.skill.code, services.natural_key(e.competitor_no)))
-        statuses = publication.entry_statuses(entries)
+        statuses = publishing.entry_statuses(entries)
         skills = {e.skill_id: e.skill for e in entries}
         published_ids = set(
             publication.published_skills(self.event)

@@ -44,6 +44,7 @@ from scoring.results import compute_skills, results_for
 from teams import roles
 from teams.models import Delegation, Entry, EntryMember
 
+from . import publishing
 from .models import ExportJob
 from .readiness import scheme_states
 
@@ -474,7 +475,7 @@ def scoreboard_version(event: Event) -> str:
 class LeadEntry:
     entry: Entry
     names: str
-    status: publication.LeadEntryStatus
+    status: publishing.LeadEntryStatus
     result: EntryResult | None  # only when published
     award: str
     title: str
@@ -521,7 +522,7 @@ def lead_dashboard(user, delegation: Delegation, event: Event) -> LeadDashboard:
         .select_related("skill", "skill__publication")
         .order_by("skill__code", "competitor_no")
     )
-    statuses = publication.entry_statuses(entries)
+    statuses = publishing.entry_statuses(entries)
     published_ids = set(
         publication.published_skills(event)
         .filter(pk__in={e.skill_id for e in entries})

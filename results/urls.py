@@ -1,8 +1,8 @@
 """Included at the site root: ``path("", include("results.urls"))``."""
 
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import advancement_views, publication_views, views
 
 app_name = "results"
 
@@ -33,4 +33,14 @@ urlpatterns = [
     # organiser
     path("organiser/events/", views.organiser_events, name="organiser_events"),
     path("organiser/events/<slug:event_code>/", views.organiser_event, name="organiser_event"),
+]
+
+# Organisers' publication and selection-round pages keep their addresses
+# under /competitions/ (bookmarks, the printed run sheet), but live here: they
+# act on scoring's results, which the competitions app sits below.
+urlpatterns += [
+    path(
+        "competitions/",
+        include(publication_views.urlpatterns + advancement_views.urlpatterns),
+    ),
 ]

@@ -18,8 +18,8 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from competitions import publication
 from competitions.models import Event, Skill
+from results import publishing
 from scoring.models import EntryResult, SkillMarking
 from teams.models import Delegation, Entry
 from tests import factories as f
@@ -98,5 +98,5 @@ def published_world(at: dt.datetime | None = None, **kw) -> World:
     at = at or timezone.now()
     w = world(signed_off=False, **kw)
     sign_off(w.skill, at=at - dt.timedelta(hours=1))
-    publication.publish(w.skill, w.organiser, now=at)
+    publishing.publish(w.skill, w.organiser, now=at)
     return w

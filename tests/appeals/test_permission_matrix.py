@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appeals.models import Appeal, AppealAttachment, AppealEvent
-from competitions import publication
 from competitions.models import Advancement
+from results import publishing
 from tests.matrix import cases
 
 from . import files
@@ -92,15 +92,15 @@ def site(db) -> Site:
 def request_for(site: Site, page: str) -> tuple[str, dict]:
     w = site.w
     return {
-        "publication_index": (reverse("competitions:publication_index"), {}),
-        "publication_event": (reverse("competitions:publication_event", args=[w.event.code]), {}),
+        "publication_index": (reverse("results:publication_index"), {}),
+        "publication_event": (reverse("results:publication_event", args=[w.event.code]), {}),
         "publication_unpublish": (
-            reverse("competitions:publication_unpublish", args=[w.skill.pk]),
+            reverse("results:publication_unpublish", args=[w.skill.pk]),
             {},
         ),
-        "advancement_skill": (reverse("competitions:advancement_skill", args=[w.skill.pk]), {}),
+        "advancement_skill": (reverse("results:advancement_skill", args=[w.skill.pk]), {}),
         "advancement_detail": (
-            reverse("competitions:advancement_detail", args=[site.advancement.pk]),
+            reverse("results:advancement_detail", args=[site.advancement.pk]),
             {},
         ),
         "appeal_list": (reverse("appeals:list"), {}),
@@ -124,7 +124,7 @@ def user_for(site: Site, role: str) -> User | None:
 @pytest.mark.parametrize("page, method, state, role, answer", CASES)
 def test_matrix(client, site, page, method, state, role, answer):
     if state == "after":
-        publication.publish(site.w.skill, site.w.organiser)
+        publishing.publish(site.w.skill, site.w.organiser)
     user = user_for(site, role)
     if user is not None:
         client.force_login(user)
@@ -143,7 +143,7 @@ def test_matrix(client, site, page, method, state, role, answer):
 def test_the_matrix_covers_every_view_of_this_work():
     """A page added to publication, advancement or appeals must be added here."""
     from appeals import urls as appeal_urls
-    from competitions import advancement_views, publication_views
+    from results import advancement_views, publication_views
 
     names = {p.name for p in publication_views.urlpatterns}
     names |= {p.name for p in advancement_views.urlpatterns}

@@ -14,6 +14,7 @@ from appeals.models import Appeal, AppealAttachment, AppealEvent
 from appeals.services import AppealRefused, Decision
 from competitions import publication
 from competitions.models import PublicationLog
+from results import publishing
 from scoring.models import LedgerRecord, SkillMarking
 from tests.appeals import files
 from tests.appeals.builders import published_world, world
@@ -82,15 +83,15 @@ def test_no_appeal_before_publication():
 
 
 def test_no_appeal_after_unpublishing(w):
-    publication.unpublish(w.skill, w.organiser, "check")
+    publishing.unpublish(w.skill, w.organiser, "check")
     with pytest.raises(AppealRefused):
         file(w)
 
 
 def test_republishing_opens_a_new_window(w):
     later = PUBLISHED_AT + dt.timedelta(days=1)
-    publication.unpublish(w.skill, w.organiser, "check")
-    publication.publish(w.skill, w.organiser, now=later)
+    publishing.unpublish(w.skill, w.organiser, "check")
+    publishing.publish(w.skill, w.organiser, now=later)
     appeal = file(w, now=later + dt.timedelta(hours=1))
     assert appeal.deadline == later + dt.timedelta(hours=2)
 

@@ -83,7 +83,7 @@ def world(db):
 
 def publish_all(event, organiser) -> None:
     """The organiser publishes every signed-off skill of the event (the real path)."""
-    from competitions import publication
+    from results import publishing
 
     for skill in event.skills.filter(marking__status=SkillMarking.Status.SIGNED_OFF):
-        publication.publish(skill, organiser)
+        publishing.publish(skill, organiser)

@@ -119,7 +119,7 @@ def _expect(role: str) -> list[str]:
             reverse("accounts:new"),
             reverse("accounts:bulk"),
             reverse("competitions:event_workbook"),
-            reverse("competitions:publication_index"),
+            reverse("results:publication_index"),
             reverse("appeals:list"),
             reverse("admin:index"),
             reverse("scoring:skill_scheme", args=[skill.pk]),

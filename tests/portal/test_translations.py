@@ -126,7 +126,7 @@ def test_the_extractor_sees_templates_code_and_placeholders():
     found = {(o, c, m) for o, _l, c, m in wrapped_strings()}
     assert ("templates/home.html", None, "Welcome") in found
     assert ("templates/results/scoreboard.html", None, "Scoreboard") in found
-    assert ("competitions/publication.py", "status", "Marking") in found
+    assert ("results/publishing.py", "status", "Marking") in found
     assert ("appeals/services.py", None, "%(at)s Beijing time") in found
     assert (
         "templates/results/_scoreboard_live.html",

@@ -22,8 +22,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from awards.models import Award
-from competitions import publication
 from competitions.models import Event, Skill
+from results import publishing
 from scoring.models import EntryResult, SkillMarking
 from teams.models import Delegation, Entry
 from tests import factories as f
@@ -52,7 +52,7 @@ class World:
     secrets: list[str] = field(default_factory=list)  # U's data: never public
 
     def publish(self) -> None:
-        publication.publish(self.skill, self.organiser)
+        publishing.publish(self.skill, self.organiser)
 
 
 def sign_off(skill: Skill, at: dt.datetime | None = None) -> SkillMarking:

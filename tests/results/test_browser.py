@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from openpyxl import load_workbook
 
-from competitions import publication
+from results import publishing
 from tests import factories as f
 
 from .builders import world
@@ -109,7 +109,7 @@ def test_scoreboard_shows_a_result_published_while_open(live_server, browser):
     page.evaluate("() => { window.__sameDocument = true; }")
     shot(page, "scoreboard_empty")
 
-    publication.publish(w.skill, w.organiser)
+    publishing.publish(w.skill, w.organiser)
     page.wait_for_selector('.sb-skill[data-skill="W07"]', timeout=15000)
     assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
     card = page.locator('.sb-skill[data-skill="W07"]')
@@ -130,7 +130,7 @@ def test_scoreboard_shows_a_result_published_while_open(live_server, browser):
     result(e, "77.70", 1, 700)
     award(e, "gold", 1)
     sign_off(other)
-    publication.publish(other, w.organiser)
+    publishing.publish(other, w.organiser)
     page.wait_for_selector('.sb-skill[data-skill="A01"]', timeout=15000)
     assert page.evaluate("() => window.__sameDocument === true")
     assert errors == []
@@ -174,7 +174,7 @@ def test_scoreboard_fills_the_projector_and_pages_through_the_skills(live_server
         result(e, "70.00", 1, 700)
         award(e, "gold", 1)
         sign_off(other)
-        publication.publish(other, w.organiser)
+        publishing.publish(other, w.organiser)
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     errors: list[str] = []

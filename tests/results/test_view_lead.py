@@ -65,12 +65,12 @@ def test_after_publication_results_awards_and_place(client, w):
 
 
 def test_certificates_once_the_whole_event_is_published(client, w):
-    from competitions import publication
+    from results import publishing
 
     w.publish()
     page = dashboard(client, w, w.lead_a)
     assert "赛事全部赛项公布后显示证书" in page
-    publication.publish(w.hidden, w.organiser)
+    publishing.publish(w.hidden, w.organiser)
     page = dashboard(client, w, w.lead_a)
     assert "暂无证书" in page
 

@@ -51,9 +51,9 @@ def test_dashboard_rows_and_actions(client):
     for url in (
         reverse("scoring:sign_off", args=[x01.skill.pk]),
         reverse("scoring:results", args=[x01.skill.pk]),
-        reverse("competitions:publication_event", args=[w.event.code]),
-        reverse("competitions:advancement_skill", args=[w.skill.pk]),
-        reverse("competitions:publication_unpublish", args=[w.skill.pk]),
+        reverse("results:publication_event", args=[w.event.code]),
+        reverse("results:advancement_skill", args=[w.skill.pk]),
+        reverse("results:publication_unpublish", args=[w.skill.pk]),
         reverse("results:rankings_export", args=[w.event.code]),
         reverse("competitions:event_workbook_export", args=[w.event.code]),
     ):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from competitions import publication
+from results import publishing
 
 from .builders import U_SKILL_NAME, world
 
@@ -95,7 +95,7 @@ def test_scoreboard_and_live_fragment(client, w):
 
 def test_withdrawn_publication_disappears(client, w):
     w.publish()
-    publication.unpublish(w.skill, w.organiser, "复核")
+    publishing.unpublish(w.skill, w.organiser, "复核")
     assert (
         client.get(reverse("results:skill", args=[w.event.code, w.skill.code])).status_code == 404
     )
@@ -115,7 +115,7 @@ def _publish_more(w, n: int) -> list[str]:
         result(e, "70.00", 1, 700)
         award(e, "gold", 1)
         sign_off(skill)
-        publication.publish(skill, w.organiser)
+        publishing.publish(skill, w.organiser)
         codes.append(skill.code)
     return codes
 

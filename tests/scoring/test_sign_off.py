@@ -145,11 +145,12 @@ def test_sign_off_refused_without_entries():
 
 def test_reopening_a_published_skill_withdraws_its_results(s):
     from competitions import publication
+    from results import publishing
 
     _mark_all(s)
     services.sign_off(s.skill, s.chief.user)
     organiser = f.organiser()
-    publication.publish(s.skill, organiser)
+    publishing.publish(s.skill, organiser)
     assert publication.is_published(s.skill)
     services.reopen(s.skill, s.chief.user, "申诉：重新核分")
     assert not publication.is_published(s.skill)

@@ -115,7 +115,7 @@ def test_lead_nominates_from_the_page_within_quota(client, site):
 @pytest.fixture
 def published(site):
     """The final ran: entries, a signed-off and published skill, rewards set."""
-    from competitions import publication
+    from results import publishing
     from scoring.models import EntryResult
 
     for i, d in enumerate([site["nj"], site["sz"], site["sz"]]):
@@ -130,7 +130,7 @@ def published(site):
         )
     Reward.objects.create(programme=site["programme"], outcome="finalist", credits=2)
     sign_off(site["fin"])
-    return lambda: publication.publish(site["fin"], site["org"])
+    return lambda: publishing.publish(site["fin"], site["org"])
 
 
 def test_rewards_download_permissions_and_embargo(client, site, published):

@@ -34,7 +34,7 @@ def r():
 
 
 def url(r):
-    return reverse("competitions:advancement_skill", args=[r.source.pk])
+    return reverse("results:advancement_skill", args=[r.source.pk])
 
 
 def test_form_then_preview(client, r):
@@ -58,7 +58,7 @@ def test_confirm_then_detail_then_undo(client, r):
     response = client.post(url(r), {"rule": "min_score", "min_score": "85.50"})
     done = Advancement.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("competitions:advancement_detail", args=[done.pk])
+    assert response["Location"] == reverse("results:advancement_detail", args=[done.pk])
     assert Entry.objects.filter(skill=r.target).count() == 4
 
     detail = client.get(response["Location"])
@@ -98,7 +98,7 @@ def test_undo_refused_after_the_start_shows_why(client, r):
     client.post(url(r), {"rule": "top_n", "top_n": "1"})
     done = Advancement.objects.get()
     Event.objects.filter(pk=r.round2.pk).update(status=Event.Status.COMPETITION)
-    detail_url = reverse("competitions:advancement_detail", args=[done.pk])
+    detail_url = reverse("results:advancement_detail", args=[done.pk])
     assert r.round2.name in client.get(detail_url).content.decode()
     response = client.post(detail_url, follow=True)
     assert [m.level_tag for m in response.context["messages"]] == ["error"]

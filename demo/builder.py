@@ -51,6 +51,8 @@ from competitions.models import (
     PublicationLog,
     Skill,
 )
+from demo import sector as sector_demo
+from results import publishing
 from scoring import ledger, panels, services
 from scoring.models import (
     Aspect,
@@ -64,7 +66,6 @@ from scoring.models import (
     SubCriterion,
 )
 from scoring.results import recompute_skill
-from sector import demo as sector_demo
 from tablets.models import JudgeCredential
 from tablets.services import request_remark
 from teams import idnumbers, roles
@@ -587,7 +588,7 @@ def build_demo(
                 _create_marks(plan, srng, timer)
                 with timer.phase("sector") as ph:
                     # A health commission's 岗位练兵技术比武: stages, a drawn
-                    # final, titles, rewards, a theory exam (sector.demo).
+                    # final, titles, rewards, a theory exam (demo.sector).
                     sector_demo.build(today, plan.users["organiser"], random.Random(f"{seed}-wjw"))
                     ph.rows = 1
     result = DemoResult(
@@ -2017,7 +2018,7 @@ def _create_marks(plan: _Plan, rng: random.Random, timer: _Timer) -> None:
         for s in full:
             ph.rows += len(awards.compute_awards(plan.skills[s].obj))
         for s in published:
-            publication.publish(plan.skills[s].obj, organiser)
+            publishing.publish(plan.skills[s].obj, organiser)
             ph.rows += 1
         awards.compute_medal_table(plan.final)
         awards.compute_programme_medal_table(plan.programme)

@@ -33,13 +33,15 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from awards import services as awards
-from competitions import advancement, publication
 from competitions.models import AwardPolicy, Event, Phase, Programme, Skill
 from draws import services as draws
 from draws.models import Draw, Nomination, PoolClosure
+from results import advancement, publishing
 from scoring import services as scoring
 from scoring.models import Aspect, AspectKind, Criterion, SubCriterion
 from scoring.results import recompute_skill
+from sector import theory
+from sector.models import Reward
 from teams import idnumbers
 from teams import services as team_services
 from teams.models import (
@@ -52,9 +54,6 @@ from teams.models import (
     JudgeAssignment,
     Quota,
 )
-
-from . import theory
-from .models import Reward
 
 PROGRAMME_CODE = "demo-wjw"
 ROUND_CODE = "demo-wjw-r1"
@@ -350,7 +349,7 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
     )
     _mark(r1_skill, r1_entries, aspects[r1_skill.pk], judges, ability, rng, organiser)
     awards.compute_awards(r1_skill)
-    publication.publish(r1_skill, organiser)
+    publishing.publish(r1_skill, organiser)
 
     # Round 2: the round's top 24 advance (as an organiser does on the advancement page).
     advancement.advance(r1_skill, organiser, top_n=ADVANCING, today=r2.starts_on - dt.timedelta(1))
@@ -364,7 +363,7 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
         ability[e.pk] = min(0.97, max(0.45, rng.gauss(0.77, 0.08)))
     _mark(r2_skill, r2_entries, aspects[r2_skill.pk], judges, ability, rng, organiser)
     awards.compute_awards(r2_skill)
-    publication.publish(r2_skill, organiser)
+    publishing.publish(r2_skill, organiser)
 
     # Nominations: each delegation's best of the latest round it reached, quota one.
     Quota.objects.bulk_create([Quota(skill=final_skill, delegation=d, max_entries=1) for d in pool])
@@ -414,7 +413,7 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
         ability[e.pk] = min(0.97, max(0.45, rng.gauss(0.78, 0.08)))
     _mark(final_skill, final_entries, aspects[final_skill.pk], judges, ability, rng, organiser)
     awards.compute_awards(final_skill)
-    publication.publish(final_skill, organiser)
+    publishing.publish(final_skill, organiser)
     Reward.objects.bulk_create(
         [
             Reward(

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from competitions import publication
 from competitions.models import PublicationLog, SkillPublication
-from competitions.publication import LeadEntryStatus, PublicationRefused
+from results import publishing
+from results.publishing import LeadEntryStatus, PublicationRefused
 from scoring import services as scoring
 from scoring.models import SkillMarking
 from tests import factories as f
@@ -33,7 +34,7 @@ def _fast_passwords(settings):
 def test_publish_after_sign_off_is_logged():
     w = world()
     at = timezone.now()
-    publication.publish(w.skill, w.organiser, now=at)
+    publishing.publish(w.skill, w.organiser, now=at)
     assert publication.is_published(w.skill)
     assert publication.published_at(w.skill) == at
     row = SkillPublication.objects.get(skill=w.skill)
@@ -45,11 +46,11 @@ def test_publish_after_sign_off_is_logged():
 def test_publish_refused_before_sign_off():
     w = world(signed_off=False)
     with pytest.raises(PublicationRefused) as exc:
-        publication.publish(w.skill, w.organiser)
+        publishing.publish(w.skill, w.organiser)
     assert exc.value.code == "not_signed_off"
     SkillMarking.objects.create(skill=w.skill)  # marking open
     with pytest.raises(PublicationRefused):
-        publication.publish(w.skill, w.organiser)
+        publishing.publish(w.skill, w.organiser)
     assert not publication.is_published(w.skill)
     assert not PublicationLog.objects.exists()
 
@@ -58,14 +59,14 @@ def test_publish_refused_before_sign_off():
 def test_only_organisers_publish(who):
     w = world()
     with pytest.raises(PermissionDenied):
-        publication.publish(w.skill, getattr(w, who))
+        publishing.publish(w.skill, getattr(w, who))
     assert not publication.is_published(w.skill)
 
 
 def test_publish_twice_is_refused():
     w = published_world()
     with pytest.raises(PublicationRefused) as exc:
-        publication.publish(w.skill, w.organiser)
+        publishing.publish(w.skill, w.organiser)
     assert exc.value.code == "already_published"
     assert PublicationLog.objects.count() == 1
 
@@ -77,11 +78,11 @@ def test_unpublish_needs_a_reason_and_is_logged():
     w = published_world()
     for blank in ("", "   "):
         with pytest.raises(PublicationRefused) as exc:
-            publication.unpublish(w.skill, w.organiser, blank)
+            publishing.unpublish(w.skill, w.organiser, blank)
         assert exc.value.code == "reason_required"
     assert publication.is_published(w.skill)
 
-    publication.unpublish(w.skill, w.organiser, "  名单有误  ")
+    publishing.unpublish(w.skill, w.organiser, "  名单有误  ")
     assert not publication.is_published(w.skill)
     assert publication.published_at(w.skill) is None
     log = PublicationLog.objects.filter(skill=w.skill).first()
@@ -95,10 +96,10 @@ def test_unpublish_needs_a_reason_and_is_logged():
 def test_unpublish_refused_when_not_published_and_for_non_organisers():
     w = world()
     with pytest.raises(PublicationRefused):
-        publication.unpublish(w.skill, w.organiser, "why")
-    publication.publish(w.skill, w.organiser)
+        publishing.unpublish(w.skill, w.organiser, "why")
+    publishing.publish(w.skill, w.organiser)
     with pytest.raises(PermissionDenied):
-        publication.unpublish(w.skill, w.chief, "why")
+        publishing.unpublish(w.skill, w.chief, "why")
     assert publication.is_published(w.skill)
 
 
@@ -106,10 +107,10 @@ def test_republishing_restarts_the_publication_time():
     w = world(signed_off=False)
     first = timezone.now() - dt.timedelta(hours=5)
     sign_off(w.skill, at=first - dt.timedelta(hours=1))
-    publication.publish(w.skill, w.organiser, now=first)
-    publication.unpublish(w.skill, w.organiser, "check")
+    publishing.publish(w.skill, w.organiser, now=first)
+    publishing.unpublish(w.skill, w.organiser, "check")
     second = timezone.now()
-    publication.publish(w.skill, w.organiser, now=second)
+    publishing.publish(w.skill, w.organiser, now=second)
     assert publication.published_at(w.skill) == second
     assert list(
         PublicationLog.objects.filter(skill=w.skill)
@@ -139,7 +140,7 @@ def test_on_reopened_then_signed_off_again_needs_a_new_publication():
     publication.on_reopened(w.skill, w.chief, "correction")
     sign_off(w.skill)
     assert not publication.is_published(w.skill)
-    publication.publish(w.skill, w.organiser)
+    publishing.publish(w.skill, w.organiser)
     assert publication.is_published(w.skill)
 
 
@@ -162,7 +163,7 @@ def test_real_reopen_unpublishes_and_sign_off_does_not_republish():
     ).exists()
     sign_off(w.skill)
     assert not publication.is_published(w.skill)
-    publication.publish(w.skill, w.organiser)
+    publishing.publish(w.skill, w.organiser)
     assert publication.is_published(w.skill)
 
 
@@ -190,18 +191,18 @@ def test_results_visible_to(role):
     seen = [publication.results_visible_to(user, w.skill)]
     sign_off(w.skill)
     seen.append(publication.results_visible_to(user, w.skill))
-    publication.publish(w.skill, w.organiser)
+    publishing.publish(w.skill, w.organiser)
     seen.append(publication.results_visible_to(user, w.skill))
     assert tuple(seen) == VISIBLE[role]
 
 
 def test_visible_result_gives_scores_only_to_who_may_see_them():
     w = world()
-    assert publication.visible_result(w.lead_a, w.entry_a) is None
-    assert publication.visible_result(w.organiser, w.entry_a).rank == 1
-    publication.publish(w.skill, w.organiser)
-    assert str(publication.visible_result(w.lead_a, w.entry_a).final_score) == "88.50"
-    assert publication.visible_result(AnonymousUser(), w.entry_b).rank == 2
+    assert publishing.visible_result(w.lead_a, w.entry_a) is None
+    assert publishing.visible_result(w.organiser, w.entry_a).rank == 1
+    publishing.publish(w.skill, w.organiser)
+    assert str(publishing.visible_result(w.lead_a, w.entry_a).final_score) == "88.50"
+    assert publishing.visible_result(AnonymousUser(), w.entry_b).rank == 2
 
 
 def test_event_results_need_every_skill_with_entries_published():
@@ -209,10 +210,10 @@ def test_event_results_need_every_skill_with_entries_published():
     f.entry(w.other_skill)
     assert not publication.event_results_visible_to(w.lead_a, w.event)
     assert publication.event_results_visible_to(w.organiser, w.event)
-    publication.publish(w.skill, w.organiser)
+    publishing.publish(w.skill, w.organiser)
     assert not publication.event_fully_published(w.event)
     sign_off(w.other_skill)
-    publication.publish(w.other_skill, w.organiser)
+    publishing.publish(w.other_skill, w.organiser)
     assert publication.event_fully_published(w.event)
     assert publication.event_results_visible_to(AnonymousUser(), w.event)
     assert set(publication.published_skills(w.event)) == {w.skill, w.other_skill}
@@ -223,19 +224,25 @@ def test_event_results_need_every_skill_with_entries_published():
 
 def test_entry_status_for_lead_follows_the_skill():
     w = world(signed_off=False)
-    assert publication.entry_status_for_lead(w.entry_a) == LeadEntryStatus.REGISTERED
+    assert publishing.entry_status_for_lead(w.entry_a) == LeadEntryStatus.REGISTERED
     marking = SkillMarking.objects.create(skill=w.skill)
-    assert publication.entry_status_for_lead(w.entry_a) == LeadEntryStatus.REGISTERED
+    assert publishing.entry_status_for_lead(w.entry_a) == LeadEntryStatus.REGISTERED
     marking.ledger_length = 12  # marks are being written
     marking.save()
-    assert publication.entry_status_for_lead(w.entry_a) == LeadEntryStatus.MARKING
+    assert publishing.entry_status_for_lead(w.entry_a) == LeadEntryStatus.MARKING
     sign_off(w.skill)
-    assert publication.entry_status_for_lead(w.entry_a) == LeadEntryStatus.SIGNED_OFF
-    publication.publish(w.skill, w.organiser)
-    statuses = publication.entry_statuses([w.entry_a, w.entry_b])
+    assert publishing.entry_status_for_lead(w.entry_a) == LeadEntryStatus.SIGNED_OFF
+    publishing.publish(w.skill, w.organiser)
+    statuses = publishing.entry_statuses([w.entry_a, w.entry_b])
     assert statuses == {
         w.entry_a.pk: LeadEntryStatus.PUBLISHED,
         w.entry_b.pk: LeadEntryStatus.PUBLISHED,
     }
     scoring.reopen(w.skill, w.organiser, "appeal")
-    assert publication.entry_status_for_lead(w.entry_a) == LeadEntryStatus.MARKING
+    assert publishing.entry_status_for_lead(w.entry_a) == LeadEntryStatus.MARKING
+
+
+def test_the_state_queries_sign_off_value_is_scorings():
+    # competitions.publication reads the sign-off through the ORM without
+    # importing scoring; its constant must stay scoring's status value.
+    assert publication.SIGNED_OFF == SkillMarking.Status.SIGNED_OFF

@@ -1,8 +1,8 @@
 """Organisers' selection-round pages. Thin: the rules live in ``advancement``.
 
-``advancement/skills/<id>/`` — choose a rule, preview who qualifies (GET with
+``competitions/advancement/skills/<id>/`` — choose a rule, preview who qualifies (GET with
 the rule in the query string), confirm (POST); earlier advancements of the
-skill are listed with links. ``advancement/<id>/`` — one advancement with its
+skill are listed with links. ``competitions/advancement/<id>/`` — one advancement with its
 entries, and the undo button (POST).
 """
 
@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from competitions.models import Advancement, Skill
 from teams.roles import organiser_required
 
 from . import advancement
-from .models import Advancement, Skill
 
 
 class AdvancementRuleForm(forms.Form):
@@ -72,14 +72,14 @@ def advancement_skill(request: HttpRequest, skill_id: int) -> HttpResponse:
                     _("%(n)d entries advanced into %(event)s.")
                     % {"n": done.entries.count(), "event": done.target_skill.event.name},
                 )
-                return redirect("competitions:advancement_detail", pk=done.pk)
+                return redirect("results:advancement_detail", pk=done.pk)
     else:
         form = AdvancementRuleForm(request.GET if "rule" in request.GET else None)
     if form.is_bound and form.is_valid():
         preview = advancement.plan(skill, **form.rule_kwargs())
     return render(
         request,
-        "competitions/advancement_skill.html",
+        "results/advancement_skill.html",
         {
             "skill": skill,
             "form": form,
@@ -108,10 +108,10 @@ def advancement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Advancement undone; its entries were deleted."))
-        return redirect("competitions:advancement_detail", pk=done.pk)
+        return redirect("results:advancement_detail", pk=done.pk)
     return render(
         request,
-        "competitions/advancement_detail.html",
+        "results/advancement_detail.html",
         {
             "advancement": done,
             "entries": done.entries.select_related("delegation", "created_entry"),

@@ -14,12 +14,13 @@ from django.db.models import Count, F
 from django.urls import reverse
 
 from awards.models import Award, MedalTable
-from competitions import demo, publication
+from competitions import publication
 from competitions.models import Event, Phase, Programme, Skill
+from demo import builder as demo
+from demo import sector as sector_demo
 from scoring import ledger, panels, schemes, services
 from scoring.models import Aspect, AspectKind, LedgerRecord, Mark, SkillMarking
 from scoring.results import compute_skill
-from sector import demo as sector_demo
 from tablets import services as tablets
 from tablets.models import RemarkRequest
 from teams import idnumbers, roles

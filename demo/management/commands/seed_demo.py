@@ -1,12 +1,12 @@
-"""``manage.py seed_demo``: build the demo programme (logic in competitions.demo)."""
+"""``manage.py seed_demo``: build the demo programme (logic in demo.builder)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from competitions import demo
 from competitions.models import Programme
+from demo import builder as demo
 
 
 class Command(BaseCommand):

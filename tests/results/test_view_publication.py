@@ -18,17 +18,17 @@ def _fast_passwords(settings):
 
 
 def page(w):
-    return reverse("competitions:publication_event", args=[w.event.code])
+    return reverse("results:publication_event", args=[w.event.code])
 
 
 def unpublish_url(w):
-    return reverse("competitions:publication_unpublish", args=[w.skill.pk])
+    return reverse("results:publication_unpublish", args=[w.skill.pk])
 
 
 def test_index_lists_events(client):
     w = world()
     client.force_login(w.organiser)
-    response = client.get(reverse("competitions:publication_index"))
+    response = client.get(reverse("results:publication_index"))
     assert response.status_code == 200
     assert page(w) in response.content.decode()
 
@@ -40,7 +40,7 @@ def test_event_page_shows_states_and_buttons(client):
     assert w.skill.code in html and w.other_skill.code in html
     assert f'name="skill" value="{w.skill.pk}"' in html  # publish button for the signed-off one
     assert f'name="skill" value="{w.other_skill.pk}"' not in html
-    assert reverse("competitions:advancement_skill", args=[w.skill.pk]) in html
+    assert reverse("results:advancement_skill", args=[w.skill.pk]) in html
 
 
 def test_publishing_asks_for_confirmation_first(client):

@@ -1,6 +1,7 @@
-"""Organisers' publication pages. Thin: the rules live in ``publication``.
+"""Organisers' publication pages. Thin: the rules live in ``publishing``
+(actions) and ``competitions.publication`` (state).
 
-``publication/`` lists the events; ``publication/<event code>/`` lists the
+``competitions/publication/`` lists the events; ``…/<event code>/`` lists the
 event's skills with their signed-off and published state, a publish button
 (which asks for confirmation before anything is published), a button to the
 unpublish form (reason required), and the event's publication log.
@@ -16,16 +17,17 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from competitions import publication
+from competitions.models import Event, PublicationLog, Skill, SkillPublication
 from teams.roles import organiser_required
 
-from . import publication
-from .models import Event, PublicationLog, Skill, SkillPublication
+from . import publishing
 
 
 @organiser_required
 def publication_index(request: HttpRequest) -> HttpResponse:
     events = Event.objects.select_related("programme").annotate(skill_count=Count("skills"))
-    return render(request, "competitions/publication_index.html", {"events": events})
+    return render(request, "results/publication_index.html", {"events": events})
 
 
 @organiser_required
@@ -45,16 +47,16 @@ def publication_event(request: HttpRequest, code: str) -> HttpResponse:
             # every delegation and the public at once.
             return render(
                 request,
-                "competitions/publication_confirm.html",
+                "results/publication_confirm.html",
                 {"event": event, "skill": skill, "marking": getattr(skill, "marking", None)},
             )
         try:
-            publication.publish(skill, request.user)
-        except publication.PublicationRefused as exc:
+            publishing.publish(skill, request.user)
+        except publishing.PublicationRefused as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Results of %(skill)s published.") % {"skill": skill})
-        return redirect("competitions:publication_event", code=event.code)
+        return redirect("results:publication_event", code=event.code)
 
     skills = (
         Skill.objects.filter(event=event)
@@ -79,7 +81,7 @@ def publication_event(request: HttpRequest, code: str) -> HttpResponse:
     )
     return render(
         request,
-        "competitions/publication_event.html",
+        "results/publication_event.html",
         {"event": event, "rows": rows, "log": log},
     )
 
@@ -103,15 +105,15 @@ def publication_unpublish(request: HttpRequest, skill_id: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            publication.unpublish(skill, request.user, request.POST.get("reason", ""))
-        except publication.PublicationRefused as exc:
+            publishing.unpublish(skill, request.user, request.POST.get("reason", ""))
+        except publishing.PublicationRefused as exc:
             error = exc.message
         else:
             messages.success(request, _("Results of %(skill)s unpublished.") % {"skill": skill})
-            return redirect("competitions:publication_event", code=skill.event.code)
+            return redirect("results:publication_event", code=skill.event.code)
     return render(
         request,
-        "competitions/publication_unpublish.html",
+        "results/publication_unpublish.html",
         {
             "skill": skill,
             "published": publication.is_published(skill),

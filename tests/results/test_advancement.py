@@ -11,9 +11,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from competitions import advancement
-from competitions.advancement import AdvancementRefused
 from competitions.models import AdvancedEntry, Advancement, Event
+from results import advancement
+from results.advancement import AdvancementRefused
 from scoring.models import SkillMarking
 from teams.models import Entry, EntryMember
 from tests import factories as f

@@ -42,11 +42,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from competitions.models import AdvancedEntry, Advancement, Event, Skill
+from scoring.models import EntryResult, LedgerRecord, Mark, SkillMarking
 from teams import roles
 from teams.models import Entry, EntryMember
 from teams.services import COMPETITOR_NO_MAX, COMPETITOR_NO_MIN
-
-from .models import AdvancedEntry, Advancement, Event, Skill
 
 _NUMBER_ATTEMPTS = 200
 
@@ -146,8 +146,6 @@ def event_started_problem(event: Event, today: dt.date | None = None) -> str | N
 
 
 def _signed_off(skill: Skill, *, lock: bool = False) -> bool:
-    from scoring.models import SkillMarking
-
     markings = SkillMarking.objects.filter(skill_id=skill.pk)
     if lock:
         markings = markings.select_for_update()
@@ -171,8 +169,6 @@ def qualifiers(
     skill: Skill, *, top_n: int | None = None, min_score: Decimal | None = None
 ) -> list[Qualifier]:
     """Ranked entries of ``skill`` meeting the rule, best first (ties with the Nth in)."""
-    from scoring.models import EntryResult
-
     _parse_rule(top_n, min_score)
     results = EntryResult.objects.filter(
         skill=skill, rank__isnull=False, entry__status=Entry.Status.REGISTERED
@@ -371,8 +367,6 @@ def advance(
 
 def undo_problem(advancement: Advancement, today: dt.date | None = None) -> str | None:
     """Why ``advancement`` cannot be undone now, or None."""
-    from scoring.models import LedgerRecord, Mark
-
     if advancement.is_undone:
         return _("This advancement was already undone.")
     started = event_started_problem(advancement.target_skill.event, today)
