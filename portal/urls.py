@@ -5,9 +5,8 @@ from django.urls import include, path
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("results.home_urls")),
     path("healthz", views.healthz, name="healthz"),
-    path("verify/", views.verify_lookup, name="verify_lookup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls")),
