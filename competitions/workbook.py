@@ -307,12 +307,19 @@ def _cleaned_rows(sheet: ParsedSheet, ctx: ImportContext) -> Iterable[tuple[Shee
         yield row, data, ok
 
 
+# The reason the audit trail records for what an import changes (athletes and
+# entries keep a history: docs/integrity.md). The organiser who imports is the
+# one who may change identities after the deadline; the workbook is the reason.
+IMPORT_REASON = "赛事工作簿导入 / event workbook import"
+
+
 def _update(obj: Any, values: dict[str, Any]) -> bool:
     """Set changed attributes; save only if something changed (re-imports stay no-ops)."""
     changed = [k for k, v in values.items() if getattr(obj, k) != v]
     for k in changed:
         setattr(obj, k, values[k])
     if changed:
+        obj._change_reason = IMPORT_REASON
         obj.save(update_fields=changed)
     return bool(changed)
 

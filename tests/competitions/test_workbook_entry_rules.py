@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from competitions import workbook
 from teams import services
+from teams.models import Athlete
 from tests.competitions.test_workbook_import import errors_of, model_counts, sample, write_book
 
 
@@ -44,3 +45,15 @@ def test_a_rule_problem_rolls_the_import_back(tmp_path, monkeypatch):
     assert report.errors[0].message_en == "An entry needs at least one athlete."
     assert report.errors[0].message_zh == "参赛单元至少需要一名选手。"
     assert set(model_counts().values()) == {0}
+
+
+@pytest.mark.django_db
+def test_a_name_changed_by_the_workbook_is_in_the_audit_trail_with_its_reason(tmp_path):
+    book = sample()
+    assert workbook.import_workbook(write_book(tmp_path / "a.xlsx", book), "ev").committed
+    book["entries"][0][3] = "张叁"  # the same ID number, a corrected name
+    assert workbook.import_workbook(write_book(tmp_path / "b.xlsx", book), "ev").committed
+    athlete = Athlete.objects.get(name="张叁")
+    latest = athlete.history.order_by("-history_id").first()
+    assert latest.name == "张叁"
+    assert latest.history_change_reason == workbook.IMPORT_REASON
