@@ -12,6 +12,7 @@ chunk skips the certificates already stored.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Task, shared_task
 from django.core.exceptions import ObjectDoesNotExist
@@ -23,7 +24,7 @@ from . import services
 
 log = logging.getLogger(__name__)
 
-RETRY = {
+RETRY: dict[str, Any] = {
     "autoretry_for": (Exception,),
     # A missing row or a refused computation will not get better by waiting.
     "dont_autoretry_for": (ObjectDoesNotExist, services.AwardsRefused),

@@ -7,5 +7,6 @@
 REQUIREMENTS=requirements-dev.txt
 source "$(dirname "$0")/bootstrap.sh"
 .venv/bin/ruff check .
+.venv/bin/mypy .
 .venv/bin/python manage.py makemigrations --check --dry-run > /dev/null
 exec .venv/bin/pytest -rs "$@"
