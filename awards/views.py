@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -172,7 +173,7 @@ def _stream(name: str, filename: str, content_type: str) -> FileResponse:
 
 @login_required
 @require_GET
-def batch_download(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_download(request: HttpRequest, batch_id: int) -> HttpResponseBase:
     batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
     _login_or_403(request, roles.is_organiser(request.user))
     if not services.batch_files_available(batch):
@@ -182,7 +183,7 @@ def batch_download(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def delegation_download(request: HttpRequest, batch_id: int, delegation_code: str) -> HttpResponse:
+def delegation_download(request: HttpRequest, batch_id: int, delegation_code: str) -> HttpResponseBase:
     batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
     delegation = get_object_or_404(Delegation, code=delegation_code)
     _login_or_403(request, services.may_download_delegation_zip(batch, delegation, request.user))
@@ -226,7 +227,7 @@ def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponse:
+def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponseBase:
     cert = get_object_or_404(Certificate.objects.select_related("event"), serial=serial)
     _login_or_403(request, services.may_download_certificate(cert, request.user))
     if not cert.file:

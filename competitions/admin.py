@@ -1,6 +1,10 @@
 # admin: ready for import-export
 """Organisers configure programmes, events and skills here."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
@@ -12,6 +16,21 @@ from portal.import_formats import BoundedImportExportMixin
 
 from .models import Event, Phase, Programme, Skill
 from .resources import SkillAdminResource
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _EventCount(TypedDict):
+    _events: int
+
+
+class _SkillCount(TypedDict):
+    _skills: int
+
+
+class _EntryCount(TypedDict):
+    _entries: int
 
 
 class PhaseInline(OrganiserInline, admin.TabularInline):
@@ -53,7 +72,7 @@ class ProgrammeAdmin(OrganiserModelAdmin):
         return super().get_queryset(request).annotate(_events=Count("events"))
 
     @admin.display(description=_("events"), ordering="_events")
-    def event_count(self, obj: Programme) -> int:
+    def event_count(self, obj: WithAnnotations[Programme, _EventCount]) -> int:
         return obj._events
 
 
@@ -94,7 +113,7 @@ class EventAdmin(OrganiserModelAdmin):
         return super().get_queryset(request).annotate(_skills=Count("skills"))
 
     @admin.display(description=_("skills"), ordering="_skills")
-    def skill_count(self, obj: Event) -> int:
+    def skill_count(self, obj: WithAnnotations[Event, _SkillCount]) -> int:
         return obj._skills
 
     @admin.display(description=_("Excel workbook"))
@@ -141,7 +160,7 @@ class SkillAdmin(BoundedImportExportMixin, OrganiserModelAdmin):
         return super().get_queryset(request).annotate(_entries=Count("entries"))
 
     @admin.display(description=_("entries"), ordering="_entries")
-    def entry_count(self, obj: Skill) -> int:
+    def entry_count(self, obj: WithAnnotations[Skill, _EntryCount]) -> int:
         return obj._entries
 
     @admin.display(description=_("Marking scheme"))

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
@@ -54,7 +55,7 @@ class TextWidget(widgets.CharWidget):
         self.max_length = max_length
         super().__init__(**kwargs)
 
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str | None:
         text = cell_text(value)
         if self.max_length is not None and len(text) > self.max_length:
             raise ValidationError(
@@ -91,7 +92,7 @@ class PositiveIntegerWidget(widgets.IntegerWidget):
 class ChoiceWidget(widgets.Widget):
     """One of a TextChoices' values, case-insensitive, plus Chinese aliases."""
 
-    def __init__(self, choices: type, aliases: dict[str, str] | None = None) -> None:
+    def __init__(self, choices: type[models.Choices], aliases: dict[str, str] | None = None) -> None:
         self.values = [str(v) for v in choices.values]
         self.aliases = {k.lower(): v for k, v in (aliases or {}).items()}
         super().__init__(coerce_to_string=True)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from portal import spreadsheets
+from portal.http import AuthenticatedRequest
 from teams.roles import organiser_required
 
 from . import imports, tasks
@@ -52,7 +53,7 @@ def _xlsx_response(book: Workbook, filename: str) -> HttpResponse:
 
 
 @organiser_required
-def event_workbook(request: HttpRequest) -> HttpResponse:
+def event_workbook(request: AuthenticatedRequest) -> HttpResponse:
     report = None
     if request.method == "POST":
         form = EventWorkbookForm(request.POST, request.FILES)

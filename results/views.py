@@ -11,11 +11,13 @@ linked as media URLs.
 from __future__ import annotations
 
 import io
+from typing import TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -25,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from awards import services as awards
 from competitions import stages
 from competitions.models import Event
+from portal.http import AuthenticatedRequest
 from scoring import ledger
 from teams import roles
 
@@ -48,7 +51,10 @@ def _optional_url(name: str, *args) -> str | None:
         return None
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+_R = TypeVar("_R", bound=HttpResponseBase)
+
+
+def _private(response: _R) -> _R:
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -164,7 +170,7 @@ def scoreboard_live(request: HttpRequest, event_code: str) -> HttpResponse:
 @roles.lead_required
 @require_GET
 def lead_home(request: HttpRequest) -> HttpResponse:
-    delegation = roles.lead_delegation(request.user)
+    delegation = roles.own_delegation(request.user)
     events = services.lead_events(delegation)
     if events:
         return redirect("results:lead_dashboard", event_code=events[0].code)
@@ -172,7 +178,7 @@ def lead_home(request: HttpRequest) -> HttpResponse:
 
 
 def _lead_event(request: HttpRequest, event_code: str):
-    delegation = roles.lead_delegation(request.user)
+    delegation = roles.own_delegation(request.user)
     events = services.lead_events(delegation)
     event = next((e for e in events if e.code == event_code), None)
     if event is None:
@@ -182,7 +188,7 @@ def _lead_event(request: HttpRequest, event_code: str):
 
 @roles.lead_required
 @require_GET
-def lead_dashboard(request: HttpRequest, event_code: str) -> HttpResponse:
+def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpResponse:
     delegation, event, events = _lead_event(request, event_code)
     dash = services.lead_dashboard(request.user, delegation, event)
     jobs = ExportJob.objects.filter(event=event, requested_by=request.user)[:5]
@@ -280,7 +286,7 @@ def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @_login_first
 @require_GET
-def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_download(request: HttpRequest, job_id: int) -> HttpResponseBase:
     job = _job(request, job_id)
     if not job.downloadable():
         return HttpResponse(_("This file has expired or is not ready."), status=410)

@@ -11,6 +11,7 @@ services.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -37,6 +38,14 @@ from .models import (
     SubCriterion,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Total(TypedDict):
+    _total: Decimal | None
+
+
 # -- marking scheme ----------------------------------------------------------------
 
 
@@ -61,7 +70,7 @@ class CriterionAdmin(OrganiserModelAdmin):
         return super().get_queryset(request).annotate(_total=Sum("sub_criteria__aspects__max_mark"))
 
     @admin.display(description=_("aspects total"), ordering="_total")
-    def aspects_total(self, obj: Criterion) -> Decimal | None:
+    def aspects_total(self, obj: WithAnnotations[Criterion, _Total]) -> Decimal | None:
         return obj._total
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,6 +22,12 @@ from django.utils.translation import gettext as _
 
 from . import services
 from .models import TabletSession
+
+
+class TabletRequest(HttpRequest):
+    """A request behind ``tablet_required``: ``tablet`` is its signed-in session."""
+
+    tablet: TabletSession
 
 COOKIE = "tablet_session"
 COOKIE_PATH = "/tablet/"
@@ -76,7 +83,7 @@ def tablet_required(*, api: bool = False) -> Callable:
                 if COOKIE in request.COOKIES:
                     clear_cookie(response)
                 return response
-            request.tablet = session
+            cast(TabletRequest, request).tablet = session
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -25,7 +25,7 @@ from competitions.models import Skill
 from scoring import services as scoring
 
 from . import services
-from .auth import clear_cookie, client_ip, set_cookie, tablet_required
+from .auth import TabletRequest, clear_cookie, client_ip, set_cookie, tablet_required
 from .models import TabletSession
 
 
@@ -104,7 +104,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @tablet_required()
-def logout(request: HttpRequest) -> HttpResponse:
+def logout(request: TabletRequest) -> HttpResponse:
     services.end_session(request.tablet)
     response = redirect("tablets:login")
     clear_cookie(response)
@@ -114,7 +114,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- marking
 
 
-def _skill_for(request: HttpRequest, skill_pk: int) -> Skill:
+def _skill_for(request: TabletRequest, skill_pk: int) -> Skill:
     skill = get_object_or_404(Skill.objects.select_related("event"), pk=skill_pk)
     if not services.is_assigned(request.tablet.judge, skill):
         raise Http404
@@ -125,7 +125,7 @@ def _skill_for(request: HttpRequest, skill_pk: int) -> Skill:
 @never_cache
 @ensure_csrf_cookie
 @tablet_required()
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: TabletRequest) -> HttpResponse:
     judge = request.tablet.judge
     skills = []
     for skill in services.judge_skills(judge):
@@ -144,7 +144,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @ensure_csrf_cookie
 @tablet_required()
-def skill(request: HttpRequest, skill_pk: int) -> HttpResponse:
+def skill(request: TabletRequest, skill_pk: int) -> HttpResponse:
     skill = _skill_for(request, skill_pk)
     revealed = scoring.names_revealed(skill)
     scope = services.load_scope(skill, request.tablet.judge)
@@ -168,7 +168,7 @@ def skill(request: HttpRequest, skill_pk: int) -> HttpResponse:
 @never_cache
 @ensure_csrf_cookie
 @tablet_required()
-def entry(request: HttpRequest, skill_pk: int, no: str) -> HttpResponse:
+def entry(request: TabletRequest, skill_pk: int, no: str) -> HttpResponse:
     skill = _skill_for(request, skill_pk)
     scope = services.load_scope(skill, request.tablet.judge)
     found = services.find_entry(scope, no)
@@ -196,7 +196,7 @@ def entry(request: HttpRequest, skill_pk: int, no: str) -> HttpResponse:
 
 @require_POST
 @tablet_required(api=True)
-def api_mark(request: HttpRequest) -> JsonResponse:
+def api_mark(request: TabletRequest) -> JsonResponse:
     try:
         payload = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
@@ -208,7 +208,7 @@ def api_mark(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 @tablet_required(api=True)
-def api_poll(request: HttpRequest, skill_pk: int) -> JsonResponse:
+def api_poll(request: TabletRequest, skill_pk: int) -> JsonResponse:
     skill = _skill_for(request, skill_pk)
     entry = None
     if request.GET.get("entry", "").isdigit():

@@ -5,6 +5,10 @@ Organisers are the only role that reaches the admin, so full ID numbers are
 shown here; everywhere else they are masked.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypedDict
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -31,6 +35,14 @@ from .models import (
     Quota,
 )
 from .resources import DelegationResource, EntryRowAdminResource, JudgeAssignmentAdminResource
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Counts(TypedDict):
+    _athletes: int
+    _judges: int
 
 
 class DelegationLeadInline(OrganiserInline, admin.TabularInline):
@@ -63,11 +75,11 @@ class DelegationAdmin(BoundedImportExportMixin, OrganiserModelAdmin):
         )
 
     @admin.display(description=_("athletes"), ordering="_athletes")
-    def athlete_count(self, obj: Delegation) -> int:
+    def athlete_count(self, obj: WithAnnotations[Delegation, _Counts]) -> int:
         return obj._athletes
 
     @admin.display(description=_("judges"), ordering="_judges")
-    def judge_count(self, obj: Delegation) -> int:
+    def judge_count(self, obj: WithAnnotations[Delegation, _Counts]) -> int:
         return obj._judges
 
 
@@ -106,8 +118,9 @@ class AthleteAdminForm(forms.ModelForm):
             "phone",
         ]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk:
             # self.instance still holds the stored values here.
             new_values = {
@@ -180,8 +193,9 @@ class EntryAdminForm(forms.ModelForm):
         model = Entry
         fields = ["skill", "delegation", "competitor_no", "status"]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         skill = data.get("skill")
         if skill is not None:
             locked = not skill.event.registration_open()

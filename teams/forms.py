@@ -7,6 +7,8 @@ fields; the services check everything again and have the last word.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -85,8 +87,9 @@ class AthleteForm(forms.Form):
         idnumbers.validate_id_number(value)
         return value
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         id_number = data.get("id_number") or self.kept_id_number()
         if id_number and "id_number" not in self.errors:
             try:
@@ -129,7 +132,7 @@ class RegisterEntryForm(forms.Form):
         self.skill = skill
         # Scoped to the lead's delegation: another delegation's athlete is
         # simply not a valid choice.
-        self.fields["athletes"].queryset = eligible_athletes(delegation, skill)
+        cast(AthleteChoiceField, self.fields["athletes"]).queryset = eligible_athletes(delegation, skill)
         self.fields["athletes"].help_text = _("Choose %(size)s.") % {"size": skill.team_size}
 
     def clean_athletes(self):

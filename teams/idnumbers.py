@@ -23,7 +23,7 @@ def check_character(first17: str) -> str:
     return _CHECK[total % 11]
 
 
-def normalise(value: str) -> str:
+def normalise(value: str | None) -> str:
     return (value or "").strip().upper()
 
 

@@ -96,6 +96,9 @@ class Athlete(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # Audit trail: every change, who made it and why (docs/integrity.md).
     history = HistoricalRecords(verbose_name=_("historical athlete"))
+    # Read by django-simple-history when it writes the history row of a save.
+    _change_reason: str | None
+    _history_user: object
 
     class Meta:
         verbose_name = _("athlete")
@@ -165,7 +168,7 @@ class Entry(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED
     )
-    athletes = models.ManyToManyField(
+    athletes: models.ManyToManyField[Athlete, EntryMember] = models.ManyToManyField(
         Athlete, through="EntryMember", related_name="entries", verbose_name=_("athletes")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -254,7 +257,7 @@ class Judge(models.Model):
         related_name="judge",
         verbose_name=_("user"),
     )
-    skills = models.ManyToManyField(
+    skills: models.ManyToManyField[Skill, JudgeAssignment] = models.ManyToManyField(
         Skill, through="JudgeAssignment", related_name="judges", verbose_name=_("skills")
     )
 

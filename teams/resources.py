@@ -134,7 +134,7 @@ class EntryRowResource(SheetResource):
 
     class Meta:
         model = EntryMember
-        fields = (
+        fields: tuple[str, ...] = (
             "skill_code",
             "competitor_no",
             "delegation_code",
@@ -195,7 +195,14 @@ class JudgeAssignmentResource(SheetResource):
 
     class Meta:
         model = JudgeAssignment
-        fields = ("code", "name", "delegation_code", "skill_code", "role", "delegation_name")
+        fields: tuple[str, ...] = (
+            "code",
+            "name",
+            "delegation_code",
+            "skill_code",
+            "role",
+            "delegation_name",
+        )
         export_order = fields
 
     def get_queryset(self) -> QuerySet[JudgeAssignment]:

@@ -49,6 +49,22 @@ def judge_of(user) -> Judge | None:
     return getattr(user, "judge", None)
 
 
+def own_delegation(user) -> Delegation:
+    """The lead's delegation, in a view behind ``lead_required``."""
+    delegation = lead_delegation(user)
+    if delegation is None:
+        raise PermissionDenied
+    return delegation
+
+
+def own_judge(user) -> Judge:
+    """The user's judge record, in a view behind ``judge_required``."""
+    judge = judge_of(user)
+    if judge is None:
+        raise PermissionDenied
+    return judge
+
+
 def judged_skills(user) -> QuerySet[Skill]:
     """Skills the user is assigned to as judge or chief judge."""
     from competitions.models import Skill

@@ -13,6 +13,7 @@ import itertools
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -26,7 +27,16 @@ from competitions.models import Event, Skill
 
 from . import idnumbers, roles
 from .identity import identity_changes, identity_of
-from .models import Athlete, Delegation, Entry, EntryMember, Judge, JudgeAssignment, Quota
+from .models import (
+    Athlete,
+    Delegation,
+    Entry,
+    EntryMember,
+    Gender,
+    Judge,
+    JudgeAssignment,
+    Quota,
+)
 
 # Competitor numbers (加密号) are drawn at random from this range so that the
 # number says nothing about the delegation or the order of registration.
@@ -264,7 +274,7 @@ def athlete_change_problem(
         for k, v in new_values.items()
     }
     if "id_number" in after:
-        after["id_number"] = idnumbers.normalise(after["id_number"]) or None
+        after["id_number"] = idnumbers.normalise(cast(str | None, after["id_number"])) or None
     changed = identity_changes(identity_of(stored), after)
     return change_reason_problem(bool(changed) and identity_locked(stored, now), True, reason)
 
@@ -339,9 +349,9 @@ def _shown(field_name: str, value: object, *, masked: bool) -> str:
     if field_name == "id_number" and masked:
         return idnumbers.mask(str(value))
     if field_name == "gender":
-        return str(dict(Athlete._meta.get_field("gender").choices).get(value, value))
+        return str(dict(Gender.choices).get(str(value), value))
     if field_name == "delegation":
-        return str(Delegation.objects.filter(pk=value).first() or value)
+        return str(Delegation.objects.filter(pk=cast(int, value)).first() or value)
     return str(value)
 
 

@@ -26,7 +26,7 @@ def _flatten(exc: ValidationError) -> list[str]:
 
 @roles.lead_required
 def delegation(request: HttpRequest) -> HttpResponse:
-    own = roles.lead_delegation(request.user)
+    own = roles.own_delegation(request.user)
     athletes = own.athletes.order_by("name").prefetch_related("memberships__entry__skill")
     return render(
         request,
@@ -42,7 +42,7 @@ def delegation(request: HttpRequest) -> HttpResponse:
 
 @roles.lead_required
 def athlete_add(request: HttpRequest) -> HttpResponse:
-    own = roles.lead_delegation(request.user)
+    own = roles.own_delegation(request.user)
     form = AthleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,7 +57,7 @@ def athlete_add(request: HttpRequest) -> HttpResponse:
 
 @roles.lead_required
 def athlete_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    own = roles.lead_delegation(request.user)
+    own = roles.own_delegation(request.user)
     athlete = get_object_or_404(Athlete, pk=pk, delegation=own)
     locking_event = services.locking_event(athlete)
     form = AthleteForm(request.POST or None, athlete=athlete, locked=locking_event is not None)
@@ -84,7 +84,7 @@ def athlete_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @roles.lead_required
 def register_entry(request: HttpRequest, skill_pk: int) -> HttpResponse:
-    own = roles.lead_delegation(request.user)
+    own = roles.own_delegation(request.user)
     skill = get_object_or_404(Skill.objects.select_related("event"), pk=skill_pk)
     problem = services.registration_problem(own, skill)
     form = RegisterEntryForm(request.POST or None, delegation=own, skill=skill)
@@ -114,7 +114,7 @@ def register_entry(request: HttpRequest, skill_pk: int) -> HttpResponse:
 
 @roles.lead_required
 def withdraw_entry(request: HttpRequest, pk: int) -> HttpResponse:
-    own = roles.lead_delegation(request.user)
+    own = roles.own_delegation(request.user)
     entry = get_object_or_404(Entry.objects.select_related("skill__event"), pk=pk, delegation=own)
     problem = services.withdrawal_problem(own, entry)
     error = None
@@ -146,7 +146,7 @@ def withdraw_entry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @roles.judge_required
 def judge_skill(request: HttpRequest, pk: int) -> HttpResponse:
-    judge = roles.judge_of(request.user)
+    judge = roles.own_judge(request.user)
     skill = get_object_or_404(Skill.objects.select_related("event"), pk=pk)
     if not roles.judged_skills(request.user).filter(pk=skill.pk).exists():
         raise PermissionDenied
