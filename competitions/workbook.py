@@ -48,6 +48,7 @@ to in ``ctx.state``), then write only when ``ctx.writable``, calling
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -180,7 +181,7 @@ Progress = Callable[[str, int, int], None]  # (stage, steps done, steps in all)
 
 
 def read_workbook(
-    source: str | IO[bytes] | spreadsheets.BoundedWorkbook,
+    source: str | os.PathLike | IO[bytes] | spreadsheets.BoundedWorkbook,
     report: ImportReport,
     progress: Progress | None = None,
 ) -> dict[str, ParsedSheet]:
@@ -474,6 +475,12 @@ class _EntryRow:
     athlete: Athlete | None = None  # matched existing athlete
 
 
+def _matched(item: _EntryRow) -> Athlete:
+    """The row's athlete, once the athletes sheet has been written."""
+    assert item.athlete is not None, "entries are written after their athletes"
+    return item.athlete
+
+
 def _athlete_identity(item: _EntryRow) -> tuple:
     if item.athlete is not None:
         return ("pk", item.athlete.pk)
@@ -690,7 +697,7 @@ def _check_quotas(
     }
     if not quotas:
         return
-    counts: dict[tuple[str, str], list[_EntryRow]] = defaultdict(list)
+    counts: dict[tuple[str, str], list[_EntryRow | None]] = defaultdict(list)
     for (skill, _number), members in groups.items():
         counts[(skill, members[0].data["delegation_code"])].append(members[0])
     # Entries in the portal that this file does not list keep their places.
@@ -774,26 +781,26 @@ def _write_entries(
             entry_changed = _update(entry, {"delegation_id": delegation.pk})
         entries[key] = entry
         current = {em.athlete_id: em for em in entry.members.all()} if key in existing else {}
-        wanted_ids = {m.athlete.pk for m in members}
+        wanted_ids = {_matched(m).pk for m in members}
         leaving = [em.pk for aid, em in current.items() if aid not in wanted_ids]
         if leaving:
             EntryMember.objects.filter(pk__in=leaving).delete()
             entry_changed = True
         for m in members:
-            if m.athlete.pk not in current:
+            if _matched(m).pk not in current:
                 to_add.append((entry, m))
                 outcomes[m.row.number] = CREATED
             elif entry_changed:
                 outcomes.setdefault(m.row.number, UPDATED)
     for entry, m in to_add:
-        EntryMember.objects.create(entry=entry, athlete=m.athlete, event=ctx.event)
+        EntryMember.objects.create(entry=entry, athlete=_matched(m), event=ctx.event)
     # The rules every entry obeys, whoever writes it; quotas are the leads'
     # limit, not the organisers' (see the module docstring).
     for key, members in groups.items():
         for problem in entry_rule_errors(
             skills[key[0]],
             delegations[members[0].data["delegation_code"]],
-            [m.athlete for m in members],
+            [_matched(m) for m in members],
             entry=entries[key],
             enforce_quota=False,
         ):
@@ -1038,7 +1045,7 @@ def _event_for(code: str, report: ImportReport, name: str | None) -> Event:
 
 
 def import_workbook(
-    source: str | IO[bytes],
+    source: str | os.PathLike | IO[bytes],
     event_code: str,
     *,
     dry_run: bool = False,
@@ -1138,7 +1145,7 @@ def build_workbook(event: Event | None, *, title_row: bool = False) -> Workbook:
     when ``event`` is None. The template carries a Chinese title row above
     the key row; both re-import unchanged."""
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])
     for definition in SHEET_REGISTRY:
         ws = book.create_sheet(definition.name)
         _sheet_header(ws, definition.resource, title_row)

@@ -51,12 +51,12 @@ def judge_consistency(skill: Skill) -> list[JudgeConsistency]:
     """Every judge of the skill's panel (and anyone else who gave J scores),
     by judge code."""
     by_pair: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    for entry_id, aspect_id, judge_id, value in (
+    for entry_id, aspect_id, judge_id, stored in (
         Mark.objects.filter(skill=skill, kind=AspectKind.JUDGEMENT)
         .order_by()
         .values_list("entry_id", "aspect_id", "judge_id", "value")
     ):
-        by_pair[(entry_id, aspect_id)].append((judge_id, int(value)))
+        by_pair[(entry_id, aspect_id)].append((judge_id, int(stored)))
 
     deviation_sum: dict[int, Fraction] = defaultdict(Fraction)
     compared: dict[int, int] = defaultdict(int)

@@ -300,7 +300,7 @@ class Mark(models.Model):
         indexes = [models.Index(fields=["skill", "entry"], name="mark_skill_entry")]
 
     def __str__(self) -> str:
-        judge = self.judge.code if self.judge_id else "—"
+        judge = self.judge.code if self.judge is not None else "—"
         return f"{self.entry} {self.aspect.code} {judge}: {self.value}"
 
 

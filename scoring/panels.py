@@ -106,7 +106,7 @@ class Panel:
         self,
         judge_id: int,
         entry_id: int,
-        entry_delegation_id: int,
+        entry_delegation_id: int | None,
         aspect_id: int,
         aspect_kind: str,
     ) -> Refusal | None:

@@ -32,6 +32,7 @@ is exact for the two-decimal marks the models can hold.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -501,7 +502,7 @@ def _check_length(data: SchemeData, row: int | None, key: str, value: str) -> No
 # --------------------------------------------------------------------------- loading
 
 
-def load_scheme_workbook(source: str | IO[bytes]) -> spreadsheets.BoundedWorkbook:
+def load_scheme_workbook(source: str | os.PathLike | IO[bytes]) -> spreadsheets.BoundedWorkbook:
     """Open an uploaded or named .xlsx within the upload bounds, streaming
     (``portal.spreadsheets``). Formula cells are read as their text, marked
     as formulas: a cached result may be stale, and the readers never treat a
@@ -541,7 +542,7 @@ def _named_sheet(workbook: Any, name: str) -> Any | None:
     return None
 
 
-def read_scheme(workbook: Workbook, skill_code: str | None = None) -> SchemeData:
+def read_scheme(workbook: Workbook | spreadsheets.BoundedWorkbook, skill_code: str | None = None) -> SchemeData:
     """Detect the layout and read it: the CIS sheet, our ``aspects`` sheet, or
     both (an export of ours holds both: then they must agree, and the aspects
     sheet wins because it keeps the portal's aspect codes)."""
@@ -585,7 +586,7 @@ def _same_but_codes(a: SchemeData, b: SchemeData) -> bool:
 # --------------------------------------------------------------------------- CIS reader
 
 
-def read_cis(workbook: Workbook) -> SchemeData:
+def read_cis(workbook: Workbook | spreadsheets.BoundedWorkbook) -> SchemeData:
     """Read the CIS "Marking Scheme Import" sheet, as it is (typos included),
     then validate it. Problems are in ``.problems``; nothing raises."""
     ws = _cis_sheet(workbook)
@@ -859,20 +860,20 @@ def _header(rows: list[tuple[Any, ...]], required: list[str]) -> tuple[int, dict
     return spreadsheets.find_header(enumerate(rows), required, HEADER_SEARCH_ROWS - 1)
 
 
-def read_aspects(workbook: Workbook, skill_code: str | None = None) -> SchemeData:
+def read_aspects(workbook: Workbook | spreadsheets.BoundedWorkbook, skill_code: str | None = None) -> SchemeData:
     """Read our ``aspects`` sheet (and ``wsos_sections`` if present) for one
     skill. Without ``skill_code`` the sheet must hold exactly one skill."""
     ws = _named_sheet(workbook, ASPECTS_SHEET)
     if ws is None:
-        data = SchemeData(source="aspects")
-        data.problems.append(SchemeProblem(None, None, None, None, NO_SCHEME_SHEET))
-        return data
+        empty = SchemeData(source="aspects")
+        empty.problems.append(SchemeProblem(None, None, None, None, NO_SCHEME_SHEET))
+        return empty
     rows = _sheet_rows(ws)
     header = _header(rows, ASPECT_KEYS)
     if header is None:
-        data = SchemeData(source="aspects", sheet=ws.title)
-        data.problem(None, None, NO_HEADER, keys=", ".join(ASPECT_KEYS), n=HEADER_SEARCH_ROWS)
-        return data
+        empty = SchemeData(source="aspects", sheet=ws.title)
+        empty.problem(None, None, NO_HEADER, keys=", ".join(ASPECT_KEYS), n=HEADER_SEARCH_ROWS)
+        return empty
     index, positions = header
     letters = {k: get_column_letter(i + 1) for k, i in positions.items()}
     keyed = [
@@ -1079,7 +1080,7 @@ def _mark_text(values: Mapping[str, Any], key: str) -> str:
     return _text(raw)
 
 
-def _read_wsos_sheet(workbook: Workbook, data: SchemeData, skill_code: str) -> None:
+def _read_wsos_sheet(workbook: Workbook | spreadsheets.BoundedWorkbook, data: SchemeData, skill_code: str) -> None:
     ws = _named_sheet(workbook, WSOS_SHEET)
     if ws is None:
         return
@@ -1682,6 +1683,7 @@ def write_cis(workbook: Workbook, skill: Skill | SchemeData) -> Worksheet:
     for col, head in ((1, "ID"), (2, "Name"), (11, "Mark")):
         cell = ws.cell(row, col, head)
         cell.font, cell.fill = _BOLD, _HEAD_FILL
+    criterion: CriterionData | None
     for criterion in data.criteria:
         row += 1
         ws.cell(row, 1, criterion.code)
@@ -1760,7 +1762,7 @@ def write_cis(workbook: Workbook, skill: Skill | SchemeData) -> Worksheet:
 def export_workbook(skill: Skill, fmt: str = "both") -> Workbook:
     """A fresh workbook holding the skill's scheme as ``aspects``, ``cis`` or both."""
     workbook = Workbook()
-    default = workbook.active
+    default = workbook.worksheets[0]
     data = scheme_of(skill)
     if fmt in ("aspects", "both"):
         write_aspects_sheet(workbook, [skill])

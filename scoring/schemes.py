@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import connection
 from django.db.models import Count
@@ -114,9 +114,10 @@ def scheme_summary(skill: Skill | int) -> SchemeSummary:
             msg = _("The aspects' max marks total %(total)s, not 100: %(diff)s marks too many.")
         summary.problems.append(msg % {"total": _fmt(summary.total), "diff": _fmt(abs(diff))})
 
-    for code, max_mark, criterion_id in Criterion.objects.filter(
+    for code, stated, criterion_id in Criterion.objects.filter(
         skill_id=skill_id, max_mark__isnull=False
     ).values_list("code", "max_mark", "id"):
+        max_mark = cast(Decimal, stated)  # the filter excludes None
         found = by_criterion.get(criterion_id, Decimal("0"))
         if found != max_mark:
             summary.problems.append(

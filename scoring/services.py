@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 try:  # only PostgreSQL uses it (hot_cursor); SQLite installs need not have it
     import psycopg
 except ImportError:  # pragma: no cover
-    psycopg = None
+    psycopg = None  # type: ignore[assignment]  # checked before use
 
 from teams import roles
 from teams.models import Entry, Judge, JudgeAssignment
@@ -65,6 +65,8 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 Action = LedgerRecord.Action
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 # ---------------------------------------------------------------- exceptions
@@ -348,7 +350,8 @@ class _WriteFacts:
     def panel(self, judge_id: int) -> panels.Panel:
         """A panel holding only this judge, narrowed to this (entry, aspect):
         ``Panel.check`` on it answers as on the whole panel."""
-        if self.judge_role is None:
+        # An assigned judge always has a home delegation (a required field).
+        if self.judge_role is None or self.judge_delegation_id is None:
             return panels.Panel(skill_id=self.marking.skill_id)
         groups: dict[int, list[panels.GroupCover]] = {}
         if self.judge_groups:
@@ -368,6 +371,11 @@ class _WriteFacts:
 
 def _qn_table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def _concrete_field(model: type[models.Model], name: str) -> models.Field:
+    """A concrete field by name (``get_field`` also answers relations' reverse sides)."""
+    return cast(models.Field, model._meta.get_field(name))
 
 
 def _qn_col(model, name: str) -> str:
@@ -405,7 +413,7 @@ def _converters(model, names: tuple[str, ...] | None) -> tuple[list, list[str]]:
     return converters, [f.attname for f in fields]
 
 
-def row_instance(model, values, names: tuple[str, ...] | None = None) -> models.Model:
+def row_instance(model: type[_M], values, names: tuple[str, ...] | None = None) -> _M:
     """An instance of ``model`` from raw column values in ``select_columns``
     order, converted as an ORM query would (SQLite returns dates as text and
     decimals as floats). Fields not in ``names`` are deferred, as with ``only()``."""
@@ -418,14 +426,20 @@ def row_instance(model, values, names: tuple[str, ...] | None = None) -> models.
     return model.from_db(connection.alias, attnames, converted)
 
 
-class _PreparedCursor(psycopg.Cursor if psycopg is not None else object):
+if TYPE_CHECKING or psycopg is not None:
+    _CursorBase = psycopg.Cursor
+else:  # pragma: no cover
+    _CursorBase = object
+
+
+class _PreparedCursor(_CursorBase):
     """A psycopg cursor with server-side binding that has PostgreSQL keep
     every statement it runs prepared on the connection (psycopg's
     per-connection cache). Planning the write path's statements cost more
     than running them (~0.5 ms each for the lock and state reads), and they
     are the same few statements on every tap."""
 
-    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+    def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
@@ -435,7 +449,7 @@ class _LoggedPreparedCursor(_PreparedCursor):
     reads the SQL, so put it back. Debugging aid only: if psycopg's private
     API moves, the log shows None and nothing else changes."""
 
-    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+    def execute(self, query, params=None, *, prepare=None, binary=None):
         super().execute(query, params, binary=binary)
         if self._query is None:
             with contextlib.suppress(Exception):
@@ -755,7 +769,7 @@ def write_mark(
         record.old_value = mark.value if mark else None
         record.new_value = new_value
         created = mark is None
-        if created:
+        if mark is None:
             mark = Mark(
                 skill_id=skill_id,
                 entry_id=entry.pk,
@@ -842,7 +856,7 @@ def _write(marking: SkillMarking, record: LedgerRecord, *, mark: Mark | None, st
         params += values
     elif mark is not None:
         assignments = ["value", "version", "judge", "updated_at"]
-        fields = [Mark._meta.get_field(name) for name in assignments]
+        fields = [_concrete_field(Mark, name) for name in assignments]
         parts.append(
             f"m AS (UPDATE {_qn_table(Mark)} SET "
             + ", ".join(f"{qn(f.column)} = %s" for f in fields)
@@ -863,7 +877,7 @@ def _write(marking: SkillMarking, record: LedgerRecord, *, mark: Mark | None, st
         f"l AS (INSERT INTO {_qn_table(LedgerRecord)} ({', '.join(columns)})"
         f" VALUES ({', '.join(placeholders)}) RETURNING {record_pk})"
     )
-    fields = [SkillMarking._meta.get_field(name) for name in marking_fields]
+    fields = [_concrete_field(SkillMarking, name) for name in marking_fields]
     parts.append(
         f"s AS (UPDATE {_qn_table(SkillMarking)} SET "
         + ", ".join(f"{qn(f.column)} = %s" for f in fields)
@@ -1043,7 +1057,7 @@ def write_marks(
         statuses = dict(Entry.objects.filter(pk__in=entry_ids).values_list("pk", "status"))
         scheme = schemes.scheme_problems(skill.pk)
         panel = panels.load_panel(
-            skill.pk, judge_ids=sorted({w.judge_id for w in writes if w.judge is not None})
+            skill.pk, judge_ids=sorted({w.judge.pk for w in writes if w.judge is not None})
         )
 
         values: list[Decimal] = []

@@ -204,12 +204,12 @@ def pin_locks(judges: list[Judge], now: dt.datetime | None = None) -> list[PinLo
             out.append(PinLock(judge, True, [], until))
             continue
         locked = []
-        for (c, ip), at in pairs.items():
+        for (c, ip), failures in pairs.items():
             if c != code:
                 continue
-            until = _pair_locked_until(at)
-            if until is not None and until > now:
-                locked.append((ip or "?", until))
+            pair_until = _pair_locked_until(failures)
+            if pair_until is not None and pair_until > now:
+                locked.append((ip or "?", pair_until))
         if locked:
             locked.sort()
             out.append(PinLock(judge, False, [ip for ip, _u in locked], max(u for _i, u in locked)))
@@ -435,7 +435,7 @@ class EntryRow:
 
 
 def entry_rows(scope: Scope, revealed: bool) -> list[EntryRow]:
-    remarks = defaultdict(int)
+    remarks: dict[int, int] = defaultdict(int)
     for entry_id in RemarkRequest.objects.filter(
         judge=scope.judge, entry__skill=scope.skill, resolved_at__isnull=True
     ).values_list("entry_id", flat=True):
@@ -564,12 +564,12 @@ def entry_sheet(scope: Scope, entry: Entry) -> list[CriterionGroup]:
     ).values_list("aspect_id", "score", "text"):
         descriptors[aspect_id][score] = text
     current: dict[int, tuple[Decimal, int]] = {}
-    for aspect_id, value, version in (
+    for aspect_id, stored, version in (
         Mark.objects.filter(entry=entry, aspect__in=aspects)
         .filter(Q(kind=AspectKind.MEASUREMENT) | Q(judge=scope.judge))
         .values_list("aspect_id", "value", "version")
     ):
-        current[aspect_id] = (value, version)
+        current[aspect_id] = (stored, version)
     remarks = {
         r.aspect_id: r
         for r in RemarkRequest.objects.filter(
