@@ -103,22 +103,22 @@ class AwardAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "title", "skill__event"]
     search_fields = ["entry__competitor_no", "skill__code", "skill__name"]
     list_select_related = ["entry__skill", "skill"]
-    fields = ["entry", "skill", "rank", "kind", "title", "policy_name", "computed_at"]
-    readonly_fields = fields
+    readonly_fields = ("entry", "skill", "rank", "kind", "title", "policy_name", "computed_at")
+    fields = readonly_fields
 
     @admin.display(description=_("policy"), ordering="policy")
     def policy_name(self, obj: Award) -> str:
         """The policy by its name, not its stored key."""
         try:
-            return AwardPolicy(obj.policy).label
+            return str(AwardPolicy(obj.policy).label)
         except ValueError:
             return obj.policy
 
 
 class MedalTableRowInline(admin.TabularInline):
     model = MedalTableRow
-    fields = ["place", "delegation", "gold", "silver", "bronze", "excellence"]
-    readonly_fields = fields
+    readonly_fields = ("place", "delegation", "gold", "silver", "bronze", "excellence")
+    fields = readonly_fields
     extra = 0
     can_delete = False
 

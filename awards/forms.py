@@ -57,7 +57,8 @@ class LayoutForm(forms.Form):
             "draw_border": layout.draw_border,
             "certificate_date": layout.certificate_date,
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         self.layout = layout
         self.specs = specs
         for name in certificates.FIELDS:

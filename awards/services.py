@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote
 
 from django.conf import settings
@@ -135,7 +136,8 @@ def compute_awards(skill: Skill) -> list[Award]:
                 entry__status=Entry.Status.REGISTERED,
             ).values_list("entry_id", "rank", "scale_score")
         )
-        ranked = [policies.Ranked(key=e, rank=r, scale_score=s) for e, r, s in results]
+        # rank__isnull=False above: every rank is an int.
+        ranked = [policies.Ranked(key=e, rank=cast(int, r), scale_score=s) for e, r, s in results]
         conf = settings_for(skill)
         outcomes = policies.apply_policy(
             skill.award_policy,
@@ -789,7 +791,7 @@ def normalise_background(upload_name: str, data: bytes, pagesize: tuple[float, f
                 timeout=60,
             )
             data = (Path(tmp) / "bg.png").read_bytes()
-    image = Image.open(io.BytesIO(data))
+    image: Image.Image = Image.open(io.BytesIO(data))
     if image.mode in ("RGBA", "LA", "P"):
         image = image.convert("RGBA")
         flat = Image.new("RGB", image.size, "white")

@@ -70,7 +70,8 @@ class ContentSecurityPolicyMiddleware:
         directives: Mapping[str, Sequence[str]] = getattr(settings, "PORTAL_CSP", {})
         if not directives:
             return response
-        used = nonce._wrapped is not empty  # read by a template while rendering
+        # Read by a template while rendering? (LazyObject's private slot; not in the stubs.)
+        used = nonce._wrapped is not empty  # type: ignore[attr-defined]
         header = (
             REPORT_ONLY_HEADER if getattr(settings, "PORTAL_CSP_REPORT_ONLY", False) else HEADER
         )

@@ -62,7 +62,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
-def keep_text(cell: Cell | WriteOnlyCell) -> Cell | WriteOnlyCell:
+def keep_text(cell: Cell) -> Cell:
     """``cell`` holding a str is written as a string cell, never as a formula.
 
     openpyxl marks a str beginning with "=" as a formula when it is assigned;
@@ -118,7 +118,7 @@ class Column:
 class SheetExporter(ABC):
     """One sheet: a subclass defines ``sheet_name``, ``columns`` and ``rows()``."""
 
-    sheet_name: ClassVar[str]
+    sheet_name: str
     columns: ClassVar[Sequence[Column]]
     allow_title_row: ClassVar[bool] = True
     # An autofilter over the header row and every data row (ranking sheets).
@@ -312,14 +312,22 @@ def _header_styles(ws, p: Presentation) -> dict[str, StyleArray]:
     for cell in (titles, keys):
         cell.alignment = center
         cell.border = border
-    styles = {"caption": caption._style, "titles": titles._style, "keys": keys._style}
+    # openpyxl's private per-cell style array (the stubs leave it out).
+    styles = {
+        "caption": caption._style,  # type: ignore[attr-defined]
+        "titles": titles._style,  # type: ignore[attr-defined]
+        "keys": keys._style,  # type: ignore[attr-defined]
+    }
     wb._presentation_styles = (p, styles)
     return styles
 
 
-def _styled(ws, value: object, style: StyleArray) -> WriteOnlyCell:
-    cell = keep_text(WriteOnlyCell(ws, value=value))
-    cell._style = StyleArray(style)  # a copy: each cell owns its style array
+def _styled(ws, value: object, style: StyleArray) -> Cell:
+    cell = WriteOnlyCell(ws)
+    cell.value = value  # type: ignore[assignment]  # rows() hold objects; openpyxl refuses any it cannot write
+    keep_text(cell)
+    # A copy: each cell owns its style array (private; the stubs leave it out).
+    cell._style = StyleArray(style)  # type: ignore[attr-defined]
     return cell
 
 
@@ -335,7 +343,7 @@ def _write_rows(ws, exporter: SheetExporter, *, text_format: bool = True) -> int
     Text goes out as string cells (``keep_text``): a plain str appended to a
     write-only sheet would become a formula when it begins with "="."""
     columns = list(exporter.columns)
-    carriers: list[WriteOnlyCell | None] = []
+    carriers: list[Cell | None] = []
     for col in columns:
         fmt = col.number_format
         if fmt is None or (fmt == TEXT and not text_format):
@@ -349,18 +357,20 @@ def _write_rows(ws, exporter: SheetExporter, *, text_format: bool = True) -> int
     for row in exporter.rows():
         if len(row) != width:
             raise ValueError(f"{exporter.sheet_name}: row of {len(row)} cells for {width} columns")
-        cells = []
+        cells: list[object] = []
         for value, carrier in zip(row, carriers, strict=True):
             if value is None:
                 cells.append(value)
             elif carrier is None:
                 # Only a str beginning with "=" would become a formula; other
                 # values go in as they are (no cell object per value).
-                formula_like = isinstance(value, str) and value.startswith("=")
-                cells.append(keep_text(WriteOnlyCell(ws, value=value)) if formula_like else value)
+                if isinstance(value, str) and value.startswith("="):
+                    cells.append(keep_text(WriteOnlyCell(ws, value=value)))
+                else:
+                    cells.append(value)
             else:
                 # A Decimal is written as its exact digits (no float on the way).
-                carrier.value = value
+                carrier.value = value  # type: ignore[assignment]  # as in _styled
                 cells.append(keep_text(carrier))
         ws.append(cells)
         written += 1

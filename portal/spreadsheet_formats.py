@@ -18,10 +18,12 @@ used: it deletes the leading "=" (the data changes) and ignores "+", "-", "@".
 from __future__ import annotations
 
 from io import BytesIO
+from typing import cast
 
 import tablib
 from import_export.formats import base_formats
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from tablib.formats._xlsx import XLSXFormat
 
 from portal.exporters import csv_text, csv_text_read, keep_text_in_sheet, safe_sheet_name
@@ -45,7 +47,7 @@ class CSV(base_formats.CSV):
 class XLSX(base_formats.XLSX):
     def export_data(self, dataset: tablib.Dataset, **kwargs) -> bytes:
         book = Workbook()
-        ws = book.active
+        ws = book.worksheets[0]
         ws.title = safe_sheet_name(dataset.title or "Tablib Dataset")
         # tablib's own layout (bold header, frozen first row, widths), then
         # every text cell back to text.
@@ -60,7 +62,9 @@ class XLSX(base_formats.XLSX):
         """The first sheet; a formula cell reads as its text (data_only=False)."""
         book = load_workbook(BytesIO(in_stream), read_only=True, data_only=False)
         try:
-            rows = book.active.iter_rows(values_only=True)
+            # read_only=True: the active sheet is a read-only worksheet.
+            sheet = cast(ReadOnlyWorksheet, book.active)
+            rows = sheet.iter_rows(values_only=True)  # type: ignore[misc]  # stub binds it to Worksheet
             data = tablib.Dataset()
             data.headers = list(next(rows, ()))
             width = len(data.headers)

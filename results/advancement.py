@@ -35,6 +35,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -183,7 +184,7 @@ def qualifiers(
     return [
         Qualifier(
             entry=r.entry,
-            rank=r.rank,
+            rank=cast(int, r.rank),  # filtered on rank__isnull=False
             final_score=r.final_score,
             names="、".join(m.athlete.name for m in r.entry.members.all()),
         )

@@ -16,7 +16,7 @@ for an unpublished skill at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,11 +29,10 @@ from competitions.models import Event, Skill
 from portal.exporters import INTEGER, TEXT, TWO_PLACES, Column, SheetExporter, safe_sheet_name
 from scoring import ledger
 from scoring.exporters import RankingsExporter
-from scoring.models import EntryResult
 from teams.models import Delegation, Entry
 
 from . import publishing, services
-from .services import ProgressCallback
+from .services import ProgressCallback, ResultRow
 
 DATETIME = "yyyy-mm-dd hh:mm"
 
@@ -44,7 +43,7 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def ranking_row(
-    skill: Skill, r: EntryResult, names: dict[int, str], awards: dict[int, tuple[str, str]]
+    skill: Skill, r: ResultRow, names: dict[int, str], awards: Mapping[int, tuple[str, str]]
 ) -> tuple:
     """One row of ``RankingsExporter.columns``, as ``RankingsExporter.rows`` builds it."""
     award, title = awards.get(r.entry_id, ("", ""))
@@ -68,7 +67,7 @@ class SkillRankingsSheet(RankingsExporter):
     def __init__(
         self,
         skill: Skill,
-        results: Sequence[EntryResult],
+        results: Sequence[ResultRow],
         names: dict[int, str],
         awards: dict[int, tuple[str, str]],
         *,
@@ -157,7 +156,7 @@ class SummarySheet(SheetExporter):
         self,
         event: Event,
         skills: Sequence[Skill],
-        results: dict[int, list[EntryResult]],
+        results: Mapping[int, Sequence[ResultRow]],
         award_kinds: dict[int, list[tuple[str | None, bool]]],
         heads: dict[int, str] | None = None,
     ) -> None:

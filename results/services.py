@@ -69,7 +69,7 @@ def natural_key(no: str) -> tuple:
     return (0, int(no), no) if no.isdigit() else (1, 0, no)
 
 
-def _result_order(r: EntryResult) -> tuple:
+def _result_order(r: ResultRow) -> tuple:
     # The order of scoring.results.stored_results: ranked by rank, then
     # incomplete registered entries, then absent / withdrawn ones.
     group = 0 if r.rank is not None else (1 if r.entry.is_ranked else 2)
@@ -88,7 +88,7 @@ def names_by_entry(entry_ids: Iterable[int]) -> dict[int, str]:
     return {k: NAME_SEPARATOR.join(v) for k, v in names.items()}
 
 
-def _fresh(r: EntryResult, computed_after: dt.datetime | None) -> bool:
+def _fresh(r: ResultRow, computed_after: dt.datetime | None) -> bool:
     """The row-level half of ``scoring.results._stale`` for a signed-off skill."""
     registered = r.entry.status == Entry.Status.REGISTERED
     if r.rank is not None and not registered:
@@ -124,7 +124,11 @@ class StoredResult:
     entry: EntryRef
 
 
-def published_results(skills: Sequence[Skill]) -> dict[int, list[StoredResult]]:
+# The pages and workbooks read either (they read the same).
+ResultRow = StoredResult | EntryResult
+
+
+def published_results(skills: Sequence[Skill]) -> dict[int, Sequence[ResultRow]]:
     """Skill id → stored results in display order, for published skills.
 
     A few queries for any number of skills; a skill whose rows may be stale
@@ -174,7 +178,7 @@ def published_results(skills: Sequence[Skill]) -> dict[int, list[StoredResult]]:
                 EntryRef(no, status, delegations[did]),
             )
         )
-    out: dict[int, list[StoredResult]] = {}
+    out: dict[int, Sequence[ResultRow]] = {}
     for skill in skills:
         m = marking.get(skill.pk)
         got = rows.get(skill.pk, [])
@@ -261,7 +265,7 @@ _KIND_OF_NAME = {name: kind for kind, name in policies.CHINESE_NAMES.items()}
 
 def ranking_lines(
     skill: Skill,
-    rows: Sequence[EntryResult],
+    rows: Sequence[ResultRow],
     names: dict[int, str],
     award_cols: dict[int, tuple[str, str]],
 ) -> list[RankingLine]:
@@ -577,7 +581,7 @@ def lead_dashboard(user, delegation: Delegation, event: Event) -> LeadDashboard:
             .select_related("athlete", "entry__skill")
             .order_by("entry__skill__code", "serial")
         )
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     for s in statuses.values():
         counts[str(s)] += 1
     return LeadDashboard(
@@ -678,7 +682,7 @@ def event_dashboard(event: Event) -> EventDashboard:
         .order_by("code")
     )
     published = set(publication.published_skills(event).values_list("pk", flat=True))
-    signed = {s.pk for s in skills if _marking(s) is not None and _marking(s).is_signed_off}
+    signed = {s.pk for s in skills if (sm := _marking(s)) is not None and sm.is_signed_off}
     open_ids = [s.pk for s in skills if s.pk not in signed]
     computed = compute_skills(open_ids) if open_ids else {}
     schemes = scheme_states(open_ids)

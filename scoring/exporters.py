@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import ClassVar
 
 from competitions.models import Event
 from portal.exporters import INTEGER, TEXT, TWO_PLACES, Column, SheetExporter
@@ -32,7 +33,7 @@ class RankingsExporter(SheetExporter):
     sheet_name = "rankings"
     allow_title_row = False  # docs/formats.md: the keys are row 1
     autofilter = True
-    columns = (
+    columns: ClassVar[Sequence[Column]] = (
         Column("skill_code", "赛项代码", TEXT),
         Column("rank", "名次", INTEGER),
         Column("competitor_no", "参赛号", TEXT),

@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -87,8 +87,13 @@ class GroupCover:
         )
 
 
+# Judges and delegations by id (the portal), or by code (an import checked
+# before anything is written).
+_Id = TypeVar("_Id", int, str)
+
+
 @dataclass
-class Panel:
+class Panel(Generic[_Id]):
     """A skill's panel loaded in a few queries.
 
     ``judges`` maps judge id → home delegation id for every assigned judge;
@@ -98,15 +103,15 @@ class Panel:
     """
 
     skill_id: int
-    judges: dict[int, int] = field(default_factory=dict)
-    chiefs: frozenset[int] = frozenset()
-    groups: dict[int, list[GroupCover]] = field(default_factory=dict)
+    judges: dict[_Id, _Id] = field(default_factory=dict)
+    chiefs: frozenset[_Id] = frozenset()
+    groups: dict[_Id, list[GroupCover]] = field(default_factory=dict)
 
     def check(
         self,
-        judge_id: int,
+        judge_id: _Id,
         entry_id: int,
-        entry_delegation_id: int | None,
+        entry_delegation_id: _Id | None,
         aspect_id: int,
         aspect_kind: str,
     ) -> Refusal | None:
@@ -135,7 +140,7 @@ class Panel:
             )
         return None
 
-    def markers(self) -> dict[int, int]:
+    def markers(self) -> dict[_Id, _Id]:
         """Judges expected to give judgement scores (chief judges excluded)."""
         return {j: d for j, d in self.judges.items() if j not in self.chiefs}
 

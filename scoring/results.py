@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -260,7 +261,7 @@ def _summaries(
         mark=connection.ops.quote_name(Mark._meta.db_table),
         aspect=connection.ops.quote_name(Aspect._meta.db_table),
     )
-    params = {
+    params: dict[str, Any] = {
         "skills": skill_ids,
         "trimmed": [settings[s].aggregation == rules.TRIMMED for s in skill_ids],
         "tolerance": [settings[s].tolerance for s in skill_ids],

@@ -522,7 +522,7 @@ class _EventFacts:
             dict(event.skills.values_list("code", "pk")) if event.pk else {}
         )
         # Aspects of skills the aspects sheet does not list: the portal's.
-        self.db_aspects: dict[str, dict[str, tuple[str, Decimal]]] = defaultdict(dict)
+        self.db_aspects: dict[str, dict[str, tuple[str, Decimal | None]]] = defaultdict(dict)
         if event.pk:
             for skill, code, kind, max_mark in Aspect.objects.filter(
                 skill__event=event
@@ -571,7 +571,7 @@ class _EventFacts:
             if event.pk
             else []
         )
-        self._panels: dict[str, panels.Panel] = {}
+        self._panels: dict[str, panels.Panel[str]] = {}
         self._scheme_problems: dict[str, list[str]] = {}
         self._stored: dict[str, dict[tuple, Decimal]] = {}
         self.stand_ins: dict[tuple[str, str], Aspect] = {}
