@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
@@ -188,7 +189,7 @@ def _check_role(spec: RoleSpec, user: User | None) -> None:
         if spec.judge.user_id is not None and (user is None or spec.judge.user_id != user.pk):
             raise AccountRefused(
                 _("Judge %(judge)s already has the account %(username)s.")
-                % {"judge": spec.judge, "username": spec.judge.user.username}
+                % {"judge": spec.judge, "username": cast(User, spec.judge.user).username}
             )
         if user is not None:
             other = Judge.objects.filter(user=user).exclude(pk=spec.judge.pk).first()
@@ -216,6 +217,7 @@ def _give_role(user: User, spec: RoleSpec) -> None:
     elif spec.role == ROLE_LEAD:
         DelegationLead.objects.get_or_create(user=user, defaults={"delegation": spec.delegation})
     elif spec.role == ROLE_CHIEF:
+        assert spec.judge is not None, "a chief judge role names its judge (checked first)"
         judge = Judge.objects.select_for_update().get(pk=spec.judge.pk)
         if judge.user_id is None:
             judge.user = user

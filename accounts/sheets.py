@@ -146,7 +146,7 @@ def _read_judges(ws, event: Event, report: BulkReport, usernames: dict[str, int]
                 event=event.name,
             )
             continue
-        if judge.user_id is not None:
+        if judge.user is not None:
             report.skipped.append(f"{judge} ({judge.user.username})")
             continue
         other_chief = (
@@ -239,7 +239,7 @@ def _read_leads(ws, report: BulkReport, usernames: dict[str, int]) -> None:
             continue
         user = existing.get(values["username"].lower())
         lead = getattr(user, "delegation_lead", None) if user else None
-        if lead is not None and lead.delegation_id == delegation.pk:
+        if user is not None and lead is not None and lead.delegation_id == delegation.pk:
             report.skipped.append(f"{user.username} ({delegation})")
             continue
         if not _username_free(
@@ -334,7 +334,7 @@ def apply_bulk(report: BulkReport, by) -> BulkReport:
 
 def leads_template() -> Workbook:
     book = Workbook()
-    ws = book.active
+    ws = book.worksheets[0]
     ws.title = LEADS_SHEET
     ws.append([str(LEAD_TITLES_ZH[k]) for k in LEAD_COLUMNS])
     ws.append(list(LEAD_COLUMNS))

@@ -153,11 +153,11 @@ def _act(request: HttpRequest, user: User, action: str) -> None:
         services.update_profile(user, form.cleaned_data["name"], form.cleaned_data["email"], by)
         messages.success(request, _("Saved."))
     elif action == "add_role":
-        form = forms.RoleForm(request.POST)
-        if not form.is_valid():
+        role_form = forms.RoleForm(request.POST)
+        if not role_form.is_valid():
             messages.error(request, _("Choose a role and what it is for."))
             return
-        services.add_role(user, form.spec(), by)
+        services.add_role(user, role_form.spec(), by)
         messages.success(request, _("Role added."))
     else:
         messages.error(request, _("Unknown action."))

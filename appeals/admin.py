@@ -25,15 +25,15 @@ class _ReadOnly:
 class AppealEventInline(_ReadOnly, OrganiserInline, admin.TabularInline):
     model = AppealEvent
     extra = 0
-    fields = ["at", "action", "actor", "text"]
-    readonly_fields = fields
+    readonly_fields = ("at", "action", "actor", "text")
+    fields = readonly_fields
 
 
 class AppealAttachmentInline(_ReadOnly, OrganiserInline, admin.TabularInline):
     model = AppealAttachment
     extra = 0
-    fields = ["download", "content_type", "size", "uploaded_at"]
-    readonly_fields = fields
+    readonly_fields = ("download", "content_type", "size", "uploaded_at")
+    fields = readonly_fields
 
     @admin.display(description=_("file"))
     def download(self, obj: AppealAttachment) -> str:
@@ -49,7 +49,7 @@ class AppealAdmin(_ReadOnly, OrganiserModelAdmin):
     list_filter = ["status", "skill__event"]
     search_fields = ["entry__competitor_no", "delegation__code", "delegation__name", "text"]
     date_hierarchy = "filed_at"
-    fields = [
+    readonly_fields = (
         "entry",
         "skill",
         "delegation",
@@ -60,8 +60,8 @@ class AppealAdmin(_ReadOnly, OrganiserModelAdmin):
         "deadline",
         "decided_by",
         "decided_at",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     inlines = [AppealAttachmentInline, AppealEventInline]
     list_select_related = ["entry", "skill", "delegation"]
 

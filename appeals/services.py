@@ -218,6 +218,8 @@ def appealable_entries(user, *, now: dt.datetime | None = None) -> list[Appealab
     )
     found: list[Appealable] = []
     for row in rows:
+        if row.published_at is None:  # not possible for a published skill
+            continue
         deadline = row.published_at + dt.timedelta(
             hours=row.skill.event.programme.appeal_window_hours
         )
@@ -272,6 +274,8 @@ def file_appeal(
         problem = _window_problem(skill, now)
         if problem:
             raise AppealRefused(problem, code="window")
+        deadline = appeal_deadline(skill)
+        assert deadline is not None, "_window_problem refuses an unpublished skill"
         appeal = Appeal.objects.create(
             entry=entry,
             skill=skill,
@@ -279,14 +283,14 @@ def file_appeal(
             text=text,
             filed_by=by_user,
             filed_at=now,
-            deadline=appeal_deadline(skill),
+            deadline=deadline,
         )
         for upload, content_type in checked:
             attachment = AppealAttachment(
                 appeal=appeal,
-                original_name=PurePath(upload.name).name[:200],
+                original_name=PurePath(upload.name or "").name[:200],
                 content_type=content_type,
-                size=upload.size,
+                size=upload.size or 0,
                 uploaded_at=now,
             )
             attachment.file.save(upload.name, upload, save=False)

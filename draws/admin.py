@@ -12,7 +12,7 @@ from .models import Draw, Nomination, PoolClosure
 
 
 class ReadOnlyAdmin(OrganiserModelAdmin):
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +27,7 @@ class CloseForm(forms.Form):
 
     def __init__(self, *args, final: Skill, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source_event"].queryset = _source_events(final)
+        cast(forms.ModelChoiceField, self.fields["source_event"]).queryset = _source_events(final)
 
 
 class DrawForm(forms.Form):
@@ -42,4 +44,4 @@ class DrawForm(forms.Form):
 
     def __init__(self, *args, final: Skill, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source_event"].queryset = _source_events(final)
+        cast(forms.ModelChoiceField, self.fields["source_event"]).queryset = _source_events(final)

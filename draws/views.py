@@ -133,7 +133,7 @@ def manage(request: HttpRequest, event_code: str, skill_code: str) -> HttpRespon
 @require_GET
 def nominate_page(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
-    delegation = roles.lead_delegation(request.user)
+    delegation = roles.own_delegation(request.user)
     quotas = {q.skill_id: q.max_entries for q in Quota.objects.filter(delegation=delegation)}
     rows = []
     for skill in event.skills.order_by("code"):

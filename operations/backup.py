@@ -19,6 +19,7 @@ through Django's storage API, so the same commands work on an S3 store.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -215,10 +216,11 @@ def _programme_paths(model: type[models.Model], target: type[models.Model]) -> s
 def _unwrap(storage: Storage) -> Storage:
     """The storage object behind Django's lazy default_storage."""
     if hasattr(storage, "_setup") and getattr(storage, "_wrapped", None) is not None:
-        wrapped = storage._wrapped
+        # LazyObject's private slot (not in the stubs).
+        wrapped = storage._wrapped  # type: ignore[attr-defined]
         if wrapped is empty:
             storage._setup()
-            wrapped = storage._wrapped
+            wrapped = storage._wrapped  # type: ignore[attr-defined]
         return wrapped
     return storage
 
@@ -261,7 +263,7 @@ def resolve_storage(key: str) -> Storage:
         return default_storage
     label, _, name = key.rpartition(".")
     try:
-        return apps.get_model(label)._meta.get_field(name).storage  # type: ignore[union-attr]
+        return apps.get_model(label)._meta.get_field(name).storage
     except (LookupError, ValueError) as exc:
         raise BackupError(f"the archive has files of {key}, unknown to this portal") from exc
 
@@ -397,7 +399,7 @@ def create_backup(
                 info.mtime = int(stamp.timestamp())
                 with storage.open(name, "rb") as fh:
                     reader = _HashingReader(fh)
-                    tar.addfile(info, reader)  # type: ignore[arg-type]
+                    tar.addfile(info, reader)
                 if reader.size != size:
                     raise BackupError(f"{name} changed while it was being copied")
                 files.append(
@@ -482,7 +484,7 @@ def _verify(tar: tarfile.TarFile, manifest: dict[str, Any]) -> None:
     for name, want in expected.items():
         fh = _member(tar, name)
         digest = hashlib.sha256()
-        for block in iter(lambda fh=fh: fh.read(CHUNK), b""):
+        for block in iter(functools.partial(fh.read, CHUNK), b""):
             digest.update(block)
         if digest.hexdigest() != want:
             raise BackupError(f"checksum mismatch for {name}: the archive is damaged")

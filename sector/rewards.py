@@ -27,7 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 
 from awards.models import Award
 from competitions.models import Event, Programme, SkillPublication
@@ -207,7 +207,7 @@ def _number(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value
 
 
-def _text(ws, value: str) -> WriteOnlyCell:
+def _text(ws, value: str) -> Cell:
     """User text as a string cell: never a formula, whatever it begins with."""
     cell = WriteOnlyCell(ws, value=value)
     cell.data_type = "s"

@@ -308,8 +308,8 @@ def _check_rows(event: Event, sheet: _Sheet, report: TheoryReport) -> dict[int, 
                 value=_text(cells.get("score")),
             )
             good = False
-        if not good:
-            continue
+        if not good or entry is None or score is None or out_of is None:
+            continue  # reported above (the None checks narrow the types)
         if (skill.pk, entry.pk) in seen:
             err(
                 number,
@@ -361,7 +361,9 @@ def _find_entry(facts: _SkillFacts, cells: dict, number: int, err) -> Entry | No
     return by_no or by_id
 
 
-def _writes(planned: list, report: TheoryReport, sheet: _Sheet) -> list:
+def _writes(
+    planned: list, report: TheoryReport, sheet: _Sheet
+) -> tuple[list[services.MarkWrite], list[int]]:
     """MarkWrites of one skill, the judge of record chosen per entry."""
     writes, where = [], []
     panel = panels.load_panel(planned[0][1].skill.pk)

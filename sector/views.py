@@ -109,7 +109,7 @@ def lead_rewards_download(request: HttpRequest, event_code: str) -> HttpResponse
     """The lead's own delegation, once every skill of the event is published
     (as certificates: money follows the awards, so the same embargo)."""
     event = _event(event_code)
-    delegation: Delegation = roles.lead_delegation(request.user)
+    delegation = roles.own_delegation(request.user)
     if not Entry.objects.filter(skill__event=event, delegation=delegation).exists():
         raise Http404
     if not publication.event_results_visible_to(request.user, event):
