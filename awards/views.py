@@ -183,7 +183,9 @@ def batch_download(request: HttpRequest, batch_id: int) -> HttpResponseBase:
 
 @login_required
 @require_GET
-def delegation_download(request: HttpRequest, batch_id: int, delegation_code: str) -> HttpResponseBase:
+def delegation_download(
+    request: HttpRequest, batch_id: int, delegation_code: str
+) -> HttpResponseBase:
     batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
     delegation = get_object_or_404(Delegation, code=delegation_code)
     _login_or_403(request, services.may_download_delegation_zip(batch, delegation, request.user))

@@ -92,7 +92,9 @@ class PositiveIntegerWidget(widgets.IntegerWidget):
 class ChoiceWidget(widgets.Widget):
     """One of a TextChoices' values, case-insensitive, plus Chinese aliases."""
 
-    def __init__(self, choices: type[models.Choices], aliases: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, choices: type[models.Choices], aliases: dict[str, str] | None = None
+    ) -> None:
         self.values = [str(v) for v in choices.values]
         self.aliases = {k.lower(): v for k, v in (aliases or {}).items()}
         super().__init__(coerce_to_string=True)

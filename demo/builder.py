@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import itertools
 import random
 import time
@@ -30,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, User
@@ -91,6 +93,7 @@ DEMO_PASSWORD = "demo-2026"
 DEMO_PIN = "202611"
 DEFAULT_SEED = 2026
 BATCH = 1000
+_M = TypeVar("_M", bound=Model)
 
 # ---------------------------------------------------------------------------
 # Sizes
@@ -131,7 +134,7 @@ PRESETS: dict[str, Sizes] = {
 
 def sizes_for(preset: str, **overrides: int | None) -> Sizes:
     """A preset with some numbers replaced (``None`` keeps the preset's)."""
-    values = {k: v for k, v in overrides.items() if v is not None}
+    values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     return dataclasses.replace(PRESETS[preset], **values)
 
 
@@ -489,7 +492,7 @@ def demo_logins() -> list[DemoLogin]:
             continue
         if role == "organiser":
             text = "组委会 organiser: event dashboard, publication, medal table, certificates"
-            urls = (f"/organiser/events/{event_code}/", "/admin/")
+            urls: tuple[str, ...] = (f"/organiser/events/{event_code}/", "/admin/")
             secrets: tuple[str, ...] = (password,)
         elif role == "chief":
             skill = roles.chief_skills(user).first()
@@ -768,9 +771,9 @@ class _Timer:
             self.phases.append(timing)
 
 
-def _bulk(model: type[Model], objs: Sequence[Model]) -> list:
+def _bulk(model: type[_M], objs: Sequence[_M]) -> list[_M]:
     """bulk_create in batches; PostgreSQL and SQLite ≥ 3.35 return the new ids."""
-    return model.objects.bulk_create(objs, batch_size=BATCH)
+    return model._default_manager.bulk_create(objs, batch_size=BATCH)
 
 
 def _largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
@@ -850,7 +853,7 @@ def _skill_specs(sizes: Sizes) -> list[tuple[str, str, int, float, str, str]]:
     # Numbered in catalogue order (WorldSkills selection first), as finals number
     # their skills; the category is a field of its own.
     width = 2 if sizes.skills < 100 else 3
-    specs = []
+    specs: list[tuple[str, str, int, float, str, str]] = []
     for count, (names, category, policy) in zip(counts, groups, strict=True):
         for i in range(count):
             name, team_size, female = names[i % len(names)]
@@ -1049,7 +1052,11 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 
 def _create_athletes(plan: _Plan, rng: random.Random, today: dt.date) -> list[Athlete]:
-    used_ids = set(Athlete.objects.exclude(id_number=None).values_list("id_number", flat=True))
+    used_ids = {
+        i
+        for i in Athlete.objects.exclude(id_number=None).values_list("id_number", flat=True)
+        if i is not None
+    }
     athletes: list[Athlete] = []
     for s_index, skill_plan in enumerate(plan.skills):
         team_size = skill_plan.obj.team_size
@@ -1650,7 +1657,7 @@ def _create_schemes(plan: _Plan, rng: random.Random) -> int:
             criteria.append(criterion)
             kinds = [a[0] for aspects in kept_subs for a in aspects]
             marks = iter(_split_marks(rng, weight, kinds))
-            for k, ((sub_name, _all), aspects) in enumerate(
+            for k, ((sub_name, _all), sub_aspects) in enumerate(
                 zip(sub_templates, kept_subs, strict=True), start=1
             ):
                 sub = SubCriterion(
@@ -1662,7 +1669,7 @@ def _create_schemes(plan: _Plan, rng: random.Random) -> int:
                     order=k,
                 )
                 subs.append((criterion, sub))
-                for n, (kind, text) in enumerate(aspects, start=1):
+                for n, (kind, text) in enumerate(sub_aspects, start=1):
                     planned.append((s, sub, f"{sub.code}.{n}", kind, text, next(marks)))
     _bulk(Criterion, criteria)
     for criterion, sub in subs:
@@ -1712,6 +1719,14 @@ def _markers_by_skill(plan: _Plan) -> dict[int, list[Judge]]:
     return by_skill
 
 
+def _group_cost(
+    i: int, *, teams: list[list[Judge]], load: list[list[Entry]], delegation_id: int
+) -> tuple[bool, int, int]:
+    """How much group ``i`` should not get one more entry of the delegation:
+    a judge of the entry's own delegation in it first, then its load."""
+    return (any(j.delegation_id == delegation_id for j in teams[i]), len(load[i]), i)
+
+
 def _create_groups(plan: _Plan) -> int:
     """Marking groups of three judges per skill (docs/integrity.md: the chief judge
     narrows judges to groups), so every judgement aspect gets three scores, not
@@ -1735,10 +1750,8 @@ def _create_groups(plan: _Plan) -> int:
         for entry in entries:
             best = min(
                 range(count),
-                key=lambda i, e=entry: (
-                    any(j.delegation_id == e.delegation_id for j in teams[i]),
-                    len(load[i]),
-                    i,
+                key=functools.partial(
+                    _group_cost, teams=teams, load=load, delegation_id=entry.delegation_id
                 ),
             )
             load[best].append(entry)

@@ -26,6 +26,7 @@ import datetime as dt
 import io
 import random
 from decimal import Decimal
+from typing import cast
 
 from django.contrib.auth.models import User
 from django.db.models import Q
@@ -94,7 +95,7 @@ def release(skill_ids: list[int]) -> int:
     return n
 
 
-def _programme(today: dt.date) -> tuple[Programme, Event, Event]:
+def _programme(today: dt.date) -> tuple[Programme, Event, Event, Event]:
     year = today.year
     programme = Programme.objects.create(
         code=PROGRAMME_CODE,
@@ -259,7 +260,7 @@ def _athletes(rng: random.Random, delegations: list[Delegation], today: dt.date)
 
 def _exam_sheet(rows: list[tuple]) -> io.BytesIO:
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]
     ws.title = "theory"
     ws.append(["skill_code", "competitor_no", "id_number", "score", "out_of"])
     for r in rows:
@@ -281,7 +282,7 @@ def _mark(
 ) -> None:
     """Theory from an exam sheet (scores out of 100; some rows by ID number),
     practical through the mark service; then sign-off and results."""
-    rows = []
+    rows: list[tuple[str, str | None, str | None, str, int]] = []
     for i, e in enumerate(entries):
         score = Decimal(min(100, max(30, round(rng.gauss(ability[e.pk] * 100, 6), 1))))
         if i % 4 == 3:
@@ -352,7 +353,9 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
     publishing.publish(r1_skill, organiser)
 
     # Round 2: the round's top 24 advance (as an organiser does on the advancement page).
-    advancement.advance(r1_skill, organiser, top_n=ADVANCING, today=r2.starts_on - dt.timedelta(1))
+    advancement.advance(
+        r1_skill, organiser, top_n=ADVANCING, today=cast(dt.date, r2.starts_on) - dt.timedelta(1)
+    )
     Event.objects.filter(pk=r2.pk).update(status=Event.Status.CLOSED)
     r2_entries = list(
         Entry.objects.filter(skill=r2_skill)
@@ -368,9 +371,10 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
     # Nominations: each delegation's best of the latest round it reached, quota one.
     Quota.objects.bulk_create([Quota(skill=final_skill, delegation=d, max_entries=1) for d in pool])
     best: dict[int, Entry] = {}
-    for e in sorted(r2_entries, key=lambda e: e.result.rank):
+    # Every demo entry competed, so every one has a rank.
+    for e in sorted(r2_entries, key=lambda e: cast(int, e.result.rank)):
         best.setdefault(e.delegation_id, e)
-    for e in sorted(r1_entries, key=lambda e: e.result.rank):
+    for e in sorted(r1_entries, key=lambda e: cast(int, e.result.rank)):
         best.setdefault(e.delegation_id, e)
     for d in pool:
         source = best[d.pk]

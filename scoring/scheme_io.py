@@ -542,7 +542,9 @@ def _named_sheet(workbook: Any, name: str) -> Any | None:
     return None
 
 
-def read_scheme(workbook: Workbook | spreadsheets.BoundedWorkbook, skill_code: str | None = None) -> SchemeData:
+def read_scheme(
+    workbook: Workbook | spreadsheets.BoundedWorkbook, skill_code: str | None = None
+) -> SchemeData:
     """Detect the layout and read it: the CIS sheet, our ``aspects`` sheet, or
     both (an export of ours holds both: then they must agree, and the aspects
     sheet wins because it keeps the portal's aspect codes)."""
@@ -860,7 +862,9 @@ def _header(rows: list[tuple[Any, ...]], required: list[str]) -> tuple[int, dict
     return spreadsheets.find_header(enumerate(rows), required, HEADER_SEARCH_ROWS - 1)
 
 
-def read_aspects(workbook: Workbook | spreadsheets.BoundedWorkbook, skill_code: str | None = None) -> SchemeData:
+def read_aspects(
+    workbook: Workbook | spreadsheets.BoundedWorkbook, skill_code: str | None = None
+) -> SchemeData:
     """Read our ``aspects`` sheet (and ``wsos_sections`` if present) for one
     skill. Without ``skill_code`` the sheet must hold exactly one skill."""
     ws = _named_sheet(workbook, ASPECTS_SHEET)
@@ -1080,7 +1084,9 @@ def _mark_text(values: Mapping[str, Any], key: str) -> str:
     return _text(raw)
 
 
-def _read_wsos_sheet(workbook: Workbook | spreadsheets.BoundedWorkbook, data: SchemeData, skill_code: str) -> None:
+def _read_wsos_sheet(
+    workbook: Workbook | spreadsheets.BoundedWorkbook, data: SchemeData, skill_code: str
+) -> None:
     ws = _named_sheet(workbook, WSOS_SHEET)
     if ws is None:
         return

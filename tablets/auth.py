@@ -29,6 +29,7 @@ class TabletRequest(HttpRequest):
 
     tablet: TabletSession
 
+
 COOKIE = "tablet_session"
 COOKIE_PATH = "/tablet/"
 

@@ -132,7 +132,9 @@ class RegisterEntryForm(forms.Form):
         self.skill = skill
         # Scoped to the lead's delegation: another delegation's athlete is
         # simply not a valid choice.
-        cast(AthleteChoiceField, self.fields["athletes"]).queryset = eligible_athletes(delegation, skill)
+        cast(AthleteChoiceField, self.fields["athletes"]).queryset = eligible_athletes(
+            delegation, skill
+        )
         self.fields["athletes"].help_text = _("Choose %(size)s.") % {"size": skill.team_size}
 
     def clean_athletes(self):
