@@ -51,7 +51,7 @@ def _xlsx(path: Path, sheet: str, sheet_xml_chunks) -> Path:
 
     skeleton = io.BytesIO()
     book = Workbook()
-    book.active.title = sheet
+    book.worksheets[0].title = sheet
     book.save(skeleton)
     with (
         zipfile.ZipFile(skeleton) as src,

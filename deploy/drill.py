@@ -957,7 +957,7 @@ class Day:
         from competitions.models import Skill
 
         book = Workbook()
-        ws = book.active
+        ws = book.worksheets[0]
         ws.title = "aspects"
         ws.append(
             [

@@ -129,5 +129,12 @@ def judge(
     return j
 
 
+def judge_user(skill_obj: Skill | None = None, **kw) -> User:
+    """The account of a new judge (``judge`` with its user)."""
+    account = judge(skill_obj, **kw).user
+    assert account is not None
+    return account
+
+
 def quota(skill_obj: Skill, delegation_obj: Delegation, max_entries: int = 1) -> Quota:
     return Quota.objects.create(skill=skill_obj, delegation=delegation_obj, max_entries=max_entries)

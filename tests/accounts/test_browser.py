@@ -77,7 +77,7 @@ def shot(page, name: str, full: bool = False) -> None:
 
 def workbook(sheets: dict[str, list[list]], path: Path) -> Path:
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])
     for name, rows in sheets.items():
         ws = book.create_sheet(name)
         for row in rows:

@@ -26,7 +26,7 @@ def _fast_hasher(settings):
 
 def upload(rows_by_sheet: dict[str, list[list]]) -> SimpleUploadedFile:
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])
     for name, rows in rows_by_sheet.items():
         ws = book.create_sheet(name)
         for row in rows:

@@ -81,9 +81,9 @@ def world(*, signed_off: bool = True, window_hours: int = 2, **event_kw) -> Worl
         entry_b=entry_b,
         organiser=f.organiser(),
         # Judges of a third delegation: nobody is recused.
-        chief=f.judge(skill, role="chief", delegation=del_c).user,
-        judge=f.judge(skill, delegation=del_c).user,
-        other_chief=f.judge(other_skill, role="chief", delegation=del_c).user,
+        chief=f.judge_user(skill, role="chief", delegation=del_c),
+        judge=f.judge_user(skill, delegation=del_c),
+        other_chief=f.judge_user(other_skill, role="chief", delegation=del_c),
         lead_a=f.lead(del_a),
         lead_b=f.lead(del_b),
         no_role=f.user(),

@@ -200,7 +200,7 @@ def test_certificate_batch_end_to_end_on_a_real_worker(worker, settings):
 
 
 def _children(pid: int) -> list[int]:
-    out = []
+    out: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         text = (task / "children").read_text().split()
         out.extend(int(c) for c in text)

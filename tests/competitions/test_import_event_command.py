@@ -17,9 +17,9 @@ def _keep_test_connection(monkeypatch):
     monkeypatch.setattr("django.db.connections.close_all", lambda: None)
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
+def run(capsys, *argv: str) -> tuple[int | str, str, str]:
     """Run manage.py in-process (same test database); exit status, stdout, stderr."""
-    code = 0
+    code: int | str = 0
     try:
         execute_from_command_line(["manage.py", *argv])
     except SystemExit as exc:

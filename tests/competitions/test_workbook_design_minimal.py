@@ -24,7 +24,7 @@ from tests.competitions.test_workbook_scoring import model_counts
 pytestmark = pytest.mark.django_db
 
 # The documented columns, nothing more.
-SHEETS = {
+SHEETS: dict[str, list[list]] = {
     "delegations": [["code", "name"], ["D1", "南京市"], ["D2", "苏州市"], ["D3", "裁判委员会"]],
     "skills": [
         ["code", "name", "team_size", "award_policy", "judgement_aggregation"],
@@ -82,7 +82,7 @@ SHEETS = {
 
 def write(path: Path, sheets: dict[str, list[list]] = SHEETS) -> Path:
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])
     for name, rows in sheets.items():
         ws = book.create_sheet(name)
         for row in rows:

@@ -65,7 +65,7 @@ def write_book(
 ) -> Path:
     """Write sheets as an .xlsx: key row (optionally below a Chinese title row), then rows."""
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])
     for name, rows in sheets.items():
         ws = book.create_sheet(name)
         header = (keys or {}).get(name, KEYS.get(name, []))

@@ -47,6 +47,7 @@ def single_refusal(w: MarkWrite) -> MarkRefused | None:
     """What write_mark says about ``w`` (rolled back either way)."""
     try:
         with transaction.atomic():
+            assert w.judge is not None
             write_mark(entry=w.entry, aspect=w.aspect, judge=w.judge, value=w.value)
             raise _Undo
     except MarkRefused as exc:
@@ -207,7 +208,7 @@ def test_the_batch_writes_what_single_writes_write(s):
 
     def marks(t: SchemeSkill) -> list[tuple]:
         pos = {e.pk: i for i, e in enumerate(t.entries)}
-        judges = {j.pk: i for i, j in enumerate(t.judges)}
+        judges: dict[int | None, int] = {j.pk: i for i, j in enumerate(t.judges)}
         aspects = {a.pk: i for i, a in enumerate(t.aspects)}
         return sorted(
             (pos[m.entry_id], aspects[m.aspect_id], judges[m.judge_id], m.kind, m.value, m.version)

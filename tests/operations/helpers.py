@@ -77,7 +77,7 @@ def table_counts(name: str) -> dict[str, int]:
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
             )
         ]
-        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        return {t: _one(conn.execute(f'SELECT count(*) FROM "{t}"')) for t in tables}
 
 
 def redis_url(db: int) -> str:
@@ -132,3 +132,10 @@ def manage(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.
 def ok(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result.stdout
+
+
+def _one(cursor) -> int:
+    """The single value of a one-row, one-column result."""
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]

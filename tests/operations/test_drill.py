@@ -48,7 +48,7 @@ def test_small_drill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     except subprocess.TimeoutExpired as exc:
         # SIGKILL skipped the drill's own cleanup: say so (its processes are
         # in sessions of their own under tmp_path/drill/run).
-        pytest.fail(f"the drill took more than {BUDGET:.0f} s:\n{exc.stdout}")
+        pytest.fail(f"the drill took more than {BUDGET:.0f} s:\n{exc.stdout!s}")
     assert figures.exists(), f"no report:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
     data = json.loads(figures.read_text())
     text = report.read_text()

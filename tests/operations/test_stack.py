@@ -53,7 +53,7 @@ u.groups.add(Group.objects.get_or_create(name="organiser")[0])
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args, **kwargs):
         return None
 
 

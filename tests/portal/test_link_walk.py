@@ -112,6 +112,7 @@ def _expect(role: str) -> list[str]:
     event = Event.objects.get(code="demo-final")
     if role == "organiser":
         skill = Skill.objects.filter(event=event).order_by("code").first()
+        assert skill is not None
         return [
             reverse("results:organiser_events"),
             reverse("results:organiser_event", args=[event.code]),

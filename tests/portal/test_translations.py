@@ -72,7 +72,7 @@ def _known() -> set[tuple[str | None, str]]:
 
 
 def _messages(fileobj, origin: str):
-    for lineno, func, message, _comments in extract_python(fileobj, KEYWORDS.keys(), [], {}):
+    for lineno, func, message, _comments in extract_python(fileobj, KEYWORDS, [], {}):
         context = None
         if isinstance(message, tuple):
             if func in CONTEXT_FUNCS:

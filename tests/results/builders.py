@@ -136,8 +136,8 @@ def world() -> World:
         del_c=del_c,
         entries=entries,
         organiser=f.organiser(),
-        chief=f.judge(skill, role="chief", delegation=del_j).user,
-        judge=f.judge(skill, delegation=del_j).user,
+        chief=f.judge_user(skill, role="chief", delegation=del_j),
+        judge=f.judge_user(skill, delegation=del_j),
         lead_a=f.lead(del_a),
         lead_b=f.lead(del_b),
     )

@@ -14,6 +14,7 @@ import hmac
 import itertools
 from decimal import Decimal
 from io import StringIO
+from typing import cast
 
 import pytest
 from django.core.management import call_command
@@ -50,7 +51,7 @@ def _verify(*args) -> tuple[int, str]:
     try:
         call_command("verify_ledger", *args, stdout=out)
     except SystemExit as exc:
-        return exc.code, out.getvalue()
+        return cast(int, exc.code), out.getvalue()
     return 0, out.getvalue()
 
 

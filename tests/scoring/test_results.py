@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -41,7 +42,7 @@ class Scheme:
 def build_scheme(
     aspects: dict[str, tuple[str, str]],
     *,
-    entries: list[str] = ("1", "2", "3"),
+    entries: Sequence[str] = ("1", "2", "3"),
     judges: int = 3,
     **skill_kw,
 ) -> Scheme:

@@ -9,6 +9,7 @@ import pytest
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
+from portal.spreadsheets import BoundedWorkbook
 from scoring.models import (
     Aspect,
     Criterion,
@@ -101,11 +102,11 @@ def small_scheme() -> SchemeData:
     )
 
 
-def sheet(rows: list[list], *, keys=None, title_row: bool = False) -> Workbook:
+def sheet(rows: list[list], *, keys=None, title_row: bool = False) -> BoundedWorkbook:
     """A workbook with one ``aspects`` sheet: (title row), key row, rows."""
     keys = keys or [*ASPECT_KEYS, *ASPECT_EXTRA_KEYS]
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]
     ws.title = "aspects"
     if title_row:
         ws.append([TITLES_ZH[k] for k in keys])
@@ -115,7 +116,7 @@ def sheet(rows: list[list], *, keys=None, title_row: bool = False) -> Workbook:
     return reload(wb)
 
 
-def reload(wb: Workbook) -> Workbook:
+def reload(wb: Workbook) -> BoundedWorkbook:
     """Saved and opened as an upload is (bounded, streaming)."""
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -281,7 +282,7 @@ def test_inconsistent_repeated_columns():
 
 def test_no_scheme_sheet_and_no_rows_for_skill():
     wb = Workbook()
-    wb.active.title = "other"
+    wb.worksheets[0].title = "other"
     assert "No marking scheme found" in read_scheme(reload(wb)).errors[0].message_en
     data = read_scheme(sheet([row(skill="S2", mark=100)]), "S1")
     assert data.errors[0].message_en == "The aspects sheet has no row for skill S1."

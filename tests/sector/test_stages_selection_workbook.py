@@ -128,7 +128,7 @@ def test_athlete_path(three_rounds):
 
 def _write(path, sheets: dict[str, list[list]]):
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     for name, rows in sheets.items():
         ws = wb.create_sheet(name)
         for r in rows:

@@ -114,7 +114,7 @@ def book(
     rows, header=("skill_code", "competitor_no", "id_number", "score", "out_of")
 ) -> io.BytesIO:
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]
     ws.title = "theory"
     ws.append(list(header))
     for r in rows:

@@ -5,6 +5,8 @@ requests open, needs them confirmed too."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 import pytest
 from django.test import Client
 
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.django_db
 LOW = {("101", "J1", "JC03"), ("102", "J2", "JC03"), ("103", "J3", "JB02")}
 
 
-def mark_all(world, skip: set[tuple[str, str]] = frozenset()) -> None:
+def mark_all(world, skip: AbstractSet[tuple[str, str]] = frozenset()) -> None:
     """Every mark of every entry, 0 where LOW says (three discrepancies), except
     (competitor, judge code) pairs in ``skip``."""
     clients = {j.code: tablet_client(j)[0] for j in (world.ja, world.jb, world.jc, world.chief)}

@@ -22,7 +22,7 @@ def valid_id(gender: str = "F", born: dt.date = BORN, seq: int = 7) -> str:
     return idnumbers.make_id_number("320582", born, seq, gender)
 
 
-def codes(exc: ValidationError, field: str) -> set[str]:
+def codes(exc: ValidationError, field: str) -> set[str | None]:
     return {e.code for e in exc.error_dict[field]}
 
 
