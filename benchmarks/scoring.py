@@ -41,6 +41,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 from benchmarks import django_env
 
@@ -397,7 +398,8 @@ def _run(args: argparse.Namespace, database: str, migrate_seconds: float) -> int
         args.repeat,
     )
     floor_times, all_times = times["floor"], times["all"]
-    floor, computed = values["floor"], values["all"]
+    floor = cast(dict[int, tuple[Fraction, Decimal]], values["floor"])
+    computed = cast(dict[int, results.SkillResults], values["all"])
     panel_times, _ = _timed(lambda: _panels_for_results(skill_ids), args.repeat)
     wrapper_times, _ = _timed(
         lambda: [panels.expected_judgement_judges(i) for i in skill_ids], args.repeat
@@ -426,6 +428,7 @@ def _run(args: argparse.Namespace, database: str, migrate_seconds: float) -> int
     write_times, rerank_times = [], []
     for _ in range(max(args.repeat, 20)):
         mark = rng.choice(marks)
+        assert mark.judge is not None  # a J mark is its judge's
         new = (int(mark.value) + 1) % 4
         start = time.perf_counter()
         services.write_mark(

@@ -52,6 +52,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 HELP = "200 tablets posting marks to gunicorn vs a pgbench upsert floor"
@@ -172,7 +173,7 @@ def _build(args: argparse.Namespace) -> dict:
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)}")
-    tablets = []
+    tablets: list[dict[str, Any]] = []
     for skill in skills:
         judges = [
             a.judge
@@ -324,7 +325,7 @@ class Tablet:
         return await self.request("POST", "/tablet/api/mark", body)
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        if self.writer is None:
+        if self.reader is None or self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         head = (
             f"{method} {path} HTTP/1.1\r\n"

@@ -481,7 +481,7 @@ def tls_context() -> ssl.SSLContext:
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
@@ -707,7 +707,7 @@ async def _resend_last_minute(client: TlsTablet, sent: list, plan: dict, stats: 
     ``saved`` + ``replayed`` with the value first stored, and write nothing."""
     since = time.monotonic() - 60
     batch = [(body, mark) for t, body, mark in sent if t >= since]
-    result = {"at": time.time(), "resent": len(batch), "replayed": 0, "wrong": []}
+    result: dict[str, Any] = {"at": time.time(), "resent": len(batch), "replayed": 0, "wrong": []}
     for body, mark in batch:
         answer = await _send(client, body, plan, stats)
         if answer.get("status") == "saved" and answer.get("replayed"):
@@ -836,6 +836,18 @@ class Day:
             self._teardown()
         return self._report()
 
+    def _stop_stack(self) -> None:
+        if self.stack:
+            self.stack.stop()
+
+    def _stop_postgres(self) -> None:
+        if self.pg:
+            self.pg.cleanup(self.args.keep)
+
+    def _stop_redis(self) -> None:
+        if self.redis:
+            self.redis.cleanup(self.args.keep)
+
     def _teardown(self) -> None:
         with self.phase("stop") as phase:
             if self.client is not None and self.client.poll() is None:
@@ -847,9 +859,9 @@ class Day:
                 connections.close_all()
             problems = []
             for what, stop in (
-                ("stack", lambda: self.stack and self.stack.stop()),
-                ("postgres", lambda: self.pg and self.pg.cleanup(self.args.keep)),
-                ("redis", lambda: self.redis and self.redis.cleanup(self.args.keep)),
+                ("stack", self._stop_stack),
+                ("postgres", self._stop_postgres),
+                ("redis", self._stop_redis),
             ):
                 try:
                     stop()
@@ -1290,11 +1302,12 @@ class Day:
         from scoring.services import marking_status
 
         assert self.stack
+        base = self.stack.base
         ctx = tls_context()
 
         def sign(skill_id: int) -> None:
             def once() -> None:
-                browser = Browser(self.stack.base, ctx)
+                browser = Browser(base, ctx)
                 browser.login(self.chiefs[skill_id], PASSWORD)
                 # The board asks for confirmation first; the chief confirms.
                 status, _body = browser.post(
@@ -1604,6 +1617,7 @@ class Day:
         from teams.models import Entry
 
         assert self.stack
+        base = self.stack.base
         ctx = tls_context()
         numbers: dict[int, set[str]] = defaultdict(set)
         for d, no in Entry.objects.filter(skill__event__code=EVENT).values_list(
@@ -1613,7 +1627,7 @@ class Day:
 
         def download(delegation_id: int) -> tuple[int, int]:
             def once() -> tuple[int, int]:
-                browser = Browser(self.stack.base, ctx)
+                browser = Browser(base, ctx)
                 browser.login(self.leads[delegation_id], PASSWORD)
                 status, _headers, body = browser.request(f"/lead/{EVENT}/results.xlsx", timeout=120)
                 if status != 200:
@@ -1682,7 +1696,7 @@ def _held_tasks(path: Path, offset: int, task: str) -> set[str]:
     return taken - ended
 
 
-def _aware(epoch: float):  # type: ignore[no-untyped-def]
+def _aware(epoch: float):
     import datetime as dt
 
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
