@@ -125,9 +125,9 @@ def make_national(path: Path, seed: int) -> Path:
     from openpyxl import Workbook
 
     from benchmarks import scoring
-    from competitions.demo import DEMO_EVENT_CODES
     from competitions.models import Event
     from competitions.workbook import SHEET_REGISTRY
+    from demo.builder import DEMO_EVENT_CODES
     from scoring.models import AspectKind, Mark
 
     final = Event.objects.filter(code=DEMO_EVENT_CODES[-1]).first()
