@@ -128,6 +128,7 @@ def make_national(path: Path, seed: int) -> Path:
     from benchmarks import scoring
     from competitions.models import Event
     from competitions.workbook import SHEET_REGISTRY
+    from demo.builder import DEMO_EVENT_CODES
     from scoring.models import AspectKind, Mark
 
     final = Event.objects.filter(code=DEMO_EVENT_CODES[-1]).first()

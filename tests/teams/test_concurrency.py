@@ -22,14 +22,38 @@ pytestmark = [
 ]
 
 
+def _blocked_on_a_lock() -> bool:
+    """Whether another session of this database waits for a row lock now."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh, not this transaction's
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 def _race(monkeypatch, calls) -> list:
-    """Run ``calls`` at once; each waits inside the transaction, after the
-    quota and once-per-event checks and before inserting, so without the
-    lock both would see a free place."""
+    """Run ``calls`` at once. Each call, once past the quota and once-per-event
+    checks and before inserting, waits until every other call has got as far
+    (then the lock is missing and both saw a free place) or until another
+    session is blocked on the row lock (the lock works): a barrier on what
+    happened, not a sleep that hopes the other thread was fast enough."""
     real = services._new_competitor_no
+    arrived = {"n": 0}
+    guard = threading.Lock()
 
     def slow_number() -> str:
-        time.sleep(0.5)
+        with guard:
+            arrived["n"] += 1
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with guard:
+                if arrived["n"] >= len(calls):
+                    break
+            if _blocked_on_a_lock():
+                break
+            time.sleep(0.01)
         return real()
 
     monkeypatch.setattr(services, "_new_competitor_no", slow_number)
