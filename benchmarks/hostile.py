@@ -122,7 +122,6 @@ def make_national(path: Path, seed: int) -> Path:
     (openpyxl write-only; the marks sheet from one ``values_list``): the
     in-memory export of half a million rows takes tens of minutes and
     gigabytes, and the export is not what is measured here."""
-    from competitions.demo import DEMO_EVENT_CODES
     from openpyxl import Workbook
 
     from benchmarks import scoring
