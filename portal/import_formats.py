@@ -61,3 +61,11 @@ class BoundedImportExportMixin(ImportExportMixin):
     """``ImportExportMixin`` whose import formats are the bounded ones."""
 
     import_formats = [BoundedCSV, BoundedXLSX]
+
+    def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
+        """A refused file says why (which bound, which sheet, in Chinese and
+        English), not only the name of the exception as the library does."""
+        if isinstance(e, UploadRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)

@@ -296,7 +296,10 @@ def test_the_admin_import_button_reads_xlsx_within_the_bounds(client, tmp_path):
     response = admin_import(client, bad)
     assert time.perf_counter() - started < FAST
     html = response.content.decode()
-    assert "UploadRefused" in html
+    # The reason, in both languages, naming the sheet and the declared range.
+    assert "Sheet" in html and "A1:XFD1048576" in html
+    assert "最多接受" in html and "at most" in html
+    assert "UploadRefused" not in html
     assert not Delegation.objects.exists()
 
 
