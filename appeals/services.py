@@ -237,18 +237,11 @@ def appealable_entries(user, *, now: dt.datetime | None = None) -> list[Appealab
 # ---------------------------------------------------------------- steps
 
 
-def file_appeal(
-    entry: Entry,
-    by_user,
-    text: str,
-    attachments: Sequence[UploadedFile] = (),
-    *,
-    now: dt.datetime | None = None,
-) -> Appeal:
-    """A lead appeals their own entry's published result within the window."""
-    lead_of = roles.lead_delegation(by_user) if by_user is not None else None
-    if lead_of is None or lead_of.pk != entry.delegation_id:
-        raise PermissionDenied(_("Only the lead of the entry's delegation may appeal its result."))
+def _checked_filing(
+    text: str, attachments: Sequence[UploadedFile]
+) -> tuple[str, list[tuple[UploadedFile, str]]]:
+    """The appeal's text and its files with their checked content types;
+    ``AppealRefused`` when either is out of bounds (docs/uploads.md)."""
     text = (text or "").strip()
     if not text:
         raise AppealRefused(_("Please write what the appeal is about."), code="text_required")
@@ -263,8 +256,35 @@ def file_appeal(
             _("At most %(n)d files can be attached.") % {"n": MAX_ATTACHMENTS},
             code="too_many_attachments",
         )
-    checked = [(upload, check_attachment(upload)) for upload in attachments]
+    return text, [(upload, check_attachment(upload)) for upload in attachments]
 
+
+def _attach(appeal: Appeal, checked: list[tuple[UploadedFile, str]], now: dt.datetime) -> None:
+    for upload, content_type in checked:
+        attachment = AppealAttachment(
+            appeal=appeal,
+            original_name=PurePath(upload.name or "").name[:200],
+            content_type=content_type,
+            size=upload.size or 0,
+            uploaded_at=now,
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+
+
+def file_appeal(
+    entry: Entry,
+    by_user,
+    text: str,
+    attachments: Sequence[UploadedFile] = (),
+    *,
+    now: dt.datetime | None = None,
+) -> Appeal:
+    """A lead appeals their own entry's published result within the window."""
+    lead_of = roles.lead_delegation(by_user) if by_user is not None else None
+    if lead_of is None or lead_of.pk != entry.delegation_id:
+        raise PermissionDenied(_("Only the lead of the entry's delegation may appeal its result."))
+    text, checked = _checked_filing(text, attachments)
     now = now or timezone.now()
     skill = entry.skill
     with transaction.atomic():
@@ -285,16 +305,7 @@ def file_appeal(
             filed_at=now,
             deadline=deadline,
         )
-        for upload, content_type in checked:
-            attachment = AppealAttachment(
-                appeal=appeal,
-                original_name=PurePath(upload.name or "").name[:200],
-                content_type=content_type,
-                size=upload.size or 0,
-                uploaded_at=now,
-            )
-            attachment.file.save(upload.name, upload, save=False)
-            attachment.save()
+        _attach(appeal, checked, now)
         AppealEvent.objects.create(
             appeal=appeal, action=AppealEvent.Action.FILED, actor=by_user, text=text, at=now
         )
