@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import rules
 from django.contrib.auth.views import redirect_to_login
@@ -39,6 +39,7 @@ __all__ = ["GUARD_ATTRIBUTE", "guarded_by", "objectgetter", "permission_required
 GUARD_ATTRIBUTE = "authz"
 
 Getter = Callable[..., Any]
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def guarded_by(view: Callable, *guards: str) -> None:
@@ -53,7 +54,7 @@ def permission_required(
     role: str | None = None,
     hide: bool = False,
     methods: Iterable[str] | None = None,
-) -> Callable[[Callable], Callable]:
+) -> Callable[[View], View]:
     """Let the view run only for a user holding ``perm`` (on the object
     ``fn(request, *args, **kwargs)`` returns, if ``fn`` is given).
 
@@ -64,7 +65,7 @@ def permission_required(
     """
     only = {m.upper() for m in methods} if methods is not None else None
 
-    def decorator(view: Callable) -> Callable:
+    def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if only is not None and request.method not in only:
@@ -82,6 +83,6 @@ def permission_required(
             return view(request, *args, **kwargs)
 
         guarded_by(wrapped, *([role] if role else []), perm)
-        return wrapped
+        return cast(View, wrapped)
 
     return decorator
