@@ -247,7 +247,8 @@ def file_appeal(
     now: dt.datetime | None = None,
 ) -> Appeal:
     """A lead appeals their own entry's published result within the window."""
-    if by_user is None or not rules.has_perm("appeals.file", by_user, entry):
+    lead_of = roles.lead_delegation(by_user) if by_user is not None else None
+    if lead_of is None or lead_of.pk != entry.delegation_id:
         raise PermissionDenied(_("Only the lead of the entry's delegation may appeal its result."))
     text = (text or "").strip()
     if not text:
