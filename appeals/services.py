@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
+import rules
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -166,20 +167,20 @@ def _is_docx(upload: UploadedFile) -> bool:
 
 
 def may_see(user, appeal: Appeal) -> bool:
-    if user is None or not user.is_authenticated:
-        return False
-    if roles.is_organiser(user) or roles.is_chief_of(user, appeal.skill):
-        return True
-    lead_of = roles.lead_delegation(user)
-    return lead_of is not None and lead_of.pk == appeal.delegation_id
+    """``appeals.see`` (appeals/permissions.py)."""
+    return (
+        user is not None and user.is_authenticated and rules.has_perm("appeals.see", user, appeal)
+    )
 
 
 def may_answer(user, appeal: Appeal) -> bool:
-    return user is not None and (roles.is_organiser(user) or roles.is_chief_of(user, appeal.skill))
+    """``appeals.answer`` (appeals/permissions.py)."""
+    return user is not None and rules.has_perm("appeals.answer", user, appeal)
 
 
 def may_decide(user, appeal: Appeal) -> bool:
-    return user is not None and roles.is_organiser(user)
+    """``appeals.decide`` (appeals/permissions.py)."""
+    return user is not None and rules.has_perm("appeals.decide", user, appeal)
 
 
 def visible_appeals(user) -> QuerySet[Appeal]:

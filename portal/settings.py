@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "simple_history",
+    # The authorization layer (django-rules): template tags, and each app's
+    # permissions.py registered when the apps are ready (docs/roles.md).
+    "portal.apps.AuthzConfig",
     "competitions",
     "teams",
     "scoring",
@@ -126,6 +129,8 @@ else:
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # The named permissions of docs/roles.md (user.has_perm, {% has_perm %}).
+    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

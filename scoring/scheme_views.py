@@ -11,8 +11,6 @@ import io
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -20,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from competitions.models import Skill
-from teams import roles
+from portal.authz import objectgetter, permission_required
 
 from . import scheme_io
 
@@ -47,11 +45,8 @@ class SchemeUploadForm(forms.Form):
 
 
 def _skill_for(request: HttpRequest, skill_pk: int) -> Skill:
-    """The skill, if the user is an organiser or its chief judge."""
-    skill = get_object_or_404(Skill.objects.select_related("event"), pk=skill_pk)
-    if not (roles.is_organiser(request.user) or roles.is_chief_of(request.user, skill)):
-        raise PermissionDenied
-    return skill
+    """The skill of a view behind ``scoring.manage_skill``."""
+    return get_object_or_404(Skill.objects.select_related("event"), pk=skill_pk)
 
 
 def _page(
@@ -84,7 +79,7 @@ def _page(
     )
 
 
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def scheme_page(request: HttpRequest, skill_pk: int) -> HttpResponse:
     skill = _skill_for(request, skill_pk)
     if request.method != "POST":
@@ -115,7 +110,7 @@ def scheme_page(request: HttpRequest, skill_pk: int) -> HttpResponse:
     return redirect("scoring:skill_scheme", skill_pk=skill.pk)
 
 
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def scheme_download(request: HttpRequest, skill_pk: int, fmt: str) -> HttpResponse:
     skill = _skill_for(request, skill_pk)
     if fmt not in FORMATS:

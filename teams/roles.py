@@ -1,4 +1,6 @@
-"""Who is who. Every view asks these functions, never the user model directly.
+"""Who is who. The permissions (teams/permissions.py and each app's
+``permissions.py``, docs/roles.md) ask these functions, never the user model
+directly.
 
 Roles (docs/roles.md): organiser (a member of the ``organiser`` group, or a
 superuser), chief judge and judge (a user linked to a Judge; chief for the
@@ -8,13 +10,12 @@ Delegation through DelegationLead).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+
+from portal import authz
 
 if TYPE_CHECKING:
     from competitions.models import Skill
@@ -112,21 +113,10 @@ def role_context(request) -> dict:
     return {"roles": role_names(user)}
 
 
-def _requiring(test: Callable[[object], bool]):
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not test(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-organiser_required = _requiring(is_organiser)
-lead_required = _requiring(lambda u: lead_delegation(u) is not None)
-judge_required = _requiring(lambda u: judge_of(u) is not None)
+# The role-home decorators: the permissions of the same names in
+# teams/permissions.py, checked by the authorization layer's one decorator
+# (portal/authz.py, docs/roles.md). Kept under these names for the views
+# that still use them.
+organiser_required = authz.permission_required("teams.organiser")
+lead_required = authz.permission_required("teams.lead")
+judge_required = authz.permission_required("teams.judge")
