@@ -57,36 +57,17 @@ def import_workbook(
     if there is any, nothing was written (``committed`` is False).
     """
     report = ImportReport(event_code=event_code, dry_run=dry_run)
-    try:
-        validate_slug(event_code)
-    except ValidationError:
-        report.errors.append(
-            WorkbookError(
-                None,
-                None,
-                None,
-                None,
-                _("Event code “%(code)s” may only hold letters, digits, - and _."),
-                {"code": event_code},
-            )
-        )
+    if not _valid_event_code(event_code, report):
         return report
     sheets = read_workbook(source, report, progress)
     if not sheets and report.errors:
         return report
-    steps = len(sheets) + len(SHEET_REGISTRY)
     try:
         with transaction.atomic():
             ctx = ImportContext(_event_for(event_code, report, event_name), report, sheets)
             # Marks written by the import are recorded in the ledger as this user's.
             ctx.state["actor"] = actor
-            for step, definition in enumerate(SHEET_REGISTRY, start=len(sheets)):
-                sheet = sheets.get(definition.name)
-                if sheet is not None:
-                    if progress is not None:
-                        progress(f"import:{definition.name}", step, steps)
-                    report.sheets[definition.name] = SheetStats()
-                    definition.importer(ctx, sheet)
+            _import_sheets(ctx, progress)
             if report.errors or dry_run:
                 raise _RollBack
             report.committed = True
@@ -110,3 +91,33 @@ def import_workbook(
             stats.created = stats.updated = stats.unchanged = 0
         report.event_created = report.programme_created = False
     return report
+
+
+def _valid_event_code(code: str, report: ImportReport) -> bool:
+    try:
+        validate_slug(code)
+    except ValidationError:
+        report.errors.append(
+            WorkbookError(
+                None,
+                None,
+                None,
+                None,
+                _("Event code “%(code)s” may only hold letters, digits, - and _."),
+                {"code": code},
+            )
+        )
+        return False
+    return True
+
+
+def _import_sheets(ctx: ImportContext, progress: Progress | None) -> None:
+    """Each sheet of the file, in the registry's (dependency) order."""
+    steps = len(ctx.sheets) + len(SHEET_REGISTRY)
+    for step, definition in enumerate(SHEET_REGISTRY, start=len(ctx.sheets)):
+        sheet = ctx.sheets.get(definition.name)
+        if sheet is not None:
+            if progress is not None:
+                progress(f"import:{definition.name}", step, steps)
+            ctx.report.sheets[definition.name] = SheetStats()
+            definition.importer(ctx, sheet)

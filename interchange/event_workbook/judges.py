@@ -14,96 +14,110 @@ from .context import (
     cleaned_rows,
     update_changed,
 )
-from .delegations import delegation_exists
-from .report import CREATED, UNCHANGED, UNKNOWN_DELEGATION, UNKNOWN_SKILL, UPDATED
-from .skills import skill_sizes
+from .references import codes_known
+from .report import CREATED, UNCHANGED, UPDATED
 
 # --------------------------------------------------------------------------- judges
 
 
 def import_judges(ctx: ImportContext, sheet: ParsedSheet) -> None:
     """One row per (judge, skill); judge codes are global; one chief per skill."""
-    sizes = skill_sizes(ctx)
+    checks = _JudgeChecks(ctx, sheet)
     good: list[tuple[SheetRow, dict]] = []
-    first_of_judge: dict[str, tuple[SheetRow, dict]] = {}
-    seen_pairs: dict[tuple[str, str], int] = {}
-    chief_rows: dict[str, tuple[SheetRow, dict]] = {}
     for row, data, ok in cleaned_rows(sheet, ctx):
-        code, skill_code = data.get("code"), data.get("skill_code")
-        if skill_code and skill_code not in sizes:
-            ctx.error(
-                sheet,
-                row,
-                "skill_code",
-                UNKNOWN_SKILL,
-                code=skill_code,
-            )
-            ok = False
-        if data.get("delegation_code") and not delegation_exists(ctx, data["delegation_code"]):
-            ctx.error(
-                sheet,
-                row,
-                "delegation_code",
-                UNKNOWN_DELEGATION,
-                code=data["delegation_code"],
-            )
-            ok = False
-        if code and code in first_of_judge:
-            first_row, first = first_of_judge[code]
-            for column in ("name", "delegation_code"):
-                if data.get(column) and first.get(column) and data[column] != first[column]:
-                    ctx.error(
-                        sheet,
-                        row,
-                        column,
-                        _("Judge %(code)s has %(value)s here but %(other)s in row %(first)s."),
-                        code=code,
-                        value=data[column],
-                        other=first[column],
-                        first=first_row.number,
-                    )
-                    ok = False
-        elif code:
-            first_of_judge[code] = (row, data)
-        if code and skill_code:
-            label = f"{code} / {skill_code}"
-            ok = (
-                check_duplicate(ctx, sheet, row, seen_pairs, (code, skill_code), "code", label)
-                and ok
-            )
-        if skill_code and data.get("role") == JudgeAssignment.Role.CHIEF:
-            if skill_code in chief_rows:
-                other_row, other = chief_rows[skill_code]
-                ctx.error(
-                    sheet,
-                    row,
-                    "role",
-                    _(
-                        "Skill %(skill)s already has chief judge %(judge)s (row %(first)s); "
-                        "a skill has one chief judge."
-                    ),
-                    skill=skill_code,
-                    judge=other["code"],
-                    first=other_row.number,
-                )
-                ok = False
-            else:
-                chief_rows[skill_code] = (row, data)
+        ok = codes_known(ctx, sheet, row, data) and ok
+        ok = checks.same_judge(row, data) and ok
+        ok = checks.pair_once(row, data) and ok
+        ok = checks.one_chief(row, data) and ok
         if ok:
             good.append((row, data))
+    checks.chiefs_in_portal()
+    if ctx.writable:
+        _write_judges(ctx, sheet, good)
 
-    # A chief already in the portal who is not re-listed for that skill stays chief.
-    if ctx.event.pk and chief_rows:
+
+class _JudgeChecks:
+    """The rules across the rows of the judges sheet; each check reports its
+    problems and says whether the row passed."""
+
+    def __init__(self, ctx: ImportContext, sheet: ParsedSheet) -> None:
+        self.ctx = ctx
+        self.sheet = sheet
+        self.first_of_judge: dict[str, tuple[SheetRow, dict]] = {}
+        self.seen_pairs: dict[tuple[str, str], int] = {}
+        self.chief_rows: dict[str, tuple[SheetRow, dict]] = {}
+
+    def same_judge(self, row: SheetRow, data: dict) -> bool:
+        """A judge listed again has the same name and delegation."""
+        code = data.get("code")
+        if not code:
+            return True
+        if code not in self.first_of_judge:
+            self.first_of_judge[code] = (row, data)
+            return True
+        ok = True
+        first_row, first = self.first_of_judge[code]
+        for column in ("name", "delegation_code"):
+            if data.get(column) and first.get(column) and data[column] != first[column]:
+                self.ctx.error(
+                    self.sheet,
+                    row,
+                    column,
+                    _("Judge %(code)s has %(value)s here but %(other)s in row %(first)s."),
+                    code=code,
+                    value=data[column],
+                    other=first[column],
+                    first=first_row.number,
+                )
+                ok = False
+        return ok
+
+    def pair_once(self, row: SheetRow, data: dict) -> bool:
+        """A (judge, skill) pair is listed once."""
+        code, skill_code = data.get("code"), data.get("skill_code")
+        if not (code and skill_code):
+            return True
+        label = f"{code} / {skill_code}"
+        key = (code, skill_code)
+        return check_duplicate(self.ctx, self.sheet, row, self.seen_pairs, key, "code", label)
+
+    def one_chief(self, row: SheetRow, data: dict) -> bool:
+        """A skill has one chief judge in the sheet."""
+        skill_code = data.get("skill_code")
+        if not skill_code or data.get("role") != JudgeAssignment.Role.CHIEF:
+            return True
+        if skill_code not in self.chief_rows:
+            self.chief_rows[skill_code] = (row, data)
+            return True
+        other_row, other = self.chief_rows[skill_code]
+        self.ctx.error(
+            self.sheet,
+            row,
+            "role",
+            _(
+                "Skill %(skill)s already has chief judge %(judge)s (row %(first)s); "
+                "a skill has one chief judge."
+            ),
+            skill=skill_code,
+            judge=other["code"],
+            first=other_row.number,
+        )
+        return False
+
+    def chiefs_in_portal(self) -> None:
+        """A chief already in the portal who is not re-listed for that skill stays chief."""
+        if not self.ctx.event.pk or not self.chief_rows:
+            return
         for a in JudgeAssignment.objects.filter(
-            skill__event=ctx.event,
-            skill__code__in=chief_rows,
+            skill__event=self.ctx.event,
+            skill__code__in=self.chief_rows,
             role=JudgeAssignment.Role.CHIEF,
         ).select_related("judge", "skill"):
-            if (a.judge.code, a.skill.code) in seen_pairs:
+            if (a.judge.code, a.skill.code) in self.seen_pairs:
                 continue
-            row, data = chief_rows[a.skill.code]
-            ctx.error(
-                sheet,
+            row, _data = self.chief_rows[a.skill.code]
+            self.ctx.error(
+                self.sheet,
                 row,
                 "role",
                 _(
@@ -113,9 +127,6 @@ def import_judges(ctx: ImportContext, sheet: ParsedSheet) -> None:
                 skill=a.skill.code,
                 judge=a.judge.code,
             )
-
-    if ctx.writable:
-        _write_judges(ctx, sheet, good)
 
 
 def _write_judges(

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 
 from interchange.event_workbook import context, importer
-from interchange.event_workbook import entries as entries_sheet
+from interchange.event_workbook import entry_writer
 from teams import services
 from teams.models import Athlete
 from tests.interchange.test_workbook_import import errors_of, model_counts, sample, write_book
@@ -25,7 +25,7 @@ def test_the_import_asks_the_shared_rule_for_every_entry(tmp_path, monkeypatch):
             skill, delegation, athletes, entry=entry, enforce_quota=enforce_quota
         )
 
-    monkeypatch.setattr(entries_sheet, "entry_rule_errors", spy)
+    monkeypatch.setattr(entry_writer, "entry_rule_errors", spy)
     report = importer.import_workbook(write_book(tmp_path / "ok.xlsx", sample()), "ev")
     assert report.committed
     entries = {(e[0], e[1]) for e in sample()["entries"]}
@@ -39,7 +39,7 @@ def test_a_rule_problem_rolls_the_import_back(tmp_path, monkeypatch):
     def refuse(skill, delegation, athletes, *, entry=None, enforce_quota=True):
         return [ValidationError(gettext_lazy("An entry needs at least one athlete."))]
 
-    monkeypatch.setattr(entries_sheet, "entry_rule_errors", refuse)
+    monkeypatch.setattr(entry_writer, "entry_rule_errors", refuse)
     report = importer.import_workbook(write_book(tmp_path / "no.xlsx", sample()), "ev")
     assert not report.committed
     assert errors_of(report)[0] == ("entries", 2, "competitor_no")
