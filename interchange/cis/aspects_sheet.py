@@ -185,7 +185,12 @@ class _AspectsBuilder:
             self.data.problem(number, key, INCONSISTENT, first=first[0], other=first[1], code=item)
         return first[1]
 
+    def _repeated(self, number: int, item: str, key: str, values: Mapping[str, Any]) -> str:
+        return self._same(number, item, key, as_text(values.get(key)))
+
     def add(self, number: int, values: Mapping[str, Any]) -> None:
+        """One aspect row: its criterion and sub-criterion (created at their
+        first row, checked against it later), then the aspect itself."""
         data = self.data
         crit_code = as_text(values.get("criterion"))
         sub_code = as_text(values.get("sub_criterion"))
@@ -197,19 +202,21 @@ class _AspectsBuilder:
             check_length(data, number, key, value)
         if not ok:
             return
+        criterion = self._criterion(number, crit_code, values)
+        self._stated_total(number, values)
+        sub = self._sub_criterion(number, sub_code, criterion, values)
+        if sub is not None:
+            sub.aspects.append(self._aspect(number, sub_code, sub, values))
 
-        criterion = self.criteria.get(crit_code)
+    def _criterion(self, number: int, code: str, values: Mapping[str, Any]) -> CriterionData:
+        data = self.data
+        criterion = self.criteria.get(code)
         if criterion is None:
-            criterion = self.criteria[crit_code] = CriterionData(crit_code, "", row=number)
+            criterion = self.criteria[code] = CriterionData(code, "", row=number)
             data.criteria.append(criterion)
-        name = self._same(
-            number, crit_code, "criterion_name", as_text(values.get("criterion_name"))
-        )
-        criterion.name = name or crit_code
+        criterion.name = self._repeated(number, code, "criterion_name", values) or code
         check_length(data, number, "criterion_name", criterion.name)
-        mark_text = self._same(
-            number, crit_code, "criterion_mark", _mark_text(values, "criterion_mark")
-        )
+        mark_text = self._same(number, code, "criterion_mark", _mark_text(values, "criterion_mark"))
         if mark_text and criterion.max_mark is None:
             try:
                 criterion.max_mark = as_number(mark_text)
@@ -217,6 +224,10 @@ class _AspectsBuilder:
                 data.problem(number, "criterion_mark", NOT_A_NUMBER, value=mark_text)
             if criterion.max_mark is not None and criterion.max_mark < 0:
                 data.problem(number, "criterion_mark", NEGATIVE, value=criterion.max_mark)
+        return criterion
+
+    def _stated_total(self, number: int, values: Mapping[str, Any]) -> None:
+        data = self.data
         total_text = self._same(number, "*", "scheme_total", _mark_text(values, "scheme_total"))
         if total_text and data.stated_total is None:
             try:
@@ -225,28 +236,35 @@ class _AspectsBuilder:
             except ValueError:
                 data.problem(number, "scheme_total", NOT_A_NUMBER, value=total_text)
 
-        found = self.subs.get(sub_code)
+    def _sub_criterion(
+        self, number: int, code: str, criterion: CriterionData, values: Mapping[str, Any]
+    ) -> SubCriterionData | None:
+        """The row's sub-criterion, or None when another criterion has it."""
+        data = self.data
+        found = self.subs.get(code)
         if found is None:
-            sub = SubCriterionData(sub_code, "", row=number)
-            self.subs[sub_code] = (criterion, sub)
+            sub = SubCriterionData(code, "", row=number)
+            self.subs[code] = (criterion, sub)
             criterion.sub_criteria.append(sub)
         else:
             owner, sub = found
             if owner is not criterion:
-                data.problem(number, "sub_criterion", DUPLICATE_SUB, code=sub_code, first=sub.row)
-                return
-        sub.name = (
-            self._same(
-                number, sub_code, "sub_criterion_name", as_text(values.get("sub_criterion_name"))
-            )
-            or sub_code
+                data.problem(number, "sub_criterion", DUPLICATE_SUB, code=code, first=sub.row)
+                return None
+        name = self._same(
+            number, code, "sub_criterion_name", as_text(values.get("sub_criterion_name"))
         )
+        sub.name = name or code
         sub.marking_day = self._same(
-            number, sub_code, "marking_day", as_text(values.get("marking_day"))
+            number, code, "marking_day", as_text(values.get("marking_day"))
         )
         check_length(data, number, "sub_criterion_name", sub.name)
         check_length(data, number, "marking_day", sub.marking_day)
+        return sub
 
+    def _aspect(
+        self, number: int, sub_code: str, sub: SubCriterionData, values: Mapping[str, Any]
+    ) -> AspectData:
         code = as_text(values.get("aspect_code"))
         generated = not code
         if generated:
@@ -255,7 +273,7 @@ class _AspectsBuilder:
             code=code,
             kind=as_text(values.get("type")).upper(),
             description=as_text(values.get("description")),
-            max_mark=parse_max_mark(data, number, values.get("max_mark")),
+            max_mark=parse_max_mark(self.data, number, values.get("max_mark")),
             extra_description=as_text(values.get("extra_description")),
             requirement=as_text(values.get("requirement")),
             wsos_section=as_text(values.get("wsos_section")),
@@ -268,7 +286,7 @@ class _AspectsBuilder:
             # An empty cell is a missing descriptor; an M aspect's are reported by validation.
             if text:
                 aspect.descriptors.append(DescriptorData(score, text, number, key))
-        sub.aspects.append(aspect)
+        return aspect
 
 
 def _mark_text(values: Mapping[str, Any], key: str) -> str:

@@ -134,101 +134,102 @@ def _save(obj: Any, values: dict[str, Any], report: ApplyReport, model: str) -> 
 
 
 def _write(skill: Skill, data: SchemeData, replace: bool, report: ApplyReport) -> None:
-    sections = {s.number: s for s in WSOSSection.objects.filter(skill=skill)}
-    for section in data.wsos_sections:
-        obj = sections.pop(section.number, None) or WSOSSection(skill=skill, number=section.number)
-        values = {"title": section.title, "weight": section.weight or Decimal(0)}
-        _save(obj, values, report, "wsos_sections")
+    _SchemeWriter(skill, report).write(data, replace)
 
-    criteria = {c.code: c for c in Criterion.objects.filter(skill=skill)}
-    subs = {
-        (s.criterion_id, s.code): s for s in SubCriterion.objects.filter(criterion__skill=skill)
-    }
-    aspects = {a.code: a for a in Aspect.objects.filter(skill=skill)}
-    descriptors = {
-        (d.aspect_id, d.score): d for d in JudgementDescriptor.objects.filter(aspect__skill=skill)
-    }
-    kept_subs: set[int] = set()
-    kept_aspects: set[int] = set()
-    kept_descriptors: set[int] = set()
-    order = 0
-    for c_index, criterion in enumerate(data.criteria, start=1):
-        c_obj = criteria.pop(criterion.code, None) or Criterion(skill=skill, code=criterion.code)
-        _save(
-            c_obj,
-            {"name": criterion.name, "max_mark": criterion.max_mark, "order": c_index},
-            report,
-            "criteria",
-        )
-        for s_index, sub in enumerate(criterion.sub_criteria, start=1):
-            s_obj = subs.get((c_obj.pk, sub.code)) or SubCriterion(criterion=c_obj, code=sub.code)
-            _save(
-                s_obj,
-                {"name": sub.name, "marking_day": sub.marking_day, "order": s_index},
-                report,
-                "sub_criteria",
+
+class _SchemeWriter:
+    """Writes one skill's scheme over what is stored: items matched by code
+    are updated in place, then those the data no longer has are deleted."""
+
+    def __init__(self, skill: Skill, report: ApplyReport) -> None:
+        self.skill = skill
+        self.report = report
+        self.sections = {s.number: s for s in WSOSSection.objects.filter(skill=skill)}
+        self.criteria = {c.code: c for c in Criterion.objects.filter(skill=skill)}
+        self.subs = {
+            (s.criterion_id, s.code): s for s in SubCriterion.objects.filter(criterion__skill=skill)
+        }
+        self.aspects = {a.code: a for a in Aspect.objects.filter(skill=skill)}
+        self.descriptors = {
+            (d.aspect_id, d.score): d
+            for d in JudgementDescriptor.objects.filter(aspect__skill=skill)
+        }
+        self.kept_subs: set[int] = set()
+        self.kept_aspects: set[int] = set()
+        self.kept_descriptors: set[int] = set()
+        self.order = 0  # aspects are numbered across the whole scheme
+
+    def write(self, data: SchemeData, replace: bool) -> None:
+        for section in data.wsos_sections:
+            obj = self.sections.pop(section.number, None) or WSOSSection(
+                skill=self.skill, number=section.number
             )
-            kept_subs.add(s_obj.pk)
-            for aspect in sub.aspects:
-                order += 1
-                a_obj = aspects.get(aspect.code) or Aspect(skill=skill, code=aspect.code)
-                _save(
-                    a_obj,
-                    {
-                        "sub_criterion_id": s_obj.pk,
-                        "kind": aspect.kind,
-                        "description": aspect.description,
-                        "extra_description": aspect.extra_description,
-                        "requirement": aspect.requirement,
-                        "wsos_section": aspect.wsos_section,
-                        "max_mark": aspect.max_mark,
-                        "order": order,
-                    },
-                    report,
-                    "aspects",
-                )
-                kept_aspects.add(a_obj.pk)
-                for d in aspect.descriptors:
-                    d_obj = descriptors.get((a_obj.pk, d.score)) or JudgementDescriptor(
-                        aspect=a_obj, score=d.score
-                    )
-                    _save(d_obj, {"text": d.text}, report, "descriptors")
-                    kept_descriptors.add(d_obj.pk)
+            values = {"title": section.title, "weight": section.weight or Decimal(0)}
+            _save(obj, values, self.report, "wsos_sections")
+        for c_index, criterion in enumerate(data.criteria, start=1):
+            c_obj = self.criteria.pop(criterion.code, None) or Criterion(
+                skill=self.skill, code=criterion.code
+            )
+            values = {"name": criterion.name, "max_mark": criterion.max_mark, "order": c_index}
+            _save(c_obj, values, self.report, "criteria")
+            for s_index, sub in enumerate(criterion.sub_criteria, start=1):
+                self._write_sub(c_obj, s_index, sub)
+        self._delete_stale(replace)
 
-    # Descriptors of kept aspects that the data no longer has (an aspect
-    # turned from J to M) always go: an M aspect must not carry any.
-    stale = [d.pk for d in descriptors.values() if d.pk not in kept_descriptors]
-    stale_descriptors = JudgementDescriptor.objects.filter(pk__in=stale)
-    if not replace:
-        stale_descriptors = stale_descriptors.filter(aspect_id__in=kept_aspects)
-    report.count("descriptors", "deleted", stale_descriptors.delete()[0])
-    if not replace:
-        return
-    # Children first, so nothing cascades behind the counts' back.
-    gone_aspects = [a.pk for a in aspects.values() if a.pk not in kept_aspects]
-    report.count(
-        "aspects",
-        "deleted",
-        Aspect.objects.filter(pk__in=gone_aspects).delete()[1].get("scoring.Aspect", 0),
-    )
-    gone_subs = [s.pk for s in subs.values() if s.pk not in kept_subs]
-    report.count(
-        "sub_criteria",
-        "deleted",
-        SubCriterion.objects.filter(pk__in=gone_subs).delete()[1].get("scoring.SubCriterion", 0),
-    )
-    report.count(
-        "criteria",
-        "deleted",
-        Criterion.objects.filter(pk__in=[c.pk for c in criteria.values()])
-        .delete()[1]
-        .get("scoring.Criterion", 0),
-    )
-    report.count(
-        "wsos_sections",
-        "deleted",
-        WSOSSection.objects.filter(pk__in=[s.pk for s in sections.values()]).delete()[0],
-    )
+    def _write_sub(self, c_obj: Criterion, s_index: int, sub: SubCriterionData) -> None:
+        s_obj = self.subs.get((c_obj.pk, sub.code)) or SubCriterion(criterion=c_obj, code=sub.code)
+        values = {"name": sub.name, "marking_day": sub.marking_day, "order": s_index}
+        _save(s_obj, values, self.report, "sub_criteria")
+        self.kept_subs.add(s_obj.pk)
+        for aspect in sub.aspects:
+            self.order += 1
+            a_obj = self.aspects.get(aspect.code) or Aspect(skill=self.skill, code=aspect.code)
+            values = {
+                "sub_criterion_id": s_obj.pk,
+                "kind": aspect.kind,
+                "description": aspect.description,
+                "extra_description": aspect.extra_description,
+                "requirement": aspect.requirement,
+                "wsos_section": aspect.wsos_section,
+                "max_mark": aspect.max_mark,
+                "order": self.order,
+            }
+            _save(a_obj, values, self.report, "aspects")
+            self.kept_aspects.add(a_obj.pk)
+            for d in aspect.descriptors:
+                d_obj = self.descriptors.get((a_obj.pk, d.score)) or JudgementDescriptor(
+                    aspect=a_obj, score=d.score
+                )
+                _save(d_obj, {"text": d.text}, self.report, "descriptors")
+                self.kept_descriptors.add(d_obj.pk)
+
+    def _delete_stale(self, replace: bool) -> None:
+        report = self.report
+        # Descriptors of kept aspects that the data no longer has (an aspect
+        # turned from J to M) always go: an M aspect must not carry any.
+        stale = [d.pk for d in self.descriptors.values() if d.pk not in self.kept_descriptors]
+        stale_descriptors = JudgementDescriptor.objects.filter(pk__in=stale)
+        if not replace:
+            stale_descriptors = stale_descriptors.filter(aspect_id__in=self.kept_aspects)
+        report.count("descriptors", "deleted", stale_descriptors.delete()[0])
+        if not replace:
+            return
+        # Children first, so nothing cascades behind the counts' back.
+        gone_aspects = [a.pk for a in self.aspects.values() if a.pk not in self.kept_aspects]
+        deleted = Aspect.objects.filter(pk__in=gone_aspects).delete()[1]
+        report.count("aspects", "deleted", deleted.get("scoring.Aspect", 0))
+        gone_subs = [s.pk for s in self.subs.values() if s.pk not in self.kept_subs]
+        deleted = SubCriterion.objects.filter(pk__in=gone_subs).delete()[1]
+        report.count("sub_criteria", "deleted", deleted.get("scoring.SubCriterion", 0))
+        gone_criteria = [c.pk for c in self.criteria.values()]
+        deleted = Criterion.objects.filter(pk__in=gone_criteria).delete()[1]
+        report.count("criteria", "deleted", deleted.get("scoring.Criterion", 0))
+        gone_sections = [s.pk for s in self.sections.values()]
+        report.count(
+            "wsos_sections",
+            "deleted",
+            WSOSSection.objects.filter(pk__in=gone_sections).delete()[0],
+        )
 
 
 def scheme_of(skill: Skill) -> SchemeData:

@@ -41,60 +41,50 @@ def validate_scheme(data: SchemeData) -> list[SchemeProblem]:
     """The rules every scheme must meet, whatever its source. Returns new
     problems (does not add them to ``data.problems``)."""
     out = SchemeData(sheet=data.sheet, columns=data.columns)  # a problem collector
-    seen_criteria: dict[str, int | None] = {}
-    seen_subs: dict[str, int | None] = {}
-    seen_aspects: dict[str, int | None] = {}
-    sections = {s.number for s in data.wsos_sections}
-    seen_sections: dict[str, int | None] = {}
-    wsos_sheet = data.wsos_sheet or None
+    _check_sections(out, data)
+    if not any(True for _ in data.aspects()):
+        out.problem(data.total_row, data.total_column, NO_ASPECTS)
+    _check_tree(out, data)
+    _check_totals(out, data)
+    bare = data.judgement_without_descriptors()
+    if bare:
+        out.problem(None, None, NO_DESCRIPTORS, warning=True, count=bare)
+    return out.problems
+
+
+def _check_sections(out: SchemeData, data: SchemeData) -> None:
+    """Each WSOS section is listed once."""
+    seen: dict[str, int | None] = {}
     for section in data.wsos_sections:
-        if section.number in seen_sections:
+        if section.number in seen:
             out.problem(
                 section.row,
                 "section",
                 DUPLICATE_SECTION,
-                sheet=wsos_sheet,
+                sheet=data.wsos_sheet or None,
                 code=section.number,
-                first=seen_sections[section.number],
+                first=seen[section.number],
             )
-        seen_sections.setdefault(section.number, section.row)
+        seen.setdefault(section.number, section.row)
 
-    if not any(True for _ in data.aspects()):
-        out.problem(data.total_row, data.total_column, NO_ASPECTS)
+
+def _check_tree(out: SchemeData, data: SchemeData) -> None:
+    """Codes are unique at each level, every sub-criterion has aspects, each
+    aspect is valid, and a criterion's aspects add up to its stated mark."""
+    sections = {s.number for s in data.wsos_sections}
+    seen_criteria: dict[str, int | None] = {}
+    seen_subs: dict[str, int | None] = {}
+    seen_aspects: dict[str, int | None] = {}
     for criterion in data.criteria:
-        if criterion.code in seen_criteria:
-            out.problem(
-                criterion.row,
-                "criterion",
-                DUPLICATE_CRITERION,
-                code=criterion.code,
-                first=seen_criteria[criterion.code],
-            )
-        seen_criteria.setdefault(criterion.code, criterion.row)
+        _once(out, seen_criteria, criterion.code, criterion.row, "criterion", DUPLICATE_CRITERION)
         for sub in criterion.sub_criteria:
-            if sub.code in seen_subs:
-                out.problem(
-                    sub.row,
-                    "sub_criterion",
-                    DUPLICATE_SUB,
-                    code=sub.code,
-                    first=seen_subs[sub.code],
-                )
-            seen_subs.setdefault(sub.code, sub.row)
+            _once(out, seen_subs, sub.code, sub.row, "sub_criterion", DUPLICATE_SUB)
             if not sub.aspects:
                 out.problem(
                     sub.row, "sub_criterion", SUB_WITHOUT_ASPECTS, warning=True, code=sub.code
                 )
             for aspect in sub.aspects:
-                if aspect.code in seen_aspects:
-                    out.problem(
-                        aspect.row,
-                        "aspect_code",
-                        DUPLICATE_ASPECT,
-                        code=aspect.code,
-                        first=seen_aspects[aspect.code],
-                    )
-                seen_aspects.setdefault(aspect.code, aspect.row)
+                _once(out, seen_aspects, aspect.code, aspect.row, "aspect_code", DUPLICATE_ASPECT)
                 if len(aspect.code) > MAX_LEN["aspect_code"]:
                     out.problem(
                         aspect.row,
@@ -115,8 +105,19 @@ def validate_scheme(data: SchemeData) -> list[SchemeProblem]:
                 stated=criterion.max_mark,
             )
 
-    # The criteria (their stated marks, else what their aspects carry) must
-    # make up the scheme's total.
+
+def _once(
+    out: SchemeData, seen: dict[str, int | None], code: str, row: int | None, column: str, message
+) -> None:
+    """Report ``code`` when an earlier row used it already."""
+    if code in seen:
+        out.problem(row, column, message, code=code, first=seen[code])
+    seen.setdefault(code, row)
+
+
+def _check_totals(out: SchemeData, data: SchemeData) -> None:
+    """The criteria (their stated marks, else what their aspects carry) make
+    up the scheme's total; the stated total and the WSOS weights agree."""
     criteria_total = sum(
         (c.max_mark if c.max_mark is not None else c.aspect_total for c in data.criteria),
         Decimal(0),
@@ -140,14 +141,10 @@ def validate_scheme(data: SchemeData) -> list[SchemeProblem]:
             "weight",
             WSOS_SUM,
             warning=True,
-            sheet=wsos_sheet,
+            sheet=data.wsos_sheet or None,
             actual=sum(weights, Decimal(0)),
             expected=data.expected_total,
         )
-    bare = data.judgement_without_descriptors()
-    if bare:
-        out.problem(None, None, NO_DESCRIPTORS, warning=True, count=bare)
-    return out.problems
 
 
 def _validate_aspect(
