@@ -76,7 +76,7 @@ def _text(value: Any) -> str:
 def _rows(ws, required: tuple[str, ...], report: BulkReport):
     """(Excel row number, {key: text}) after the key row; letters by key."""
     numbered = (
-        (number, [_text(v) for v in raw])
+        (number, tuple(_text(v) for v in raw))
         for number, raw in enumerate(ws.iter_rows(values_only=True), start=1)
     )
     header = spreadsheets.find_header(numbered, required, HEADER_SEARCH_ROWS)

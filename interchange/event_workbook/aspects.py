@@ -1,4 +1,15 @@
-"""The ``aspects`` sheet: each skill's rows are its marking scheme."""
+"""The event workbook's ``aspects`` sheet (docs/formats.md): each skill's
+rows are its marking scheme.
+
+The rows go through ``interchange.cis``: they are grouped per skill code
+(``read_aspects_rows``), each skill's scheme is validated
+(``validate_scheme``) and written with ``apply_scheme``. A skill's rows are
+its whole scheme: aspects the sheet no longer lists are deleted (a warning
+names them), which ``apply_scheme`` allows only while the skill has no
+marks. The skill's WSOS sections, which this workbook does not carry, are
+kept. A scheme equal to the stored one is left alone, so a skill with marks
+or signed off re-imports unchanged.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +44,7 @@ def _problem_to_error(
     sheet: ParsedSheet, p: SchemeProblem, fallback_row: int | None
 ) -> WorkbookError:
     # A problem of the scheme as a whole (its total) points at the header row
-    # in scheme_io; in a sheet of many skills, point at the skill's first row.
+    # in interchange.cis; in a sheet of many skills, point at the skill's first row.
     row = p.row if p.row is not None and p.row != sheet.header_row else fallback_row
     column = p.column
     letter = p.column_letter or (sheet.letters.get(column) if column else None)

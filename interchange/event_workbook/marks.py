@@ -1,4 +1,23 @@
-"""The ``marks`` sheet: one mark per row, through the mark service."""
+"""The event workbook's ``marks`` sheet (docs/formats.md): one mark per row,
+through the mark service.
+
+Marks go through ``scoring.services.write_marks``, the batch form of
+``write_mark`` (same checks, messages and ledger chain; one call per skill,
+because one ``write_mark`` per row would take twenty minutes for a
+provincial final's ~150 k rows). Writes are blind (no version check) and
+carry no client key: a mark whose value is already stored is left alone and
+records nothing, so re-importing a file changes nothing. M rows: the mark
+and the judge who gave it; J rows: one row per judge, 0–3.
+
+Before anything is written, each row is checked against the event as it
+will be after the earlier sheets (``mark_facts``: entries, judges and
+aspects of the file, else of the portal), by the same rules the mark
+service applies (``mark_checks``); whatever the service still refuses at
+write time (e.g. marking groups) becomes an error on its row too. A problem
+that concerns many rows at once (an unknown judge, a signed-off skill, a
+recused judge on an entry) is reported once, at its first row, with the
+count and the first row numbers.
+"""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def _excel_number(value: Decimal | None) -> int | Decimal | None:
 
 
 class RawWidget(widgets.Widget):
-    """The cell as it is: ``scheme_io`` and the mark service clean it, with
+    """The cell as it is: ``interchange.cis`` and the mark service clean it, with
     their own messages. Exports numbers as numbers and text as text."""
 
     def __init__(self) -> None:
@@ -48,13 +48,13 @@ def _raw(attribute: str | None, key: str) -> fields.Field:
 
 class AspectRowResource(SheetResource):
     """``aspects`` sheet: one row per aspect. docs/formats.md's columns, then the
-    optional extra columns of ``scheme_io`` (criterion/sub-criterion names,
+    optional extra columns of ``interchange.cis`` (criterion/sub-criterion names,
     criterion mark, marking day, extra description, requirement, WSOS
     section, the judgement descriptors 0–3, the stated total)."""
 
     sheet_name = "aspects"
     optional_columns = tuple(ASPECT_EXTRA_KEYS)
-    required_values = ()  # scheme_io checks the cells, with its own messages
+    required_values = ()  # interchange.cis checks the cells, with its own messages
     titles_zh = {k: TITLES_ZH[k] for k in (*ASPECT_KEYS, *ASPECT_EXTRA_KEYS)}
 
     skill_code = _raw("skill__code", "skill_code")
@@ -99,7 +99,7 @@ class AspectRowResource(SheetResource):
         return self._descriptor(aspect, 3)
 
     def get_queryset(self) -> QuerySet[Aspect]:
-        # The order of scheme_io.scheme_of (criterion, sub-criterion, aspect),
+        # The order of interchange.cis.store.scheme_of (criterion, sub-criterion, aspect),
         # so an exported scheme reads back equal to the stored one.
         return (
             Aspect.objects.select_related("skill__event", "sub_criterion__criterion")
