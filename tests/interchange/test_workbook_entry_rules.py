@@ -8,8 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 
-from interchange.event_workbook import context, importer
-from interchange.event_workbook import entry_writer
+from interchange.event_workbook import context, entry_writer, importer
 from teams import services
 from teams.models import Athlete
 from tests.interchange.test_workbook_import import errors_of, model_counts, sample, write_book
