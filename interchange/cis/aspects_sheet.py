@@ -46,8 +46,6 @@ from .messages import (
 from .validate import validate_scheme
 from .workbook import named_sheet, sheet_rows
 
-# --------------------------------------------------------------------------- aspects sheet
-
 
 def find_key_row(
     rows: list[tuple[Any, ...]], required: list[str]

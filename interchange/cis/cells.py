@@ -10,8 +10,6 @@ from portal import spreadsheets
 from .data import MAX_LEN, SchemeData
 from .messages import TOO_LONG
 
-# --------------------------------------------------------------------------- cells
-
 
 def is_formula(value: Any) -> bool:
     """A formula cell (read as its text by ``portal.spreadsheets``): never a

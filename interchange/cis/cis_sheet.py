@@ -43,8 +43,6 @@ from .messages import (
 from .validate import validate_scheme
 from .workbook import find_cis_sheet, sheet_rows
 
-# --------------------------------------------------------------------------- CIS reader
-
 
 def read_cis(workbook: Workbook | spreadsheets.BoundedWorkbook) -> SchemeData:
     """Read the CIS "Marking Scheme Import" sheet, as it is (typos included),

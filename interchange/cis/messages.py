@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-# --------------------------------------------------------------------------- messages
-
 NOT_XLSX = _("The file is not a readable .xlsx workbook.")
 NO_SCHEME_SHEET = _(
     "No marking scheme found: the workbook has neither a “CIS Marking Scheme Import” "

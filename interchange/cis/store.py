@@ -35,8 +35,6 @@ from .data import (
 from .messages import HAS_MARKS, SIGNED_OFF
 from .validate import validate_scheme
 
-# --------------------------------------------------------------------------- database
-
 
 @dataclass
 class ModelCounts:

@@ -34,8 +34,6 @@ from .messages import (
     WSOS_SUM,
 )
 
-# --------------------------------------------------------------------------- validation
-
 
 def validate_scheme(data: SchemeData) -> list[SchemeProblem]:
     """The rules every scheme must meet, whatever its source. Returns new

@@ -10,8 +10,6 @@ from portal import spreadsheets
 from .cells import norm
 from .data import CIS_SHEET, SchemeImportError
 
-# --------------------------------------------------------------------------- loading
-
 
 def load_scheme_workbook(source: str | os.PathLike | IO[bytes]) -> spreadsheets.BoundedWorkbook:
     """Open an uploaded or named .xlsx within the upload bounds, streaming

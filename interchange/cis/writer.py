@@ -32,8 +32,6 @@ from .data import (
 from .store import scheme_of
 from .variation import wsos_variation
 
-# --------------------------------------------------------------------------- writers
-
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
 _HEAD_FILL = PatternFill("solid", fgColor="FFFFC000")

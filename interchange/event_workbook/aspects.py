@@ -72,9 +72,6 @@ def _aspect_places(criteria: list[CriterionData]) -> dict[str, tuple]:
     }
 
 
-# --------------------------------------------------------------------------- aspects
-
-
 @dataclass
 class _SkillScheme:
     code: str

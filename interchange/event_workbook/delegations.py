@@ -14,8 +14,6 @@ from .context import (
 )
 from .report import CREATED, UNCHANGED, UPDATED
 
-# --------------------------------------------------------------------------- delegations
-
 
 def known_delegation_codes(ctx: ImportContext) -> set[str]:
     return ctx.state.setdefault("delegation_codes", set())

@@ -18,8 +18,6 @@ from .reader import Progress, read_workbook
 from .report import ImportReport, SheetStats, WorkbookError
 from .sheets import SHEET_REGISTRY
 
-# --------------------------------------------------------------------------- import
-
 
 class _RollBack(Exception):
     """Raised inside the transaction to undo it (errors found, or a dry run)."""

@@ -17,8 +17,6 @@ from .context import (
 from .references import codes_known
 from .report import CREATED, UNCHANGED, UPDATED
 
-# --------------------------------------------------------------------------- judges
-
 
 def import_judges(ctx: ImportContext, sheet: ParsedSheet) -> None:
     """One row per (judge, skill); judge codes are global; one chief per skill."""

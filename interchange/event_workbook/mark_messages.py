@@ -63,4 +63,3 @@ DUPLICATE_MARK = _(
     "The mark %(mark)s is listed twice, in rows %(first)s and %(second)s; keep one of them."
 )
 REFUSED = _("The mark service refused this mark: %(reason)s")
-# --------------------------------------------------------------------------- marks

@@ -12,8 +12,11 @@ from openpyxl.utils import get_column_letter
 from portal import spreadsheets
 
 from .context import ParsedSheet, SheetDefinition, SheetRow
-from .report import HEADER_SEARCH_ROWS, ImportReport, WorkbookError
+from .report import ImportReport, WorkbookError
 from .sheets import SHEET_REGISTRY
+
+# The key row may sit below a title row; look this far down for it.
+HEADER_SEARCH_ROWS = spreadsheets.HEADER_SEARCH_ROWS
 
 
 def _parse_sheet(ws, definition: SheetDefinition, report: ImportReport) -> ParsedSheet | None:

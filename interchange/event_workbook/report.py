@@ -6,11 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from portal import spreadsheets
 from portal.problems import CellProblem
-
-# The key row may sit below a title row; look this far down for it.
-HEADER_SEARCH_ROWS = spreadsheets.HEADER_SEARCH_ROWS
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -18,9 +14,6 @@ UNKNOWN_DELEGATION = _(
     "Unknown delegation code %(code)s: not in the delegations sheet nor in the portal."
 )
 UNKNOWN_SKILL = _("Unknown skill code %(code)s: not in the skills sheet nor in this event.")
-
-
-# --------------------------------------------------------------------------- results
 
 
 WorkbookError = CellProblem

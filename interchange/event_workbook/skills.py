@@ -18,8 +18,6 @@ from .context import (
 )
 from .report import CREATED, UNCHANGED, UPDATED
 
-# --------------------------------------------------------------------------- skills
-
 
 def skill_sizes(ctx: ImportContext) -> dict[str, int | None]:
     """Skill code → team size, as the event will be after this import

@@ -14,9 +14,6 @@ from portal.exporters import keep_text
 
 from .sheets import SHEET_REGISTRY
 
-# --------------------------------------------------------------------------- export
-
-
 _TITLE_FONT = Font(bold=True, color="555555")
 _KEY_FONT = Font(bold=True)
 _KEY_FILL = PatternFill("solid", fgColor="DDEBF7")
