@@ -18,8 +18,8 @@ from openpyxl import Workbook
 
 from competitions.models import Event, ImportJob
 from portal import spreadsheets
+from portal.authz import permission_required
 from portal.http import AuthenticatedRequest
-from teams.roles import organiser_required
 
 from . import jobs, tasks
 from .event_workbook.report import ImportReport
@@ -53,7 +53,7 @@ def _xlsx_response(book: Workbook, filename: str) -> HttpResponse:
     return response
 
 
-@organiser_required
+@permission_required("teams.organiser")
 def event_workbook(request: AuthenticatedRequest) -> HttpResponse:
     report = None
     if request.method == "POST":
@@ -83,7 +83,7 @@ def event_workbook(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "interchange/event_workbook.html", context)
 
 
-@organiser_required
+@permission_required("teams.organiser")
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """A workbook import: progress while it runs, then its report."""
     job = get_object_or_404(ImportJob, pk=job_id)
@@ -95,7 +95,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     )
 
 
-@organiser_required
+@permission_required("teams.organiser")
 def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     """The job's box alone, polled by the job page (htmx) until it is finished."""
     job = get_object_or_404(ImportJob, pk=job_id)
@@ -107,12 +107,12 @@ def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     )
 
 
-@organiser_required
+@permission_required("teams.organiser")
 def event_workbook_template(request: HttpRequest) -> HttpResponse:
     return _xlsx_response(template_workbook(), "event-workbook-template.xlsx")
 
 
-@organiser_required
+@permission_required("teams.organiser")
 def event_workbook_export(request: HttpRequest, code: str) -> HttpResponse:
     event = get_object_or_404(Event, code=code)
     return _xlsx_response(build_workbook(event), f"{event.code}.xlsx")

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from portal import authz
-
 if TYPE_CHECKING:
     from competitions.models import Skill
 
@@ -51,7 +49,7 @@ def judge_of(user) -> Judge | None:
 
 
 def own_delegation(user) -> Delegation:
-    """The lead's delegation, in a view behind ``lead_required``."""
+    """The lead's delegation, in a view behind the ``teams.lead`` permission."""
     delegation = lead_delegation(user)
     if delegation is None:
         raise PermissionDenied
@@ -59,7 +57,7 @@ def own_delegation(user) -> Delegation:
 
 
 def own_judge(user) -> Judge:
-    """The user's judge record, in a view behind ``judge_required``."""
+    """The user's judge record, in a view behind the ``teams.judge`` permission."""
     judge = judge_of(user)
     if judge is None:
         raise PermissionDenied
@@ -112,11 +110,3 @@ def role_context(request) -> dict:
         return {"roles": []}
     return {"roles": role_names(user)}
 
-
-# The role-home decorators: the permissions of the same names in
-# teams/permissions.py, checked by the authorization layer's one decorator
-# (portal/authz.py, docs/roles.md). Kept under these names for the views
-# that still use them.
-organiser_required = authz.permission_required("teams.organiser")
-lead_required = authz.permission_required("teams.lead")
-judge_required = authz.permission_required("teams.judge")
