@@ -192,7 +192,7 @@ def _start_stack(args: argparse.Namespace, run_dir: Path, port: int) -> dict[str
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
         "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "DJANGO_SECRET_KEY": os.environ["DJANGO_SECRET_KEY"],
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "PORTAL_BASE_URL": f"https://127.0.0.1:{port}",
         "DJANGO_STATIC_ROOT": str(run_dir / "static"),
@@ -312,6 +312,18 @@ class CpuMeter:
         return dict(out)
 
     def reset(self) -> None:
+        """Start counting afresh once the server is idle: requests a client
+        gave up on are still being served and belong to the phase before."""
+        for _ in range(120):
+            before = sum(
+                _proc_cpu(p) for p, g in _descendants(self.roots).items() if g == "gunicorn"
+            )
+            time.sleep(1.0)
+            after = sum(
+                _proc_cpu(p) for p, g in _descendants(self.roots).items() if g == "gunicorn"
+            )
+            if after - before < 0.05:
+                break
         self.first, self.last, self.group = {}, {}, {}
         self.sample(first=True)
 
@@ -344,6 +356,11 @@ def _phase(name: str, plan: dict, seconds: float, meter: CpuMeter) -> dict:
             raise SystemExit(f"the client failed ({proc.returncode})")
         out = json.loads(out_path.read_text())
     out["server_cpu"] = meter.used()
+    if name == "mixed":
+        out["offered"] = {
+            "poll": len(plan["tablets"]) / plan["poll_every"],
+            "board": len(plan["boards"]) / plan["board_every"],
+        }
     return out
 
 
@@ -354,6 +371,7 @@ def _report(name: str, out: dict) -> dict[str, float]:
     print(f"\n[{name}] {seconds:.1f} s, {total} requests")
     print("  endpoint   requests    req/s    p50 ms    p95 ms    p99 ms   errors")
     rates = {}
+    offered = out.get("offered", {})
     for endpoint in ENDPOINTS:
         lat = out["lat"][endpoint]
         if not lat and not out["errors"][endpoint]:
@@ -363,7 +381,16 @@ def _report(name: str, out: dict) -> dict[str, float]:
             f"  {endpoint:<9} {len(lat):>9} {rates[endpoint]:>8.1f} "
             f"{_pct(lat, 0.5):>9.1f} {_pct(lat, 0.95):>9.1f} {_pct(lat, 0.99):>9.1f} "
             f"{out['errors'][endpoint]:>8}"
+            + (f"   (asked {offered[endpoint]:.1f}/s)" if endpoint in offered else "")
         )
+    print(
+        "  answers: "
+        + " · ".join(
+            f"{e} " + ", ".join(f"{n}×{s}" for s, n in sorted(out["statuses"][e].items()))
+            for e in ENDPOINTS
+            if out["statuses"][e]
+        )
+    )
     cpu = out["server_cpu"]
     server = sum(cpu.values())
     if total:
@@ -388,11 +415,14 @@ def _report(name: str, out: dict) -> dict[str, float]:
 
 
 def _verify(outs: list[dict], start_versions: dict[tuple[int, int, int], int]) -> dict:
-    """Every acknowledged mark stored exactly once (see the module docstring)."""
+    """Every acknowledged mark stored exactly once (see the module docstring).
+    A mark the client gave up on (no answer after retrying to the end) may be
+    stored or not, but at most once; stored, it counts as a write."""
     from scoring.models import LedgerRecord, Mark
 
     acked = [a for out in outs for a in out["acked"]]
-    keys = [a["key"] for a in acked] + [k for out in outs for k in out["unanswered"]]
+    unanswered = [u for out in outs for u in out["unanswered"]]
+    keys = [a["key"] for a in acked + unanswered]
     records: dict[str, int] = dict.fromkeys(keys, 0)
     for i in range(0, len(keys), 5000):
         for key in LedgerRecord.objects.filter(client_key__in=keys[i : i + 5000]).values_list(
@@ -400,8 +430,9 @@ def _verify(outs: list[dict], start_versions: dict[tuple[int, int, int], int]) -
         ):
             records[key] += 1
     writes: dict[tuple[int, int, int], list[str]] = defaultdict(list)
-    for a in acked:
-        writes[(a["entry"], a["aspect"], a["judge"])].append(a["value"])
+    for out in outs:  # one write per mark and phase at most: phases in order
+        for a in out["acked"] + [u for u in out["unanswered"] if records[u["key"]]]:
+            writes[(a["entry"], a["aspect"], a["judge"])].append(a["value"])
     stored = {}
     entries = sorted({k[0] for k in writes})
     for i in range(0, len(entries), 2000):
@@ -410,7 +441,7 @@ def _verify(outs: list[dict], start_versions: dict[tuple[int, int, int], int]) -
         ).values_list("entry_id", "aspect_id", "judge_id", "value", "version"):
             stored[(entry, aspect, judge)] = (value, version)
     lost = sum(records[a["key"]] == 0 for a in acked)
-    duplicated = sum(records[a["key"]] > 1 for a in acked)
+    duplicated = sum(records[a["key"]] > 1 for a in acked + unanswered)
     for mark, values in writes.items():
         found = stored.get(mark)
         if found is None or found[0] != Decimal(values[-1]):
@@ -422,7 +453,8 @@ def _verify(outs: list[dict], start_versions: dict[tuple[int, int, int], int]) -
         "records": sum(records[a["key"]] for a in acked),
         "lost": lost,
         "duplicated": duplicated,
-        "unanswered_stored": sum(records[k] for out in outs for k in out["unanswered"]),
+        "unanswered": len(unanswered),
+        "unanswered_stored": sum(records[u["key"]] for u in unanswered),
     }
 
 
@@ -446,6 +478,8 @@ def run(args: argparse.Namespace) -> int:
     os.environ["DATABASE_URL"] = url
     # The ledger key is the stack's too: one chain across builder and server.
     os.environ.setdefault("PORTAL_LEDGER_KEY", "benchmark-ledger-national")
+    # And one secret key: the chief judges' sessions are signed with it.
+    os.environ["DJANGO_SECRET_KEY"] = "benchmark-" + secrets.token_urlsafe(40)
     from benchmarks import django_env
 
     database, _migrate = django_env.setup(Path(tempfile.gettempdir()) / "unused.sqlite3")
@@ -502,7 +536,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"\ndatabase: {check['records']} ledger records for {check['acked']} acknowledged marks · "
         f"lost {check['lost']} · duplicated {check['duplicated']} · "
-        f"unanswered marks stored {check['unanswered_stored']}"
+        f"given up on by the client {check['unanswered']}, of which stored (once) "
+        f"{check['unanswered_stored']}"
     )
     print(f"uptime after: {_load()}")
     return 1 if check["lost"] or check["duplicated"] else 0

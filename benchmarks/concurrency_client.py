@@ -85,10 +85,11 @@ class Client:
         self.rng = random.Random(plan["seed"])
         self.lat: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
         self.errors: dict[str, int] = dict.fromkeys(ENDPOINTS, 0)
+        self.statuses: dict[str, dict[int, int]] = {e: {} for e in ENDPOINTS}
         self.retries = 0
         self.refused: list[dict] = []
         self.acked: list[dict] = []  # one per acknowledged first send
-        self.unanswered: list[str] = []
+        self.unanswered: list[dict] = []  # given up on: stored or not?
         self.resent = self.replayed = 0
         self.next_mark = [0] * len(plan["tablets"])
 
@@ -98,13 +99,18 @@ class Client:
     async def timed(self, endpoint: str, conn: Conn, *request) -> tuple[int, bytes] | None:
         t0 = time.perf_counter()
         try:
-            answer = await asyncio.wait_for(conn.request(*request), self.plan["timeout"])
+            # tablet.js gives up on a mark after 10 s and sends it again; the
+            # poll and the board's refresh wait (nginx cuts them at 75 s).
+            limit = self.plan["timeout"] if endpoint == "mark" else 60.0
+            answer = await asyncio.wait_for(conn.request(*request), limit)
         except ERRORS:
             conn.close()
             self.errors[endpoint] += 1
             return None
         self.lat[endpoint].append(time.perf_counter() - t0)
-        if answer[0] >= 500:
+        counts = self.statuses[endpoint]
+        counts[answer[0]] = counts.get(answer[0], 0) + 1
+        if answer[0] >= 500 or (answer[0] != 200 and endpoint != "mark"):
             self.errors[endpoint] += 1
         return answer
 
@@ -140,7 +146,7 @@ class Client:
         self.next_mark[index] += 1
         entry, aspect, kind, current, version = mark
         value = current
-        while value == current:
+        while Decimal(value) == Decimal(current):  # a changed value: a new version
             value = (
                 str(self.rng.randint(0, 3))
                 if kind == "J"
@@ -157,6 +163,7 @@ class Client:
             }
         ).encode()
         request = ("POST", "/tablet/api/mark", self.tablet_cookie(tab), body, self.plan["csrf"])
+        sent = {"key": key, "entry": entry, "aspect": aspect, "judge": tab["judge"], "value": value}
         sends = 2 if self.rng.random() < self.plan["resend"] else 1
         for attempt in range(sends):
             while True:
@@ -164,7 +171,7 @@ class Client:
                 if answer is not None and answer[0] < 500:
                     break
                 if time.monotonic() > until + 30:
-                    self.unanswered.append(key)
+                    self.unanswered.append(sent)
                     return True
                 self.retries += 1
                 await asyncio.sleep(0.2)
@@ -177,16 +184,7 @@ class Client:
                 self.replayed += bool(reply.get("replayed"))
             else:
                 mark[3], mark[4] = value, reply["version"]
-                self.acked.append(
-                    {
-                        "key": key,
-                        "entry": entry,
-                        "aspect": aspect,
-                        "judge": tab["judge"],
-                        "kind": kind,
-                        "value": value,
-                    }
-                )
+                self.acked.append(sent)
         return True
 
     async def marker(self, slot: int, until: float) -> None:
@@ -254,6 +252,7 @@ def client_main(plan_path: str, out_path: str) -> None:
                 "cpu": usage.user + usage.system,
                 "lat": client.lat,
                 "errors": client.errors,
+                "statuses": client.statuses,
                 "retries": client.retries,
                 "refused": client.refused,
                 "acked": client.acked,
