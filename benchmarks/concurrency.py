@@ -176,7 +176,8 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             chief.save(update_fields=["user"])
         session = store()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        # As a password login records it (axes' backend only guards logins).
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         boards.append({"skill": assignment.skill_id, "session": session.session_key})
@@ -516,12 +517,15 @@ def run(args: argparse.Namespace) -> int:
         )
         try:
             meter = CpuMeter(Path(tmp) / "run", url)
+            cost = {}  # server CPU seconds per request, each endpoint alone
             if args.calibrate_seconds > 0:
                 for endpoint in ENDPOINTS:
                     out = _phase(endpoint, plan, args.calibrate_seconds, meter)
                     _report(f"alone: {endpoint}, {args.in_flight} in flight", out)
                     outs.append(out)
                     _carry_versions(plan, out)
+                    if out["lat"][endpoint]:
+                        cost[endpoint] = sum(out["server_cpu"].values()) / len(out["lat"][endpoint])
             out = _phase("mixed", plan, args.seconds, meter)
             _report(
                 f"run: {len(plan['tablets'])} tablets polling every {args.poll_every:g} s, "
@@ -530,6 +534,7 @@ def run(args: argparse.Namespace) -> int:
                 out,
             )
             outs.append(out)
+            _demand(out, cost)
         finally:
             _stop_stack(env)
     check = _verify(outs, start_versions)
@@ -541,6 +546,22 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"uptime after: {_load()}")
     return 1 if check["lost"] or check["duplicated"] else 0
+
+
+def _demand(out: dict, cost: dict[str, float]) -> None:
+    """What the polls and boards asked for, in cores, from each endpoint's
+    CPU per request measured alone, against what the server had."""
+    if not {"poll", "board"} <= set(cost):
+        return
+    need = {e: out["offered"][e] * cost[e] for e in ("poll", "board")}
+    busy = sum(out["server_cpu"].values()) / out["seconds"]
+    print(
+        f"  demand: polls {out['offered']['poll']:.1f}/s × {cost['poll'] * 1000:.1f} ms = "
+        f"{need['poll']:.2f} cores · boards {out['offered']['board']:.1f}/s × "
+        f"{cost['board'] * 1000:.1f} ms = {need['board']:.2f} cores, before any mark; "
+        f"the server's processes got {busy:.2f} cores"
+        + (" → saturated: latencies are queueing" if sum(need.values()) > busy else "")
+    )
 
 
 def _carry_versions(plan: dict, out: dict) -> None:
