@@ -47,9 +47,10 @@ PORTAL_LEDGER_KEY: str = (
 # like the ledger's: a stolen database then cannot be used to test the 10^6
 # possible PINs. Unset, it is derived from SECRET_KEY (already required in
 # production) under its own label, so it is never the secret key itself.
-PORTAL_PIN_KEY: str = ENV["PORTAL_PIN_KEY"] or hmac.new(
-    SECRET_KEY.encode("utf-8"), b"portal.tablets.pin-key", hashlib.sha256
-).hexdigest()
+PORTAL_PIN_KEY: str = (
+    ENV["PORTAL_PIN_KEY"]
+    or hmac.new(SECRET_KEY.encode("utf-8"), b"portal.tablets.pin-key", hashlib.sha256).hexdigest()
+)
 
 ALLOWED_HOSTS: list[str] = ENV["DJANGO_ALLOWED_HOSTS"]
 CSRF_TRUSTED_ORIGINS: list[str] = ENV["DJANGO_CSRF_TRUSTED_ORIGINS"]
