@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -34,6 +33,7 @@ from scoring import services as scoring
 from scoring.models import JUDGEMENT_SCORES, Aspect, AspectKind, Criterion, Mark
 from teams.models import Entry, Judge, JudgeAssignment
 
+from . import pins
 from .models import JudgeCredential, JudgeLink, PinFailure, RemarkRequest, TabletSession
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def generate_pin(judge: Judge, by_user) -> str:
     with transaction.atomic():
         JudgeCredential.objects.update_or_create(
             judge=judge,
-            defaults={"pin_hash": make_password(pin), "set_at": timezone.now(), "set_by": by_user},
+            defaults={"pin_hash": pins.hash_pin(pin), "set_at": timezone.now(), "set_by": by_user},
         )
         unlock_pin(judge)
     return pin
@@ -131,12 +131,15 @@ def check_pin(code: str, pin: str, ip: str | None, now: dt.datetime | None = Non
     credential = (
         JudgeCredential.objects.select_related("judge").filter(judge__code__iexact=code).first()
     )
-    if credential is not None and check_password((pin or "").strip(), credential.pin_hash):
+    pin = (pin or "").strip()
+    # Unknown codes cost the same HMAC, so timing does not tell which exist.
+    matched = pins.pin_matches(pin, credential.pin_hash if credential else None)
+    if matched and credential is not None:
+        if not pins.is_current(credential.pin_hash):  # an older PBKDF2 hash
+            credential.pin_hash = pins.hash_pin(pin)
+            credential.save(update_fields=["pin_hash"])
         PinFailure.objects.filter(judge_code=code, ip_address=ip).delete()
         return credential.judge
-    if credential is None:
-        # Same cost as a real check, so timing does not tell which codes exist.
-        make_password(pin or "")
     PinFailure.objects.create(judge_code=code, ip_address=ip, created_at=now)
     return None
 
