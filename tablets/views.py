@@ -189,7 +189,7 @@ def entry(request: TabletRequest, skill_pk: int, no: str) -> HttpResponse:
             "total": total,
             "next": services.next_unmarked(scope, after_no=found.competitor_no),
             "locked": revealed,
-            "names": services._names([found]).get(found.pk, "") if revealed else "",
+            "names": services.entry_names([found]).get(found.pk, "") if revealed else "",
         },
     )
 
