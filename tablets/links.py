@@ -1,4 +1,4 @@
-"""QR sign-in links: one per judge, printed by the chief judge (docs/tablets.md)."""
+"""QR sign-in links: one per judge, printed by the chief judge."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from .pin_throttle import (
     unlock_pin,
 )
 from .pins import PIN_LENGTH, check_pin, generate_pin
-from .poll import poll
+from .poll import poll, poll_etag
 from .remarks import open_remarks, open_remarks_of_skill, request_remark, resolve_remarks
 from .scope import (
     EntryRow,
@@ -50,6 +50,7 @@ from .scope import (
     judge_skills,
     load_scope,
     next_unmarked,
+    offered_entry,
 )
 from .sessions import (
     LAST_SEEN_EVERY,
@@ -116,12 +117,14 @@ __all__ = [
     "may_manage_skill",
     "measurement_step",
     "next_unmarked",
+    "offered_entry",
     "open_remarks",
     "open_remarks_of_skill",
     "pin_locked",
     "pin_locks",
     "plain",
     "poll",
+    "poll_etag",
     "progress_grid",
     "request_remark",
     "resolve_remarks",

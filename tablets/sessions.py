@@ -1,5 +1,5 @@
 """Tablet sessions: opened by a PIN or a QR link, found from the cookie on
-every request, ended by the judge or the chief judge (docs/tablets.md)."""
+every request, ended by the judge or the chief judge."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def entry_sheet(scope: Scope, entry: Entry) -> list[CriterionGroup]:
     sub-criterion, with the current value and version of each mark."""
     from scoring.models import JudgementDescriptor
 
-    allowed = scope.allowed.get(entry.pk, set())
+    allowed = scope.allowed.get(entry.pk, frozenset())
     aspects = sorted(
         (a for a in scope.aspects if a.pk in allowed),
         key=lambda a: (

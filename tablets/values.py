@@ -1,4 +1,4 @@
-"""How a mark is written on the tablet and in its answers (docs/tablets.md)."""
+"""How a mark is written on the tablet and in its answers."""
 
 from __future__ import annotations
 
