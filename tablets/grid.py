@@ -96,9 +96,10 @@ def progress_grid(skill: Skill) -> Grid:
         .values_list("entry_id")
         .annotate(n=Count("id"))
     )
+    judge_ids = [j.pk for j in judges]
     rows = []
     for entry_id, competitor_no, _delegation in entries:
-        cells = _cells(entry_id, judges, expected[entry_id], len(j_aspects), j_done, scored)
+        cells = _cells(entry_id, judge_ids, expected[entry_id], len(j_aspects), j_done, scored)
         measurement = GridCell(m_done.get(entry_id, 0), m_total)
         rows.append(GridRow(entry_id, competitor_no, cells, measurement, remarks.get(entry_id, 0)))
     return Grid(judges, rows)
@@ -106,7 +107,7 @@ def progress_grid(skill: Skill) -> Grid:
 
 def _cells(
     entry_id: int,
-    judges: list[Judge],
+    judge_ids: list[int],
     expected: panels.ExpectedJudges,
     j_count: int,
     j_done: dict[tuple[int, int], int],
@@ -117,16 +118,16 @@ def _cells(
     on some aspects only (``expected.extra``) is counted on those. Anyone
     else — recused or outside their groups — gets the same empty cell."""
     partial: dict[int, set[int]] = defaultdict(set)
-    for aspect_id, judge_ids in expected.extra.items():
-        for judge_id in judge_ids:
+    for aspect_id, extra_judges in expected.extra.items():
+        for judge_id in extra_judges:
             partial[judge_id].add(aspect_id)
     cells = []
-    for judge in judges:
-        if judge.pk in expected.common:
-            cells.append(GridCell(j_done.get((entry_id, judge.pk), 0), j_count))
-        elif judge.pk in partial:
-            mine = partial[judge.pk]
-            done = len(mine & scored.get((entry_id, judge.pk), set()))
+    for judge_id in judge_ids:
+        if judge_id in expected.common:
+            cells.append(GridCell(j_done.get((entry_id, judge_id), 0), j_count))
+        elif judge_id in partial:
+            mine = partial[judge_id]
+            done = len(mine & scored.get((entry_id, judge_id), set()))
             cells.append(GridCell(done, len(mine)))
         else:
             cells.append(GridCell())
