@@ -9,7 +9,9 @@ floor so that a change of machine load hits all alike:
 
 * floor: ``GET /healthz`` through the same client — what any request costs
   before the page does anything;
-* chief board and grid refresh (the grid's HTML size too);
+* chief board and grid refresh (the grid's HTML size too); with the board,
+  ``scoring.services.marking_status`` alone ("its status": completeness and
+  discrepancies, the scoring app's share of the board);
 * tablet poll: answered 200 (no ``If-None-Match``) and 304 (the tablet sends
   back the ETag it was given and nothing changed);
 * the judge's entry page (one competitor's marking sheet).
@@ -174,6 +176,7 @@ def _pages(skill, organiser) -> tuple[dict[str, Callable[[], object]], dict]:
     from django.test import Client
     from django.urls import reverse
 
+    from scoring import services as scoring
     from tablets import services
     from tablets.auth import COOKIE
     from tablets.models import TabletSession
@@ -206,6 +209,8 @@ def _pages(skill, organiser) -> tuple[dict[str, Callable[[], object]], dict]:
     fns: dict[str, Callable[[], object]] = {
         "floor": lambda: _ok(chief.get("/healthz", secure=True), 200),
         "board": lambda: _ok(chief.get(board, secure=True), 200),
+        # What the board asks the scoring app (not the tablets app's to speed up).
+        "  its status": lambda: scoring.marking_status(skill),
         "grid": lambda: _ok(chief.get(grid, secure=True), 200),
         "poll 200": lambda: _ok(tablet.get(poll, secure=True), 200),
         "poll 304": lambda: _ok(tablet.get(poll, secure=True, headers=conditional), 200, 304),

@@ -78,12 +78,19 @@ def _mark_target(entry_id: int, aspect_id: int, judge_id: int) -> tuple[Entry, A
     return entry, aspect, bool(row[-1])
 
 
-def submit_mark(session: TabletSession, payload: object, *, ip: str | None = None) -> MarkReply:
-    """One tap from a tablet: ``{client_key, entry, aspect, value,
-    expected_version}``. Saved → 200; refused by the rules → 409 (locked,
-    stale — with the current value and version), 403 (not allowed), 422
-    (bad value); a malformed request → 400. The tablet retries only on
-    network errors and 5xx, so every answer here is final for that tap."""
+@dataclass
+class Tap:
+    """One tap as the tablet sent it, parsed."""
+
+    entry_id: int
+    aspect_id: int
+    client_key: str
+    value: object
+    expected_version: int | None
+
+
+def _parse_tap(payload: object) -> Tap | MarkReply:
+    """The tap in a request body, or the refusal a malformed one gets."""
     if not isinstance(payload, dict):
         return _refused(400, "bad_request", _("The request is not understood."))
     try:
@@ -100,9 +107,20 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
     if isinstance(value, float):
         # JSON numbers arrive as floats: the tablet sends marks as text.
         return _refused(422, "not_a_number", _("A mark is sent as text."))
+    return Tap(entry_id, aspect_id, client_key, value, expected)
 
+
+def submit_mark(session: TabletSession, payload: object, *, ip: str | None = None) -> MarkReply:
+    """One tap from a tablet: ``{client_key, entry, aspect, value,
+    expected_version}``. Saved → 200; refused by the rules → 409 (locked,
+    stale — with the current value and version), 403 (not allowed), 422
+    (bad value); a malformed request → 400. The tablet retries only on
+    network errors and 5xx, so every answer here is final for that tap."""
+    tap = _parse_tap(payload)
+    if isinstance(tap, MarkReply):
+        return tap
     judge = session.judge
-    target = _mark_target(entry_id, aspect_id, judge.pk)
+    target = _mark_target(tap.entry_id, tap.aspect_id, judge.pk)
     if target is None:
         return _refused(404, "not_found", _("No such entry or aspect."))
     entry, aspect, remark_open = target
@@ -111,10 +129,10 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
             entry=entry,
             aspect=aspect,
             judge=judge,
-            value=value,
+            value=tap.value,
             actor_id=judge.user_id,
-            client_key=client_key,
-            expected_version=expected,
+            client_key=tap.client_key,
+            expected_version=tap.expected_version,
             source="tablet",
             device=(session.device or session.user_agent)[:200],
             ip=ip,
