@@ -18,7 +18,9 @@ floor so that a change of machine load hits all alike:
 
 For the largest skill (51 entries, 60 aspects) and the smallest of the final,
 to show which pages depend on the skill's size. Prints best and median of
-each, the ratio of the medians to the floor and the load average. After the
+each, the ratio of the medians to the floor, the median CPU time of this
+process (Django's share, steadier than wall time on a shared machine), the
+number of SQL statements of one request and the load average. After the
 timings a mark written by another judge must turn the 304 into a 200
 (checked; exit status 1 if not).
 
@@ -35,7 +37,9 @@ import secrets
 import statistics
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -146,15 +150,35 @@ def _marked_pair(skill):
 # -- timing -----------------------------------------------------------------------------
 
 
-def _interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
-    """Each function ``repeat`` times, in turns (see benchmarks/scoring.py)."""
-    times: dict[str, list[float]] = {name: [] for name in fns}
+@dataclass
+class Timings:
+    """Per measure: wall times, this process's CPU times (what Django spent,
+    without the database server; steadier than wall time when the machine is
+    shared) and the number of SQL statements of one run."""
+
+    wall: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    queries: dict[str, int] = field(default_factory=dict)
+
+
+def _interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> Timings:
+    """Each function ``repeat`` times, in turns (see benchmarks/scoring.py),
+    then once more counting its SQL statements."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    out = Timings()
     for _ in range(repeat):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            cpu, wall = time.process_time(), time.perf_counter()
             fn()
-            times[name].append(time.perf_counter() - start)
-    return times
+            out.wall[name].append(time.perf_counter() - wall)
+            out.cpu[name].append(time.process_time() - cpu)
+    for name, fn in fns.items():
+        with CaptureQueriesContext(connection) as captured:
+            fn()
+        out.queries[name] = len(captured)
+    return out
 
 
 def _load() -> str:
@@ -247,18 +271,24 @@ def _change_check(skill, facts: dict) -> str:
     return "ok: 304 while unchanged, 200 with a new ETag after another judge's mark"
 
 
-def _report(label: str, times: dict[str, list[float]], facts: dict) -> None:
-    floor = statistics.median(times["floor"])
+def _report(label: str, timings: Timings, facts: dict) -> None:
+    floor = statistics.median(timings.wall["floor"])
     print(f"\n{label}")
-    print(f"  {'measure':<14} {'best':>9} {'median':>9} {'× floor':>8}  target")
-    for name, ts in times.items():
+    print(
+        f"  {'measure':<14} {'best':>9} {'median':>9} {'× floor':>8} {'CPU med':>9}"
+        f" {'SQL':>4}  target (median)"
+    )
+    for name, ts in timings.wall.items():
         med = statistics.median(ts)
         target = TARGETS.get(name)
         verdict = ""
         if target is not None:
             verdict = f"≤ {target:g} ms {'PASS' if med * 1000 <= target else 'MISS'}"
-        best = min(ts) * 1000
-        print(f"  {name:<14} {best:7.2f}ms {med * 1000:7.2f}ms {med / floor:7.1f}×  {verdict}")
+        best, cpu = min(ts) * 1000, statistics.median(timings.cpu[name]) * 1000
+        print(
+            f"  {name:<14} {best:7.2f}ms {med * 1000:7.2f}ms {med / floor:7.1f}×"
+            f" {cpu:7.2f}ms {timings.queries[name]:4d}  {verdict}"
+        )
     size = facts["grid bytes"]
     print(
         f"  grid HTML {size / 1000:.1f} KB (target ≤ {GRID_BYTES_TARGET / 1000:g} KB "
@@ -281,12 +311,12 @@ def _run(args: argparse.Namespace, database: str, migrate_seconds: float) -> int
         fns, facts = _pages(skill, organiser)
         _interleaved(fns, 2)  # warm: templates, prepared statements
         before = _load()
-        times = _interleaved(fns, args.repeat)
+        timings = _interleaved(fns, args.repeat)
         label = (
             f"{skill.code} ({size} entries) · {connection.vendor}"
             f" · before {before}, after {_load()}"
         )
-        _report(label, times, facts)
+        _report(label, timings, facts)
         check = _change_check(skill, facts)
         print(f"  change check: {check}")
         failed = failed or check.startswith("FAIL")
