@@ -1,5 +1,5 @@
-"""What the chief judge manages: who may, the skill's judges, and
-acknowledging discrepancies in bulk (docs/chief-board.md)."""
+"""What the chief judge manages: the skill's judges and acknowledging
+discrepancies in bulk (docs/chief-board.md). Who may: ``tablets.permissions``."""
 
 from __future__ import annotations
 
@@ -10,29 +10,10 @@ from django.utils.translation import gettext as _
 
 from scoring import services as scoring
 from scoring.models import Aspect
-from teams import roles
-from teams.models import Entry, Judge, JudgeAssignment
+from teams.models import Entry, Judge
 
 if TYPE_CHECKING:
     from competitions.models import Skill
-
-
-def may_manage_skill(user, skill: Skill) -> bool:
-    return scoring.may_manage(user, skill)
-
-
-def may_manage_judge(user, judge: Judge) -> bool:
-    """Organisers, or the chief judge of a skill the judge is assigned to."""
-    if roles.is_organiser(user):
-        return True
-    chief = roles.judge_of(user)
-    if chief is None:
-        return False
-    return JudgeAssignment.objects.filter(
-        judge=chief,
-        role=JudgeAssignment.Role.CHIEF,
-        skill__assignments__judge=judge,
-    ).exists()
 
 
 def skill_judges(skill: Skill) -> list[Judge]:

@@ -8,7 +8,7 @@ this file only gathers their public names:
 * ``scope`` — what a judge is offered (skills, entries, aspects, progress);
   ``sheet`` — one entry's marking sheet; ``poll`` — the tablet's refresh;
 * ``marks`` — the mark endpoint; ``remarks`` — re-mark requests;
-* ``chief`` — who manages a skill; ``grid`` — the chief judge's progress
+* ``chief`` — a skill's judges, acknowledging in bulk; ``grid`` — the chief judge's progress
   grid; ``sign_off`` — what stops sign-off.
 
 Anonymity (docs/integrity.md): every structure handed to the judge's pages
@@ -22,7 +22,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from .chief import acknowledge_all, may_manage_judge, may_manage_skill, skill_judges
+from .chief import acknowledge_all, skill_judges
 from .grid import Grid, GridCell, GridRow, progress_grid
 from .links import create_links, link_for_token, revoke_links
 from .marks import MarkReply, submit_mark
@@ -113,8 +113,6 @@ __all__ = [
     "live_sessions",
     "load_scope",
     "make_password",
-    "may_manage_judge",
-    "may_manage_skill",
     "measurement_step",
     "next_unmarked",
     "offered_entry",
