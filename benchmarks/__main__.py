@@ -11,7 +11,16 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from benchmarks import certificates, concurrency, hostile, scoring, seed, tablets, workbook
+from benchmarks import (
+    certificates,
+    concurrency,
+    hostile,
+    scoring,
+    seed,
+    tablet_pages,
+    tablets,
+    workbook,
+)
 
 BENCHMARKS: dict[str, ModuleType] = {
     "seed": seed,
@@ -19,6 +28,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "certificates": certificates,
     "tablets": tablets,
     "concurrency": concurrency,
+    "tablet_pages": tablet_pages,
     "workbook": workbook,
     "hostile": hostile,
 }

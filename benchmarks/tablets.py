@@ -771,15 +771,15 @@ def _ppid(stat: Path) -> int:
 def _set_pins(tablets: list[dict], scheme: str) -> list[dict]:
     """Give every tablet's judge a PIN stored as ``scheme`` ("hmac", or
     "pbkdf2": Django's password hash, as PINs were stored before
-    ``tablets.pins``); the tablets with their code and PIN."""
+    ``tablets.pin_hashing``); the tablets with their code and PIN."""
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from tablets import pins
+    from tablets import pin_hashing
     from tablets.models import JudgeCredential, PinFailure
 
     pin = f"{random.Random(scheme).randrange(10**6):06d}"
-    stored = pins.hash_pin(pin) if scheme == "hmac" else make_password(pin)  # one slow hash
+    stored = pin_hashing.hash_pin(pin) if scheme == "hmac" else make_password(pin)  # one slow hash
     judges = [t["judge"] for t in tablets]
     JudgeCredential.objects.filter(judge_id__in=judges).delete()
     PinFailure.objects.all().delete()

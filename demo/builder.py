@@ -68,7 +68,7 @@ from scoring.models import (
     SubCriterion,
 )
 from scoring.results import recompute_skill
-from tablets import pins
+from tablets import pin_hashing
 from tablets.models import JudgeCredential
 from tablets.services import request_remark
 from teams import idnumbers, roles
@@ -530,7 +530,7 @@ def _pin_text(judge: Judge | None, checked: dict[str, bool]) -> tuple[str, ...]:
     if credential is None:
         return ()
     if credential.pin_hash not in checked:
-        checked[credential.pin_hash] = pins.pin_matches(DEMO_PIN, credential.pin_hash)
+        checked[credential.pin_hash] = pin_hashing.pin_matches(DEMO_PIN, credential.pin_hash)
     if checked[credential.pin_hash]:
         return (f"tablet: judge code {judge.code} + PIN {DEMO_PIN}",)
     return (f"tablet: judge code {judge.code} (PIN changed since the demo was built)",)
@@ -1787,7 +1787,7 @@ def _create_pins(plan: _Plan) -> int:
     """The demo judge and chief judge sign in on the tablet with DEMO_PIN,
     hashed exactly as ``tablets.services.generate_pin`` stores a PIN."""
     judges = [j for j in (plan.demo_chief, plan.demo_judge) if j is not None]
-    pin_hash = pins.hash_pin(DEMO_PIN)
+    pin_hash = pin_hashing.hash_pin(DEMO_PIN)
     now = timezone.now()
     JudgeCredential.objects.filter(judge__in=judges).delete()
     _bulk(

@@ -1,54 +1,61 @@
-"""How a tablet PIN is stored and checked (docs/tablet-pins.md).
+"""A judge's tablet PIN: made, stored hashed and checked (docs/tablet-pins.md).
 
-A PIN is stored as HMAC-SHA256 under ``settings.PORTAL_PIN_KEY``, a key kept
-in the environment and never in the database. A 6-digit PIN has only 10^6
-values: a slow hash (PBKDF2, 0.26 s of CPU per check) would cost an offline
-attacker holding the database a few days of one core, and cost the venue
-minutes of CPU when hundreds of judges sign in at once. The key is what
-protects a stolen database; online guessing is bounded by the throttle in
-``tablets.services``.
-
-PINs stored before this scheme (Django password hashes, PBKDF2) still sign
-in: they are checked with Django's hasher once and re-hashed on success.
-"""
+How a PIN is stored (a keyed hash) is ``tablets.pin_hashing``; throttling of
+failed attempts is ``tablets.pin_throttle``."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import datetime as dt
+import secrets
 
-from django.conf import settings
-from django.contrib.auth.hashers import check_password
+from django.db import transaction
+from django.utils import timezone
 
-PREFIX = "hmac_sha256$"
+from teams.models import Judge
 
+from . import pin_hashing
+from .models import JudgeCredential, PinFailure
+from .pin_throttle import PinThrottled, pin_locked, unlock_pin
 
-def pin_key() -> bytes:
-    return str(settings.PORTAL_PIN_KEY).encode("utf-8")
-
-
-def hash_pin(pin: str, key: bytes | None = None) -> str:
-    """The stored form of ``pin``: ``hmac_sha256$`` and 64 hex digits."""
-    digest = hmac.new(pin_key() if key is None else key, pin.encode("utf-8"), hashlib.sha256)
-    return PREFIX + digest.hexdigest()
+PIN_LENGTH = 6
 
 
-def is_current(stored: str) -> bool:
-    """Whether ``stored`` is in this scheme (else it is an older password hash)."""
-    return stored.startswith(PREFIX)
+def generate_pin(judge: Judge, by_user) -> str:
+    """A new random PIN for the judge; returns it in clear (show it once).
+    It lifts any lock on the judge's code: the chief judge has just handed
+    the judge a PIN, so failures before it say nothing about it."""
+    pin = "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH))
+    with transaction.atomic():
+        JudgeCredential.objects.update_or_create(
+            judge=judge,
+            defaults={
+                "pin_hash": pin_hashing.hash_pin(pin),
+                "set_at": timezone.now(),
+                "set_by": by_user,
+            },
+        )
+        unlock_pin(judge)
+    return pin
 
 
-def pin_matches(pin: str, stored: str | None) -> bool:
-    """Whether ``pin`` is the PIN behind ``stored``, in constant time.
-
-    With ``stored`` None (no such judge code) the HMAC is still computed, so
-    the answer takes as long as for a real code. An older password hash is
-    checked with Django's hasher (slow, once per judge: the caller re-hashes).
-    """
-    candidate = hash_pin(pin)
-    if stored is None:
-        hmac.compare_digest(candidate, PREFIX + "0" * 64)
-        return False
-    if is_current(stored):
-        return hmac.compare_digest(candidate, stored)
-    return check_password(pin, stored)
+def check_pin(code: str, pin: str, ip: str | None, now: dt.datetime | None = None) -> Judge | None:
+    """The judge whose code and PIN match, else None (the failure is counted).
+    Raises ``PinThrottled`` while locked, without checking the PIN at all."""
+    now = now or timezone.now()
+    code = (code or "").strip().upper()[:20]
+    if pin_locked(code, ip, now):
+        raise PinThrottled
+    credential = (
+        JudgeCredential.objects.select_related("judge").filter(judge__code__iexact=code).first()
+    )
+    pin = (pin or "").strip()
+    # Unknown codes cost the same HMAC, so timing does not tell which exist.
+    matched = pin_hashing.pin_matches(pin, credential.pin_hash if credential else None)
+    if matched and credential is not None:
+        if not pin_hashing.is_current(credential.pin_hash):  # an older PBKDF2 hash
+            credential.pin_hash = pin_hashing.hash_pin(pin)
+            credential.save(update_fields=["pin_hash"])
+        PinFailure.objects.filter(judge_code=code, ip_address=ip).delete()
+        return credential.judge
+    PinFailure.objects.create(judge_code=code, ip_address=ip, created_at=now)
+    return None

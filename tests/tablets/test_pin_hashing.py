@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 
-from tablets import pins, services
+from tablets import pin_hashing, services
 from tablets.models import JudgeCredential, PinFailure
 
 from .conftest import PIN
@@ -24,7 +24,7 @@ def login(code: str, pin: str, ip: str = "10.0.0.7"):
 def test_a_new_pin_signs_in_and_is_stored_keyed(world):
     pin = services.generate_pin(world.jb, world.organiser)
     stored = JudgeCredential.objects.get(judge=world.jb).pin_hash
-    assert pin not in stored and pins.is_current(stored)
+    assert pin not in stored and pin_hashing.is_current(stored)
     assert login("JB02", pin).status_code == 302
     assert login("JB02", "x" + pin[1:]).status_code == 200  # wrong: the form again
 
@@ -38,17 +38,17 @@ def test_a_pin_stored_with_the_old_pbkdf2_hash_still_signs_in_and_is_rehashed(wo
     assert JudgeCredential.objects.get(judge=world.jb).pin_hash == old
     assert login("JB02", PIN).status_code == 302
     stored = JudgeCredential.objects.get(judge=world.jb).pin_hash
-    assert stored != old and pins.is_current(stored)
+    assert stored != old and pin_hashing.is_current(stored)
     assert login("JB02", PIN, ip="10.0.0.8").status_code == 302  # and again, keyed now
 
 
 def test_the_same_pin_is_stored_differently_under_another_key(world, settings):
     stored = JudgeCredential.objects.get(judge=world.jb).pin_hash
     guessed = b"another key, as a thief without ours would have to guess"
-    assert pins.hash_pin(PIN, guessed) != stored
+    assert pin_hashing.hash_pin(PIN, guessed) != stored
     # PINs tried under the wrong key (the right PIN among them) all miss.
     tried = [PIN, *(f"{n:06d}" for n in range(0, 1_000_000, 97))]
-    assert not any(pins.hash_pin(pin, guessed) == stored for pin in tried)
+    assert not any(pin_hashing.hash_pin(pin, guessed) == stored for pin in tried)
     settings.PORTAL_PIN_KEY = guessed.decode()
     assert login("JB02", PIN).status_code == 200  # wrong key: the PIN no longer matches
 
