@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from benchmarks import certificates, hostile, scoring, seed, tablets, workbook
+from benchmarks import certificates, hostile, pages, scoring, seed, tablets, workbook
 
 BENCHMARKS: dict[str, ModuleType] = {
     "seed": seed,
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "tablets": tablets,
     "workbook": workbook,
     "hostile": hostile,
+    "pages": pages,
 }
 
 

@@ -31,7 +31,7 @@ from portal.http import AuthenticatedRequest
 from scoring import ledger
 from teams import roles
 
-from . import readiness, services, tasks, workbooks
+from . import dashboards, readiness, refresh, services, tasks, workbooks
 from .models import ExportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -171,7 +171,7 @@ def scoreboard_live(request: HttpRequest, event_code: str) -> HttpResponse:
 @require_GET
 def lead_home(request: HttpRequest) -> HttpResponse:
     delegation = roles.own_delegation(request.user)
-    events = services.lead_events(delegation)
+    events = dashboards.lead_events(delegation)
     if events:
         return redirect("results:lead_dashboard", event_code=events[0].code)
     return render(request, "results/lead_none.html", {"delegation": delegation})
@@ -179,7 +179,7 @@ def lead_home(request: HttpRequest) -> HttpResponse:
 
 def _lead_event(request: HttpRequest, event_code: str):
     delegation = roles.own_delegation(request.user)
-    events = services.lead_events(delegation)
+    events = dashboards.lead_events(delegation)
     event = next((e for e in events if e.code == event_code), None)
     if event is None:
         raise Http404  # not one of the delegation's events
@@ -190,7 +190,7 @@ def _lead_event(request: HttpRequest, event_code: str):
 @require_GET
 def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpResponse:
     delegation, event, events = _lead_event(request, event_code)
-    dash = services.lead_dashboard(request.user, delegation, event)
+    dash = dashboards.lead_dashboard(request.user, delegation, event)
     jobs = ExportJob.objects.filter(event=event, requested_by=request.user)[:5]
     # Links into the awards app only where it serves this lead (its own rule).
     linkable = dash.certificates is not None and awards.results_visible(event, request.user)
@@ -313,12 +313,14 @@ def organiser_events(request: HttpRequest) -> HttpResponse:
 def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
     checklist = readiness.event_readiness(event)
+    dash = dashboards.event_dashboard(event)
+    refresh.queue(dash.stale_ids)
     return render(
         request,
         "results/organiser_event.html",
         {
             "event": event,
-            "dash": services.event_dashboard(event),
+            "dash": dash,
             "readiness": checklist,
             "ready_count": sum(1 for r in checklist if r.ready),
             "stage": stages.current_stage(event.programme),

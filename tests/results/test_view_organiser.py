@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,7 +22,8 @@ from .builders import world
 pytestmark = pytest.mark.django_db
 
 
-def test_dashboard_rows_and_actions(client):
+def test_dashboard_rows_and_actions(client, django_capture_on_commit_callbacks):
+    cache.clear()  # refreshes already asked for in this process
     w = world()
     w.publish()
     Appeal.objects.create(
@@ -38,7 +40,15 @@ def test_dashboard_rows_and_actions(client):
         entry=e0, aspect=marking.m_aspects[0], judge=marking.judges[0], value="30", source="test"
     )
     client.force_login(w.organiser)
-    r = client.get(reverse("results:organiser_event", args=[w.event.code]))
+    url = reverse("results:organiser_event", args=[w.event.code])
+    # The mark made X01's stored results stale: the page shows what it can
+    # count, says it is updating, and has a worker refresh them (eager here).
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        first = client.get(url)
+    stale = {p.skill.code: p for p in first.context["dash"].skills}["X01"]
+    assert stale.stale and stale.marks_given == 1 and stale.marks_expected is None
+    assert 'data-stale="yes"' in first.content.decode() and len(queued) == 1
+    r = client.get(url)
     assert r.status_code == 200
     rows = {p.skill.code: p for p in r.context["dash"].skills}
     w07, w99, x01 = rows["W07"], rows["W99"], rows["X01"]

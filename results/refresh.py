@@ -1,0 +1,51 @@
+"""Refreshing the stored results the organiser's dashboard reads.
+
+The dashboard never computes results on a page load (``results.dashboards``).
+When it shows a skill still marking whose stored results are stale — the one
+definition of stale: ``SkillMarking.results_computed_at`` cleared by a mark
+write or ``scoring.signals.mark_results_stale`` — the view asks
+:func:`queue` to recompute it. The worker runs
+``scoring.results.recompute_skill`` (which stores the rows and stamps the
+time under the skill's marking lock), so the next page load shows fresh
+figures. A skill is queued at most once per ``REFRESH_EVERY`` seconds
+whoever looks, so a busy marking hall costs the workers a bounded amount.
+See docs/dashboards.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import transaction
+
+from competitions.models import Skill
+from scoring.models import SkillMarking
+from scoring.results import recompute_skill
+
+REFRESH_EVERY = 30  # seconds
+
+
+@shared_task(name="results.refresh_stored_results", acks_late=True)
+def refresh_stored_results(skill_ids: list[int]) -> int:
+    """Recompute and store the results of the skills still marking among
+    ``skill_ids``; returns how many. A skill signed off meanwhile is left
+    alone (its results were stored at sign-off)."""
+    skills = Skill.objects.filter(pk__in=skill_ids).exclude(
+        marking__status=SkillMarking.Status.SIGNED_OFF
+    )
+    n = 0
+    for skill in skills:
+        recompute_skill(skill)
+        n += 1
+    return n
+
+
+def queue(skill_ids: Iterable[int]) -> list[int]:
+    """Queue a refresh (after commit) of the skills not queued in the last
+    ``REFRESH_EVERY`` seconds; returns their ids."""
+    wanted = [sid for sid in skill_ids if cache.add(f"results:refresh:{sid}", 1, REFRESH_EVERY)]
+    if wanted:
+        transaction.on_commit(lambda: refresh_stored_results.delay(wanted))
+    return wanted
