@@ -3,13 +3,13 @@
 Both pages answer in a fixed number of queries whatever the number of skills,
 and neither computes results on a page load (docs/dashboards.md):
 
-* the organiser's dashboard reads each skill's **stored** results
-  (``EntryResult``, as ``scoring.results.recompute_skill`` left them) and
-  counts marks as database aggregates. A skill still marking whose stored
-  results are stale — ``SkillMarking.results_computed_at`` cleared by a mark
-  write or a panel edit (``scoring.signals.mark_results_stale``), or fewer
-  stored rows than ranked entries — is shown with the figures it had and
-  flagged; the view asks ``results.refresh`` to recompute it in a worker.
+* the organiser's dashboard reads each skill still marking's figures as of
+  its last stored results (``MarkingProgress``, written with them by
+  ``results.refresh``). When the skill's ``SkillMarking.results_computed_at``
+  no longer matches them — cleared by a mark write or a panel edit
+  (``scoring.signals.mark_results_stale``) — the skill is shown with those
+  figures, their time and a "stale" flag, and the view asks
+  ``results.refresh`` to recompute it in a worker. No mark is read.
 * a lead's dashboard reads the rows of the lead's own delegation only (its
   entries, their stored results and awards); the medal table is a grouped
   count in the database (``services.published_medal_table``).
@@ -21,16 +21,17 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q
 
 from appeals.models import Appeal
 from awards.models import Award, Certificate
 from competitions import publication
 from competitions.models import Event, Skill, SkillPublication
-from scoring.models import DiscrepancyAcknowledgement, EntryResult, Mark, SkillMarking
+from scoring.models import DiscrepancyAcknowledgement, EntryResult, SkillMarking
 from teams.models import Delegation, Entry
 
 from . import publishing
+from .models import MarkingProgress
 from .readiness import scheme_states
 from .services import (
     MedalLine,
@@ -169,9 +170,11 @@ class SkillProgress:
     # False while the marking scheme is incomplete: marking is closed then,
     # and no entry counts as complete however few marks it is missing.
     scheme_ok: bool = True
-    # The stored results predate the last mark or panel change: complete and
-    # discrepancies are as they were then, and a refresh has been asked for.
+    # The figures predate the last mark or panel change: they are as they
+    # were at ``as_of`` (None: not counted yet), and a refresh was asked for.
     stale: bool = False
+    started: bool = False  # a mark was written: the skill is being marked
+    as_of: dt.datetime | None = None
 
     @property
     def percent(self) -> int:
@@ -192,7 +195,7 @@ class SkillProgress:
             return "published"
         if self.signed_off:
             return "signed_off"
-        if self.marks_given:
+        if self.marks_given or self.started:
             return "marking"
         return "registered"
 
@@ -232,7 +235,7 @@ class EventDashboard:
 
 @dataclass(frozen=True)
 class _Marking:
-    """A skill's marking figures: from its stored results, marks counted."""
+    """A skill's marking figures, as of ``as_of`` (None: never refreshed)."""
 
     complete: int
     given: int
@@ -240,35 +243,20 @@ class _Marking:
     discrepancies: int
     stale: bool
     scheme_ok: bool = True
+    started: bool = False  # a mark was written (its ledger has a record)
+    as_of: dt.datetime | None = None
 
 
 def _marking_progress(skills: list[Skill]) -> dict[int, _Marking]:
-    """The figures of the skills still marking, in five queries: schemes
-    (two), marks given (one grouped count), stored results (one grouped
-    aggregate), acknowledged discrepancies (one grouped count).
+    """The figures of the skills still marking: their ``MarkingProgress``
+    (loaded with the skills), schemes (a few grouped rows per skill) and
+    acknowledged discrepancies (one grouped count) — no mark is read.
 
-    Fresh stored results were computed after the last mark write, so marks
-    expected = marks given now + marks the results found missing."""
+    The figures are current when their stamp is the skill's
+    ``results_computed_at`` (cleared by every mark write and panel edit);
+    otherwise they are shown as of their time and the skill is stale."""
     ids = [s.pk for s in skills]
     schemes = scheme_states(ids)
-    given = dict(
-        Mark.objects.filter(skill_id__in=ids, entry__status=REGISTERED)
-        .values("skill_id")
-        .annotate(n=Count("pk"))
-        .values_list("skill_id", "n")
-    )
-    stored = {
-        row[0]: row[1:]
-        for row in EntryResult.objects.filter(skill_id__in=ids, entry__status=REGISTERED)
-        .values("skill_id")
-        .annotate(
-            n=Count("pk"),
-            complete=Count("pk", filter=Q(complete=True)),
-            missing=Sum("missing_marks"),
-            flagged=Sum("discrepancies"),
-        )
-        .values_list("skill_id", "n", "complete", "missing", "flagged")
-    }
     acknowledged = dict(
         DiscrepancyAcknowledgement.objects.filter(entry__skill_id__in=ids, entry__status=REGISTERED)
         .values("entry__skill_id")
@@ -277,20 +265,25 @@ def _marking_progress(skills: list[Skill]) -> dict[int, _Marking]:
     )
     out = {}
     for s in skills:
-        rows, complete, missing, flagged = stored.get(s.pk, (0, 0, 0, 0))
-        marking = _marking(s)
-        ranked: int = s.ranked  # type: ignore[attr-defined]
-        stale = marking is None or marking.results_computed_at is None or rows != ranked
-        n_given = given.get(s.pk, 0)
+        marking, progress = _marking(s), _progress(s)
+        computed_at = marking.results_computed_at if marking else None
         scheme_ok = schemes[s.pk].ok
+        started = marking is not None and marking.ledger_length > 0
+        if progress is None:
+            out[s.pk] = _Marking(0, 0, None, 0, True, scheme_ok, started)
+            continue
         out[s.pk] = _Marking(
-            complete=complete if scheme_ok else 0,
-            given=n_given,
-            expected=None if stale else n_given + (missing or 0),
+            complete=progress.complete if scheme_ok else 0,
+            given=progress.marks_given,
+            expected=progress.marks_given + progress.marks_missing,
             # An acknowledgement is of a flagged aspect; a changed score drops it.
-            discrepancies=max(0, (flagged or 0) - acknowledged.get(s.pk, 0)) if scheme_ok else 0,
-            stale=stale,
+            discrepancies=max(0, progress.discrepancies - acknowledged.get(s.pk, 0))
+            if scheme_ok
+            else 0,
+            stale=computed_at is None or computed_at != progress.computed_at,
             scheme_ok=scheme_ok,
+            started=started,
+            as_of=progress.computed_at,
         )
     return out
 
@@ -330,7 +323,7 @@ def event_dashboard(event: Event) -> EventDashboard:
     otherwise), so only the skills still marking are read for progress."""
     skills = list(
         Skill.objects.filter(event=event)
-        .select_related("marking", "publication")
+        .select_related("marking", "publication", "marking_progress")
         .annotate(ranked=Count("entries", filter=Q(entries__status=REGISTERED)))
         .order_by("code")
     )
@@ -341,7 +334,7 @@ def event_dashboard(event: Event) -> EventDashboard:
     rows = []
     for s in skills:
         marking, pub = _marking(s), _publication(s)
-        ranked: int = s.ranked  # type: ignore[attr-defined]
+        ranked: int = s.ranked
         m = progress.get(s.pk) or _Marking(ranked, 0, 0, 0, False)
         cert_n, cert_g = certs.get(s.pk, (0, 0))
         rows.append(
@@ -362,6 +355,8 @@ def event_dashboard(event: Event) -> EventDashboard:
                 certificates_generated=cert_g,
                 scheme_ok=m.scheme_ok,
                 stale=m.stale,
+                started=m.started,
+                as_of=m.as_of,
             )
         )
     return EventDashboard(event=event, skills=rows)
@@ -371,6 +366,13 @@ def _marking(skill: Skill) -> SkillMarking | None:
     try:
         return skill.marking
     except SkillMarking.DoesNotExist:
+        return None
+
+
+def _progress(skill: Skill) -> MarkingProgress | None:
+    try:
+        return skill.marking_progress
+    except MarkingProgress.DoesNotExist:
         return None
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, F, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -95,26 +95,32 @@ class SchemeState:
 
 
 def scheme_states(skill_ids: list[int]) -> dict[int, SchemeState]:
+    """Counted in the database: a few rows per skill, not one per aspect."""
     states = {sid: SchemeState() for sid in skill_ids}
-    by_criterion: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    for sid, kind, max_mark, crit_id, crit_skill in Aspect.objects.filter(
-        skill_id__in=skill_ids
-    ).values_list(
-        "skill_id",
-        "kind",
-        "max_mark",
-        "sub_criterion__criterion_id",
-        "sub_criterion__criterion__skill_id",
+    aspects = Aspect.objects.filter(skill_id__in=skill_ids).order_by()
+    for sid, kind, total, n in (
+        aspects.values("skill_id", "kind")
+        .annotate(total=Sum("max_mark"), n=Count("pk"))
+        .values_list("skill_id", "kind", "total", "n")
     ):
         state = states[sid]
-        state.total += max_mark
+        state.total += total
         if kind == AspectKind.JUDGEMENT:
-            state.judgement += 1
+            state.judgement += n
         else:
-            state.measurement += 1
-        if crit_skill != sid:
-            state.foreign = True
-        by_criterion[(sid, crit_id)] += max_mark
+            state.measurement += n
+    for sid in (
+        aspects.exclude(sub_criterion__criterion__skill_id=F("skill_id"))
+        .values_list("skill_id", flat=True)
+        .distinct()
+    ):
+        states[sid].foreign = True
+    by_criterion = {
+        (sid, crit_id): total
+        for sid, crit_id, total in aspects.values("skill_id", "sub_criterion__criterion_id")
+        .annotate(total=Sum("max_mark"))
+        .values_list("skill_id", "sub_criterion__criterion_id", "total")
+    }
     for sid, crit_id, stated in Criterion.objects.filter(
         skill_id__in=skill_ids, max_mark__isnull=False
     ).values_list("skill_id", "id", "max_mark"):
@@ -259,6 +265,16 @@ def _pins_item(skill: Skill, judges: int, without: list[str]) -> CheckItem:
             "%(n)s judge, each with a PIN.", "%(n)s judges, each with a PIN.", judges
         ) % {"n": judges}
     return CheckItem("pins", not without, label, detail, fix, _("PINs (chief judge's board)"))
+
+
+def marking_started(event: Event) -> bool:
+    """Has any skill of the event still open for marking a mark written?
+    (The checklist is then folded away.)"""
+    return (
+        SkillMarking.objects.filter(skill__event=event, ledger_length__gt=0)
+        .exclude(status=SkillMarking.Status.SIGNED_OFF)
+        .exists()
+    )
 
 
 def event_readiness(event: Event) -> list[SkillReadiness]:

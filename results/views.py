@@ -312,7 +312,6 @@ def organiser_events(request: HttpRequest) -> HttpResponse:
 @require_GET
 def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
-    checklist = readiness.event_readiness(event)
     dash = dashboards.event_dashboard(event)
     refresh.queue(dash.stale_ids)
     return render(
@@ -321,8 +320,6 @@ def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
         {
             "event": event,
             "dash": dash,
-            "readiness": checklist,
-            "ready_count": sum(1 for r in checklist if r.ready),
             "stage": stages.current_stage(event.programme),
             "next_stage": stages.next_stage(event.programme),
             "links": {
@@ -335,5 +332,24 @@ def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
                 "theory": _optional_url("sector:theory", event.code),
                 "funnel": _optional_url("sector:funnel", event.programme.code),
             },
+        },
+    )
+
+
+@roles.organiser_required
+@require_GET
+def organiser_readiness(request: HttpRequest, event_code: str) -> HttpResponse:
+    """The readiness checklist of the event dashboard, loaded by htmx after
+    the page (it reads every open skill's panel)."""
+    event = _event(event_code)
+    checklist = readiness.event_readiness(event)
+    return render(
+        request,
+        "results/_readiness.html",
+        {
+            "event": event,
+            "readiness": checklist,
+            "ready_count": sum(1 for r in checklist if r.ready),
+            "marking_started": readiness.marking_started(event),
         },
     )
