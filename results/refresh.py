@@ -71,7 +71,15 @@ def store_progress(skill: Skill) -> MarkingProgress:
 def queue(skill_ids: Iterable[int]) -> list[int]:
     """Queue a refresh (after commit) of the skills not queued in the last
     ``REFRESH_EVERY`` seconds; returns their ids."""
-    wanted = [sid for sid in skill_ids if cache.add(f"results:refresh:{sid}", 1, REFRESH_EVERY)]
+    keys = {f"results:refresh:{sid}": sid for sid in skill_ids}
+    if not keys:
+        return []
+    # Two round trips for any number of skills (not one ``cache.add`` each):
+    # two pages loaded at the same instant may both queue a skill, which
+    # only recomputes it twice.
+    asked = cache.get_many(list(keys))
+    wanted = [sid for key, sid in keys.items() if key not in asked]
     if wanted:
+        cache.set_many({key: 1 for key, sid in keys.items() if sid in wanted}, REFRESH_EVERY)
         transaction.on_commit(lambda: refresh_stored_results.delay(wanted))
     return wanted
