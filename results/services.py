@@ -31,7 +31,7 @@ from itertools import chain, repeat
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from awards import charts, policies
@@ -86,14 +86,6 @@ def names_by_entry(entry_ids: Iterable[int]) -> dict[int, str]:
     return {k: NAME_SEPARATOR.join(v) for k, v in names.items()}
 
 
-def _fresh(r: ResultRow, computed_after: dt.datetime | None) -> bool:
-    """The row-level half of ``scoring.results._stale`` for a signed-off skill."""
-    registered = r.entry.status == Entry.Status.REGISTERED
-    if r.rank is not None and not registered:
-        return False  # withdrawn / absent since
-    return not (registered and not r.complete and r.missing_marks == 0)
-
-
 @dataclass(frozen=True, slots=True)
 class EntryRef:
     """What a ranking line needs of an entry (duck-types ``Entry``)."""
@@ -126,70 +118,108 @@ class StoredResult:
 ResultRow = StoredResult | EntryResult
 
 
-def published_results(skills: Sequence[Skill]) -> dict[int, Sequence[ResultRow]]:
-    """Skill id → stored results in display order, for published skills.
-
-    A few queries for any number of skills; a skill whose rows may be stale
-    (computed before its sign-off, an entry added or its status changed) goes
-    through ``results_for``, which recomputes it."""
+def fresh_skills(skills: Sequence[Skill]) -> set[int]:
+    """The ids of the skills whose stored results are current, checked in the
+    database in three queries whatever the number of rows: signed off, the
+    results stored after the sign-off, a row for every entry and none of
+    another, and every row still matching its entry's status (the row-level
+    half of ``scoring.results._stale``: no rank for an entry withdrawn or
+    absent since, no complete-looking empty row for one registered again)."""
     ids = [s.pk for s in skills]
-    if not ids:
-        return {}
-    marking = {
-        m.skill_id: m
-        for m in SkillMarking.objects.filter(skill_id__in=ids).only(
-            "skill_id", "signed_off_at", "results_computed_at", "status"
+    stamped = set(
+        SkillMarking.objects.filter(
+            skill_id__in=ids,
+            status=SkillMarking.Status.SIGNED_OFF,
+            signed_off_at__isnull=False,
+            results_computed_at__gte=F("signed_off_at"),
+        ).values_list("skill_id", flat=True)
+    )
+    registered = Q(entry__status=Entry.Status.REGISTERED)
+    stale_row = (Q(rank__isnull=False) & ~registered) | (
+        registered & Q(complete=False, missing_marks=0)
+    )
+    stored = {
+        sid: (n, bad)
+        for sid, n, bad in EntryResult.objects.filter(
+            skill_id__in=stamped, entry__skill_id=F("skill_id")
         )
+        .values("skill_id")
+        .annotate(n=Count("pk"), bad=Count("pk", filter=stale_row))
+        .values_list("skill_id", "n", "bad")
     }
-    entry_ids: dict[int, set[int]] = defaultdict(set)
-    for sid, eid in Entry.objects.filter(skill_id__in=ids).values_list("skill_id", "id"):
-        entry_ids[sid].add(eid)
+    rows = dict(
+        EntryResult.objects.filter(skill_id__in=stamped)
+        .values("skill_id")
+        .annotate(n=Count("pk"))
+        .values_list("skill_id", "n")
+    )
+    entries = dict(
+        Entry.objects.filter(skill_id__in=stamped)
+        .values("skill_id")
+        .annotate(n=Count("pk"))
+        .values_list("skill_id", "n")
+    )
+    return {
+        sid
+        for sid in stamped
+        if stored.get(sid, (0, 0)) == (entries.get(sid, 0), 0)
+        and rows.get(sid, 0) == entries.get(sid, 0)
+    }
+
+
+def published_results(
+    skills: Sequence[Skill], entry_ids: Iterable[int] | None = None
+) -> dict[int, Sequence[ResultRow]]:
+    """Skill id → stored results in display order, for published skills;
+    only the rows of ``entry_ids`` when given (a lead's own entries).
+
+    A few queries for any number of skills (:func:`fresh_skills`); a skill
+    whose rows may be stale (computed before its sign-off, an entry added or
+    its status changed) goes through ``results_for``, which recomputes it."""
+    if not skills:
+        return {}
+    fresh = fresh_skills(skills)
+    wanted = None if entry_ids is None else set(entry_ids)
+    query = EntryResult.objects.filter(skill_id__in=fresh)
+    if wanted is not None:
+        query = query.filter(entry_id__in=wanted)
     # Plain rows, not model instances: building 4,000 EntryResult + Entry
     # objects cost as much as writing the whole workbook. Delegations are few.
     delegations = {d.pk: d for d in Delegation.objects.only("id", "code", "name")}
     rows: dict[int, list[StoredResult]] = defaultdict(list)
-    for eid, sid, rank, final, scale, complete, missing, no, status, did in (
-        EntryResult.objects.filter(skill_id__in=ids)
-        .order_by()
-        .values_list(
-            "entry_id",
-            "skill_id",
-            "rank",
-            "final_score",
-            "scale_score",
-            "complete",
-            "missing_marks",
-            "entry__competitor_no",
-            "entry__status",
-            "entry__delegation_id",
-        )
+    for (
+        eid,
+        sid,
+        rank,
+        final,
+        scale,
+        complete,
+        missing,
+        no,
+        status,
+        did,
+    ) in query.order_by().values_list(
+        "entry_id",
+        "skill_id",
+        "rank",
+        "final_score",
+        "scale_score",
+        "complete",
+        "missing_marks",
+        "entry__competitor_no",
+        "entry__status",
+        "entry__delegation_id",
     ):
-        rows[sid].append(
-            StoredResult(
-                eid,
-                sid,
-                rank,
-                final,
-                scale,
-                complete,
-                missing,
-                EntryRef(no, status, delegations[did]),
-            )
-        )
+        ref = EntryRef(no, status, delegations[did])
+        rows[sid].append(StoredResult(eid, sid, rank, final, scale, complete, missing, ref))
     out: dict[int, Sequence[ResultRow]] = {}
     for skill in skills:
-        m = marking.get(skill.pk)
-        got = rows.get(skill.pk, [])
-        fresh = (
-            m is not None
-            and m.is_signed_off
-            and m.results_computed_at is not None
-            and m.signed_off_at is not None
-            and m.results_computed_at >= m.signed_off_at
-            and {r.entry_id for r in got} == entry_ids.get(skill.pk, set())
-            and all(_fresh(r, m.results_computed_at) for r in got)
-        )
-        out[skill.pk] = sorted(got, key=_result_order) if fresh else results_for(skill)
+        if skill.pk in fresh:
+            out[skill.pk] = sorted(rows.get(skill.pk, []), key=_result_order)
+        else:
+            out[skill.pk] = [
+                r for r in results_for(skill) if wanted is None or r.entry_id in wanted
+            ]
     return out
 
 
