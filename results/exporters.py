@@ -210,7 +210,7 @@ def rankings_sheets(
     the whole event), so the workbook is one consistent picture."""
     skills = services.published_skill_list(event)
     results = services.published_results(skills)
-    names = services.names_by_entry(r.entry_id for rows in results.values() for r in rows)
+    names = services.names_by_entry(skills=skills)
     awards = services.award_columns_for(skills)
     award_kinds: dict[int, list[tuple[str | None, bool]]] = {}
     for skill_id, kind, title in _award_rows(skills):

@@ -74,13 +74,20 @@ def _result_order(r: ResultRow) -> tuple:
     return (group, r.rank or 0, natural_key(r.entry.competitor_no))
 
 
-def names_by_entry(entry_ids: Iterable[int]) -> dict[int, str]:
-    """Entry id → its athletes' names joined as on the rankings sheet."""
+def names_by_entry(
+    entry_ids: Iterable[int] = (), *, skills: Iterable[Skill] | None = None
+) -> dict[int, str]:
+    """Entry id → its athletes' names joined as on the rankings sheet; of
+    the entries ``entry_ids``, or of every entry of ``skills`` (a filter on
+    a hundred skill ids, not on four thousand entry ids)."""
+    members = EntryMember.objects.all()
+    if skills is not None:
+        members = members.filter(entry__skill_id__in=[s.pk for s in skills])
+    else:
+        members = members.filter(entry_id__in=list(entry_ids))
     names: dict[int, list[str]] = defaultdict(list)
-    for entry_id, name in (
-        EntryMember.objects.filter(entry_id__in=list(entry_ids))
-        .order_by("entry_id", "id")
-        .values_list("entry_id", "athlete__name")
+    for entry_id, name in members.order_by("entry_id", "id").values_list(
+        "entry_id", "athlete__name"
     ):
         names[entry_id].append(name)
     return {k: NAME_SEPARATOR.join(v) for k, v in names.items()}
