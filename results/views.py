@@ -51,6 +51,26 @@ def _optional_url(name: str, *args) -> str | None:
         return None
 
 
+class _Path:
+    """``reverse`` once for a page's hundred rows: the path of ``name`` with
+    a placeholder as its last argument, the row's value put in its place."""
+
+    MARKS = ("zz0placeholder0zz", "2147483646")  # for a slug, for an int
+
+    def __init__(self, name: str, *args: object) -> None:
+        for mark in self.MARKS:
+            try:
+                self.path = reverse(name, args=[*args, mark])
+            except NoReverseMatch:
+                continue
+            self.mark = mark
+            return
+        raise NoReverseMatch(name)
+
+    def __call__(self, value: object) -> str:
+        return self.path.replace(self.mark, str(value))
+
+
 _R = TypeVar("_R", bound=HttpResponseBase)
 
 
@@ -204,6 +224,7 @@ def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpRespon
             "results/lead_dashboard.html",
             {
                 "dash": dash,
+                "skill_rows": _lead_rows(dash),
                 "event": event,
                 "events": events,
                 "jobs": jobs,
@@ -216,6 +237,23 @@ def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpRespon
             },
         )
     )
+
+
+def _lead_rows(dash: dashboards.LeadDashboard) -> list[dict]:
+    """The dashboard's skills with their links (appeals only once published)."""
+    skill_url, appeal_url = _Path("results:skill", dash.event.code), _Path("appeals:file")
+    return [
+        {
+            "skill": s.skill,
+            "published": s.published,
+            "link": skill_url(s.skill.code) if s.published else "",
+            "entries": [
+                {**vars(le), "appeal_link": appeal_url(le.entry.pk) if s.published else ""}
+                for le in s.entries
+            ],
+        }
+        for s in dash.skills
+    ]
 
 
 @roles.lead_required
@@ -320,6 +358,7 @@ def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
         {
             "event": event,
             "dash": dash,
+            "rows": _organiser_rows(event, dash),
             "stage": stages.current_stage(event.programme),
             "next_stage": stages.next_stage(event.programme),
             "links": {
@@ -353,3 +392,26 @@ def organiser_readiness(request: HttpRequest, event_code: str) -> HttpResponse:
             "marking_started": readiness.marking_started(event),
         },
     )
+
+
+def _organiser_rows(event: Event, dash: dashboards.EventDashboard) -> list[tuple]:
+    """Each skill's progress with the links of its row."""
+    paths = {
+        "scheme": _Path("scoring:skill_scheme"),
+        "sign_off": _Path("scoring:sign_off"),
+        "results": _Path("scoring:results"),
+        "unpublish": _Path("results:publication_unpublish"),
+        "advancement": _Path("results:advancement_skill"),
+    }
+    public, draw = _Path("results:skill", event.code), _Path("draws:manage", event.code)
+    return [
+        (
+            p,
+            {
+                **{key: path(p.skill.pk) for key, path in paths.items()},
+                "public": public(p.skill.code),
+                "draw": draw(p.skill.code),
+            },
+        )
+        for p in dash.skills
+    ]
