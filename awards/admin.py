@@ -4,6 +4,7 @@ certificates can be revoked."""
 
 from __future__ import annotations
 
+import rules
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -126,9 +127,7 @@ class MedalTableRowInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request, obj=None) -> bool:
-        from teams.roles import is_organiser
-
-        return is_organiser(request.user)
+        return rules.has_perm("teams.organiser", request.user)
 
 
 @admin.register(MedalTable)

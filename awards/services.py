@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import cast
 from urllib.parse import quote
 
+import rules
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
@@ -37,7 +38,6 @@ from django.utils.translation import gettext as _
 from competitions.models import Event, Programme, Skill
 from competitions.publication import is_published
 from scoring.models import EntryResult, SkillMarking
-from teams import roles
 from teams.models import Delegation, Entry, EntryMember
 
 from . import certificates, policies
@@ -75,25 +75,14 @@ def results_visible(event: Event, user) -> bool:
 
 
 def may_download_certificate(cert: Certificate, user) -> bool:
-    if roles.is_organiser(user):
-        return True
-    delegation = roles.lead_delegation(user)
-    return (
-        delegation is not None
-        and delegation.pk == cert.delegation_id
-        and not cert.revoked
-        and results_visible(cert.event, user)
-    )
+    """``awards.download_certificate`` (awards/permissions.py)."""
+    return rules.has_perm("awards.download_certificate", user, cert)
 
 
 def may_download_delegation_zip(batch: CertificateBatch, delegation: Delegation, user) -> bool:
-    """A per-delegation zip goes to that delegation's lead (and organisers)."""
-    if roles.is_organiser(user):
-        return True
-    lead_of = roles.lead_delegation(user)
-    return (
-        lead_of is not None and lead_of.pk == delegation.pk and results_visible(batch.event, user)
-    )
+    """``awards.download_delegation_zip`` (awards/permissions.py): a
+    per-delegation zip goes to that delegation's lead (and organisers)."""
+    return rules.has_perm("awards.download_delegation_zip", user, (batch, delegation))
 
 
 # ------------------------------------------------------------------ awards

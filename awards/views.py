@@ -1,4 +1,5 @@
-"""Pages of the awards app. Thin: permissions here, rules in ``services``.
+"""Pages of the awards app. Thin: who may do what in ``awards.permissions``
+(docs/roles.md), the rules in ``services``.
 
 Generated files are streamed through these views after a permission check,
 never linked as public media URLs.
@@ -10,8 +11,6 @@ import copy
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from competitions.models import Event, Programme, Skill
 from operations import ratelimit
+from portal.authz import objectgetter, permission_required
 from scoring.models import SkillMarking
 from teams import roles
 from teams.models import Delegation
@@ -31,13 +31,6 @@ from teams.models import Delegation
 from . import charts, services, tasks
 from .forms import LayoutForm
 from .models import Certificate, CertificateBatch, MedalTable
-
-
-def _login_or_403(request: HttpRequest, allowed: bool) -> None:
-    # login_required has already sent anonymous users to the login page.
-    if not allowed:
-        raise PermissionDenied
-
 
 # ------------------------------------------------------------------ medal tables
 
@@ -48,14 +41,12 @@ def _chart(rows) -> charts.MedalChart:
     )
 
 
-@login_required
+@permission_required("awards.see_medal_table", fn=objectgetter(Event, "event_code", "code"))
+@permission_required("awards.recompute_medals", methods=["POST"])
 @require_http_methods(["GET", "POST"])
 def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
     event = get_object_or_404(Event.objects.select_related("programme"), code=event_code)
-    _login_or_403(request, services.results_visible(event, request.user))
     if request.method == "POST":
-        if not roles.is_organiser(request.user):
-            raise PermissionDenied
         queued = tasks.request_event_recompute(event)
         messages.success(
             request,
@@ -73,18 +64,18 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
             "rows": rows,
             "chart": _chart(rows),
             "skills": services.skill_medals(event),
-            "is_organiser": roles.is_organiser(request.user),
         },
     )
 
 
-@login_required
+@permission_required(
+    "awards.see_programme_medal_table",
+    fn=objectgetter(Programme, "programme_code", "code"),
+)
 @require_GET
 def programme_medal_table(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme = get_object_or_404(Programme, code=programme_code)
     events = list(programme.events.all())
-    if not events or not all(services.results_visible(e, request.user) for e in events):
-        raise PermissionDenied
     table = MedalTable.objects.filter(programme=programme, event__isnull=True).first()
     rows = list(table.rows.select_related("delegation")) if table else []
     return render(
@@ -103,12 +94,11 @@ def programme_medal_table(request: HttpRequest, programme_code: str) -> HttpResp
 # ------------------------------------------------------------------ certificates
 
 
-@login_required
+@permission_required("awards.manage_certificates")
 @require_http_methods(["GET", "POST"])
 def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
     """The organiser starts a batch here and watches it run."""
     event = get_object_or_404(Event.objects.select_related("programme"), code=event_code)
-    _login_or_403(request, roles.is_organiser(request.user))
     if request.method == "POST":
         with transaction.atomic():
             batch = tasks.start_batch(event, request.user)
@@ -147,11 +137,10 @@ def event_award_count(event: Event) -> int:
     return Award.objects.filter(skill__event=event).count()
 
 
-@login_required
+@permission_required("awards.manage_certificates")
 @require_GET
 def batch_progress(request: HttpRequest, batch_id: int) -> JsonResponse:
     batch = get_object_or_404(CertificateBatch, pk=batch_id)
-    _login_or_403(request, roles.is_organiser(request.user))
     data = services.batch_progress(batch)
     data["download_url"] = (
         reverse("awards:batch_download", args=[batch.pk])
@@ -171,38 +160,40 @@ def _stream(name: str, filename: str, content_type: str) -> FileResponse:
     return response
 
 
-@login_required
+@permission_required("awards.manage_certificates")
 @require_GET
 def batch_download(request: HttpRequest, batch_id: int) -> HttpResponseBase:
     batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
-    _login_or_403(request, roles.is_organiser(request.user))
     if not services.batch_files_available(batch):
         return HttpResponse(_("These files have expired or are not ready."), status=410)
     return _stream(batch.zip_file.name, f"{batch.event.code}-certificates.zip", "application/zip")
 
 
-@login_required
+def _batch_and_delegation(
+    request: HttpRequest, batch_id: int, delegation_code: str
+) -> tuple[CertificateBatch, Delegation]:
+    batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
+    return batch, get_object_or_404(Delegation, code=delegation_code)
+
+
+@permission_required("awards.download_delegation_zip", fn=_batch_and_delegation)
 @require_GET
 def delegation_download(
     request: HttpRequest, batch_id: int, delegation_code: str
 ) -> HttpResponseBase:
-    batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
-    delegation = get_object_or_404(Delegation, code=delegation_code)
-    _login_or_403(request, services.may_download_delegation_zip(batch, delegation, request.user))
+    batch, delegation = _batch_and_delegation(request, batch_id, delegation_code)
     z = batch.delegation_zips.filter(delegation=delegation).first()
     if z is None or not services.batch_files_available(batch):
         return HttpResponse(_("These files have expired or are not ready."), status=410)
     return _stream(z.file.name, f"{batch.event.code}-{delegation.code}.zip", "application/zip")
 
 
-@login_required
+@permission_required("awards.see_lead_certificates", fn=objectgetter(Event, "event_code", "code"))
 @require_GET
 def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
     """A delegation lead's certificates of one event and their zip."""
     event = get_object_or_404(Event, code=event_code)
-    delegation = roles.lead_delegation(request.user)
-    if delegation is None or not services.results_visible(event, request.user):
-        raise PermissionDenied
+    delegation = roles.own_delegation(request.user)
     batch = (
         CertificateBatch.objects.filter(event=event, status=CertificateBatch.Status.DONE)
         .order_by("-finished_at")
@@ -227,11 +218,13 @@ def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(
+    "awards.download_certificate",
+    fn=objectgetter(Certificate.objects.select_related("event"), "serial", "serial"),
+)
 @require_GET
 def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponseBase:
     cert = get_object_or_404(Certificate.objects.select_related("event"), serial=serial)
-    _login_or_403(request, services.may_download_certificate(cert, request.user))
     if not cert.file:
         raise Http404
     return _stream(cert.file.name, f"{cert.serial}.pdf", "application/pdf")
@@ -240,11 +233,10 @@ def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponseBase:
 # ------------------------------------------------------------------ layout editor
 
 
-@login_required
+@permission_required("awards.manage_certificates")
 @require_http_methods(["GET", "POST"])
 def layout_editor(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme = get_object_or_404(Programme, code=programme_code)
-    _login_or_403(request, roles.is_organiser(request.user))
     layout = services.layout_for(programme)
     if request.method == "POST":
         form = LayoutForm(request.POST, request.FILES, layout=layout)
@@ -284,13 +276,12 @@ def layout_editor(request: HttpRequest, programme_code: str) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required("awards.manage_certificates")
 @require_http_methods(["GET", "POST"])
 def layout_preview(request: HttpRequest, programme_code: str) -> HttpResponse:
     """A PNG (or ``?format=pdf``) of the sample certificate, drawn by the same
     code as real ones; POST previews the editor's unsaved values."""
     programme = get_object_or_404(Programme, code=programme_code)
-    _login_or_403(request, roles.is_organiser(request.user))
     layout = services.layout_for(programme)
     background = None
     if request.method == "POST":

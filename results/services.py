@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain, repeat
 
+import rules
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Count, F, Max, Q
@@ -519,15 +520,15 @@ def scoreboard_version(event: Event) -> str:
 
 
 def may_export_rankings(user) -> bool:
-    """The full published rankings: delegation leads and organisers."""
-    return roles.is_organiser(user) or roles.lead_delegation(user) is not None
+    """``results.export_rankings`` (results/permissions.py): the full
+    published rankings, for delegation leads and organisers."""
+    return rules.has_perm("results.export_rankings", user)
 
 
 def may_download(job: ExportJob, user) -> bool:
-    """Generated files go to whoever asked for them, and to organisers."""
-    if not user.is_authenticated:
-        return False
-    return job.requested_by_id == user.pk or roles.is_organiser(user)
+    """``results.download_export`` (results/permissions.py): generated files
+    go to whoever asked for them, and to organisers."""
+    return rules.has_perm("results.download_export", user, job)
 
 
 ProgressCallback = Callable[[int, int], None]

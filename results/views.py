@@ -13,8 +13,6 @@ from __future__ import annotations
 import io
 from typing import TypeVar
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -27,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from awards import services as awards
 from competitions import stages
 from competitions.models import Event
+from portal.authz import objectgetter, permission_required
 from portal.http import AuthenticatedRequest
 from scoring import ledger
 from teams import roles
@@ -187,7 +186,7 @@ def scoreboard_live(request: HttpRequest, event_code: str) -> HttpResponse:
 # ------------------------------------------------------------------ delegation lead
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 @require_GET
 def lead_home(request: HttpRequest) -> HttpResponse:
     delegation = roles.own_delegation(request.user)
@@ -206,7 +205,7 @@ def _lead_event(request: HttpRequest, event_code: str):
     return delegation, event, events
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 @require_GET
 def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpResponse:
     delegation, event, events = _lead_event(request, event_code)
@@ -256,7 +255,7 @@ def _lead_rows(dash: dashboards.LeadDashboard) -> list[dict]:
     ]
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 @require_GET
 def lead_workbook(request: HttpRequest, event_code: str) -> HttpResponse:
     """(a) A small workbook: written in the request."""
@@ -273,22 +272,18 @@ def lead_workbook(request: HttpRequest, event_code: str) -> HttpResponse:
 
 
 @require_POST
+@permission_required("results.export_rankings")
 def rankings_export(request: HttpRequest, event_code: str) -> HttpResponse:
     """(b) The full published rankings: a Celery job, then the polling page."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not services.may_export_rankings(request.user):
-        raise PermissionDenied
     event = _event(event_code)
     job = tasks.request_rankings_export(event, request.user)
     return redirect(f"{reverse('results:export_job', args=[job.pk])}?start=1")
 
 
 def _job(request: HttpRequest, job_id: int) -> ExportJob:
-    job = get_object_or_404(ExportJob.objects.select_related("event"), pk=job_id)
-    if not services.may_download(job, request.user):
-        raise Http404  # someone else's file: not even its existence
-    return job
+    """The job of a view behind ``results.download_export`` (someone else's
+    file answers 404: not even its existence, docs/roles.md)."""
+    return get_object_or_404(ExportJob.objects.select_related("event"), pk=job_id)
 
 
 def _job_context(request: HttpRequest, job: ExportJob) -> dict:
@@ -296,25 +291,14 @@ def _job_context(request: HttpRequest, job: ExportJob) -> dict:
     return {"job": job, "auto_download": auto and job.downloadable()}
 
 
-def _login_first(view):
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-@_login_first
+@permission_required("results.download_export", fn=objectgetter(ExportJob, "job_id"), hide=True)
 @require_GET
 def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     return _private(render(request, "results/export_job.html", _job_context(request, job)))
 
 
-@_login_first
+@permission_required("results.download_export", fn=objectgetter(ExportJob, "job_id"), hide=True)
 @never_cache
 @require_GET
 def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
@@ -322,7 +306,7 @@ def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
     return _private(render(request, "results/_export_status.html", _job_context(request, job)))
 
 
-@_login_first
+@permission_required("results.download_export", fn=objectgetter(ExportJob, "job_id"), hide=True)
 @require_GET
 def export_download(request: HttpRequest, job_id: int) -> HttpResponseBase:
     job = _job(request, job_id)
@@ -339,14 +323,14 @@ def export_download(request: HttpRequest, job_id: int) -> HttpResponseBase:
 # ------------------------------------------------------------------ organiser
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def organiser_events(request: HttpRequest) -> HttpResponse:
     events = Event.objects.select_related("programme")
     return render(request, "results/organiser_events.html", {"events": events})
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
@@ -375,7 +359,7 @@ def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
     )
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def organiser_readiness(request: HttpRequest, event_code: str) -> HttpResponse:
     """The readiness checklist of the event dashboard, loaded by htmx after
@@ -390,6 +374,7 @@ def organiser_readiness(request: HttpRequest, event_code: str) -> HttpResponse:
             "readiness": checklist,
             "ready_count": sum(1 for r in checklist if r.ready),
             "marking_started": readiness.marking_started(event),
+            "has_skills": bool(checklist) or event.skills.exists(),
         },
     )
 
@@ -397,7 +382,7 @@ def organiser_readiness(request: HttpRequest, event_code: str) -> HttpResponse:
 def _organiser_rows(event: Event, dash: dashboards.EventDashboard) -> list[tuple]:
     """Each skill's progress with the links of its row."""
     paths = {
-        "scheme": _Path("scoring:skill_scheme"),
+        "scheme": _Path("interchange:skill_scheme"),
         "sign_off": _Path("scoring:sign_off"),
         "results": _Path("scoring:results"),
         "unpublish": _Path("results:publication_unpublish"),

@@ -32,7 +32,6 @@ from django.utils.translation import gettext as _
 from scoring import panels
 from scoring import services as scoring
 from scoring.models import JUDGEMENT_SCORES, Aspect, AspectKind, Criterion, Mark
-from teams import roles
 from teams.models import Entry, Judge, JudgeAssignment
 
 from .models import JudgeCredential, JudgeLink, PinFailure, RemarkRequest, TabletSession
@@ -71,27 +70,6 @@ def plain(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{Decimal(value).normalize():f}"
-
-
-# ---------------------------------------------------------------- who manages
-
-
-def may_manage_skill(user, skill: Skill) -> bool:
-    return scoring.may_manage(user, skill)
-
-
-def may_manage_judge(user, judge: Judge) -> bool:
-    """Organisers, or the chief judge of a skill the judge is assigned to."""
-    if roles.is_organiser(user):
-        return True
-    chief = roles.judge_of(user)
-    if chief is None:
-        return False
-    return JudgeAssignment.objects.filter(
-        judge=chief,
-        role=JudgeAssignment.Role.CHIEF,
-        skill__assignments__judge=judge,
-    ).exists()
 
 
 # ---------------------------------------------------------------- PINs

@@ -28,7 +28,9 @@ CIS_EXAMPLE = (
 def cis_world():
     """A skill with the shared CIS example as its scheme, one judge with the
     test PIN and one entry, 201."""
-    from scoring.scheme_io import apply_scheme, load_scheme_workbook, read_cis
+    from interchange.cis.cis_sheet import read_cis
+    from interchange.cis.store import apply_scheme
+    from interchange.cis.workbook import load_scheme_workbook
 
     skill = f.skill(code="S17", name="网站设计与开发")
     apply_scheme(skill, read_cis(load_scheme_workbook(CIS_EXAMPLE)))
