@@ -150,105 +150,120 @@ def _report(results, queries: dict[str, int]) -> None:
         )
 
 
-def _run(args: argparse.Namespace, database: str) -> int:
-    from django.conf import settings
-    from django.contrib.auth.models import User
+def _get(client, url: str) -> Callable[[], object]:
+    """A GET through ``client`` that must answer 200, its body read."""
+
+    def fetch():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+        return response
+
+    return fetch
+
+
+def _floor(client, query: Callable[[], object]) -> Callable[[], object]:
+    """/healthz through the same client, then the one query the page needs."""
+    return lambda: (_get(client, "/healthz")(), query())
+
+
+def _measure(measures, repeat: int) -> None:
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    queries = {}
+    for name, (page, _floor_fn) in measures.items():
+        with CaptureQueriesContext(connection) as captured:
+            page()
+        queries[name] = len(captured)
+    _report(_rounds(measures, repeat), queries)
+
+
+def _final(args: argparse.Namespace):
+    """The preset's final with every mark: built unless ``--reuse`` finds it."""
     from benchmarks import scoring as scoring_bench
     from competitions.models import Event
     from demo import builder as demo
-    from scoring.models import Mark, SkillMarking
-    from teams import roles
-    from teams.models import Entry
+    from scoring.models import Mark
 
-    print(f"database: {database}")
     final = Event.objects.filter(code=demo.DEMO_EVENT_CODES[-1]).first()
     if not (args.reuse and final and Mark.objects.filter(skill__event=final).exists()):
         for label, seconds in scoring_bench._build(args).items():
             print(f"build: {label}: {seconds:.1f} s")
         final = Event.objects.get(code=demo.DEMO_EVENT_CODES[-1])
-    n_marks = Mark.objects.filter(skill__event=final).count()
-    organiser = User.objects.get(username="organiser")
-    lead = User.objects.get(username="lead")
+    return final
+
+
+def _while_marking(final, org, repeat: int) -> tuple:
+    """The organiser's dashboard (and its checklist) with every skill open:
+    figures current, then every skill stale."""
+    from django.core.cache import cache
+
+    from scoring.models import SkillMarking
+
+    def skills_query():
+        return list(final.skills.order_by("code").values_list("id", "code", "name"))
+
+    _reset_to_marking(final)
+    print("while marking (every skill open):")
+    page = (_get(org, f"/organiser/events/{final.code}/"), _floor(org, skills_query))
+    measures = {"organiser dashboard, stored results fresh": page}
+    if _has_url("results:organiser_readiness"):  # its checklist, loaded after it
+        readiness = _get(org, f"/organiser/events/{final.code}/readiness/")
+        measures["its readiness checklist (htmx)"] = (readiness, _floor(org, skills_query))
+    _measure(measures, repeat)
+    SkillMarking.objects.filter(skill__event=final).update(results_computed_at=None)
+    # The page asks for a refresh of stale skills; none runs here (it would
+    # make them fresh): the benchmark measures the page, not the worker.
+    stamp = [f"results:refresh:{sid}" for sid in final.skills.values_list("pk", flat=True)]
+    cache.set_many(dict.fromkeys(stamp, 1), 3600)
+    _measure({"organiser dashboard, every skill stale": page}, repeat)
+    cache.delete_many(stamp)
+    return page
+
+
+def _run(args: argparse.Namespace, database: str) -> int:
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from scoring.models import Mark
+    from teams import roles
+    from teams.models import Entry
+
+    print(f"database: {database}")
+    final = _final(args)
+    organiser, lead = User.objects.get(username="organiser"), User.objects.get(username="lead")
     delegation = roles.lead_delegation(lead)
+    own_entries = Entry.objects.filter(skill__event=final, delegation=delegation)
     print(
         f"data: {final.skills.count()} skills, {Entry.objects.filter(skill__event=final).count()}"
-        f" entries, {n_marks} marks; lead of {delegation} "
-        f"({Entry.objects.filter(skill__event=final, delegation=delegation).count()} entries)"
+        f" entries, {Mark.objects.filter(skill__event=final).count()} marks; "
+        f"lead of {delegation} ({own_entries.count()} entries)"
     )
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
     org, own = Client(), Client()
     org.force_login(organiser)
     own.force_login(lead)
-    dash_url = f"/organiser/events/{final.code}/"
-    lead_url = f"/lead/{final.code}/"
-    excel_url = f"/lead/{final.code}/results.xlsx"
-
-    def get(client, url: str) -> Callable[[], object]:
-        def fetch():
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-            if hasattr(response, "streaming_content"):
-                b"".join(response.streaming_content)
-            return response
-
-        return fetch
-
-    def floor(client, query: Callable[[], object]) -> Callable[[], object]:
-        return lambda: (get(client, "/healthz")(), query())
-
-    def skills_query():
-        return list(final.skills.order_by("code").values_list("id", "code", "name"))
 
     def entries_query():
-        return list(
-            Entry.objects.filter(skill__event=final, delegation=delegation).values_list(
-                "id", "skill_id", "competitor_no"
-            )
-        )
-
-    def count_queries(fn: Callable[[], object]) -> int:
-        with CaptureQueriesContext(connection) as captured:
-            fn()
-        return len(captured)
-
-    def measure(measures) -> None:
-        queries = {name: count_queries(page) for name, (page, _f) in measures.items()}
-        _report(_rounds(measures, args.repeat), queries)
+        return list(own_entries.values_list("id", "skill_id", "competitor_no"))
 
     print(_load())
-    _reset_to_marking(final)
-    print("while marking (every skill open):")
-    organiser_page = (get(org, dash_url), floor(org, skills_query))
-    measures = {"organiser dashboard, stored results fresh": organiser_page}
-    if _has_url("results:organiser_readiness"):  # its checklist, loaded after it
-        readiness_url = f"/organiser/events/{final.code}/readiness/"
-        measures["its readiness checklist (htmx)"] = (
-            get(org, readiness_url),
-            floor(org, skills_query),
-        )
-    measure(measures)
-    SkillMarking.objects.filter(skill__event=final).update(results_computed_at=None)
-    # The page asks for a refresh of stale skills; none runs here (it would
-    # make them fresh): the benchmark measures the page, not the worker.
-    from django.core.cache import cache
-
-    stamp = [f"results:refresh:{sid}" for sid in final.skills.values_list("pk", flat=True)]
-    cache.set_many(dict.fromkeys(stamp, 1), 3600)
-    measure({"organiser dashboard, every skill stale": organiser_page})
-    cache.delete_many(stamp)
-
+    organiser_page = _while_marking(final, org, args.repeat)
     _publish_all(final, organiser)
     print("after publication (every skill signed off, awarded and published):")
-    measure(
+    _measure(
         {
             "organiser dashboard": organiser_page,
-            "lead dashboard": (get(own, lead_url), floor(own, entries_query)),
-            "lead Excel": (get(own, excel_url), floor(own, entries_query)),
-        }
+            "lead dashboard": (_get(own, f"/lead/{final.code}/"), _floor(own, entries_query)),
+            "lead Excel": (
+                _get(own, f"/lead/{final.code}/results.xlsx"),
+                _floor(own, entries_query),
+            ),
+        },
+        args.repeat,
     )
     print(_load())
     return 0

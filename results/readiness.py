@@ -277,6 +277,61 @@ def marking_started(event: Event) -> bool:
     )
 
 
+def _aspects_and_entries(ids: list[int]) -> tuple[dict, set[int], dict]:
+    """Per skill: its J aspect ids, whether it has aspects at all, and its
+    registered entries as (entry id, delegation id)."""
+    j_aspects: dict[int, list[int]] = defaultdict(list)
+    with_aspects: set[int] = set()
+    for sid, aid, kind in Aspect.objects.filter(skill_id__in=ids).values_list(
+        "skill_id", "id", "kind"
+    ):
+        with_aspects.add(sid)
+        if kind == AspectKind.JUDGEMENT:
+            j_aspects[sid].append(aid)
+    entries: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for sid, eid, did in Entry.objects.filter(
+        skill_id__in=ids, status=Entry.Status.REGISTERED
+    ).values_list("skill_id", "id", "delegation_id"):
+        entries[sid].append((eid, did))
+    return j_aspects, with_aspects, entries
+
+
+def _quotas(ids: list[int]) -> tuple[dict, dict, dict[int, str]]:
+    """Per skill: registered entries per delegation, quotas per delegation;
+    and the delegations' names."""
+    used: dict[int, dict[int, int]] = defaultdict(dict)
+    names: dict[int, str] = {}
+    for sid, did, dname, n in (
+        Entry.objects.filter(skill_id__in=ids, status=Entry.Status.REGISTERED)
+        .values("skill_id", "delegation_id", "delegation__name")
+        .annotate(n=Count("pk"))
+        .values_list("skill_id", "delegation_id", "delegation__name", "n")
+    ):
+        used[sid][did] = n
+        names[did] = dname
+    quotas: dict[int, dict[int, int]] = defaultdict(dict)
+    for sid, did, n in Quota.objects.filter(skill_id__in=ids).values_list(
+        "skill_id", "delegation_id", "max_entries"
+    ):
+        quotas[sid][did] = n
+    return used, quotas, names
+
+
+def _judges_without_pin(ids: list[int]) -> dict[int, tuple[int, list[str]]]:
+    """Per skill: its number of judges and the codes of those without a PIN."""
+    with_pin = set(
+        JudgeCredential.objects.values_list("judge_id", flat=True).filter(
+            judge__assignments__skill_id__in=ids
+        )
+    )
+    codes: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for sid, jid, code in JudgeAssignment.objects.filter(skill_id__in=ids).values_list(
+        "skill_id", "judge_id", "judge__code"
+    ):
+        codes[sid].append((jid, code))
+    return {sid: (len(js), [c for j, c in js if j not in with_pin]) for sid, js in codes.items()}
+
+
 def event_readiness(event: Event) -> list[SkillReadiness]:
     """The checklist of every skill still open for marking (a signed-off
     skill is past it)."""
@@ -295,64 +350,25 @@ def event_readiness(event: Event) -> list[SkillReadiness]:
             skill_id__in=ids, role=JudgeAssignment.Role.CHIEF
         ).select_related("judge__user", "judge__delegation")
     }
-    j_aspects: dict[int, list[int]] = defaultdict(list)
-    with_aspects: set[int] = set()
-    for sid, aid, kind in Aspect.objects.filter(skill_id__in=ids).values_list(
-        "skill_id", "id", "kind"
-    ):
-        with_aspects.add(sid)
-        if kind == AspectKind.JUDGEMENT:
-            j_aspects[sid].append(aid)
-    entries: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for sid, eid, did in Entry.objects.filter(
-        skill_id__in=ids, status=Entry.Status.REGISTERED
-    ).values_list("skill_id", "id", "delegation_id"):
-        entries[sid].append((eid, did))
-    used: dict[int, dict[int, int]] = defaultdict(dict)
-    names: dict[int, str] = {}
-    for sid, did, dname, n in (
-        Entry.objects.filter(skill_id__in=ids, status=Entry.Status.REGISTERED)
-        .values("skill_id", "delegation_id", "delegation__name")
-        .annotate(n=Count("pk"))
-        .values_list("skill_id", "delegation_id", "delegation__name", "n")
-    ):
-        used[sid][did] = n
-        names[did] = dname
-    quotas: dict[int, dict[int, int]] = defaultdict(dict)
-    for sid, did, n in Quota.objects.filter(skill_id__in=ids).values_list(
-        "skill_id", "delegation_id", "max_entries"
-    ):
-        quotas[sid][did] = n
-    with_pin = set(
-        JudgeCredential.objects.values_list("judge_id", flat=True).filter(
-            judge__assignments__skill_id__in=ids
+    j_aspects, with_aspects, entries = _aspects_and_entries(ids)
+    used, quotas, names = _quotas(ids)
+    pins = _judges_without_pin(ids)
+    return [
+        SkillReadiness(
+            s,
+            [
+                _scheme_item(s, schemes[s.pk]),
+                _chief_item(s, chiefs.get(s.pk)),
+                _judges_item(
+                    s,
+                    panels[s.pk],
+                    j_aspects.get(s.pk, []),
+                    entries.get(s.pk, []),
+                    s.pk in with_aspects,
+                ),
+                _quota_item(s, used.get(s.pk, {}), quotas.get(s.pk, {}), names),
+                _pins_item(s, *pins.get(s.pk, (0, []))),
+            ],
         )
-    )
-    codes: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for sid, jid, code in JudgeAssignment.objects.filter(skill_id__in=ids).values_list(
-        "skill_id", "judge_id", "judge__code"
-    ):
-        codes[sid].append((jid, code))
-
-    result = []
-    for s in skills:
-        judges = codes.get(s.pk, [])
-        result.append(
-            SkillReadiness(
-                s,
-                [
-                    _scheme_item(s, schemes[s.pk]),
-                    _chief_item(s, chiefs.get(s.pk)),
-                    _judges_item(
-                        s,
-                        panels[s.pk],
-                        j_aspects.get(s.pk, []),
-                        entries.get(s.pk, []),
-                        s.pk in with_aspects,
-                    ),
-                    _quota_item(s, used.get(s.pk, {}), quotas.get(s.pk, {}), names),
-                    _pins_item(s, len(judges), [c for j, c in judges if j not in with_pin]),
-                ],
-            )
-        )
-    return result
+        for s in skills
+    ]
