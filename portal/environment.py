@@ -74,6 +74,8 @@ VARIABLES: tuple[Var, ...] = (
     Var("DJANGO_SECRET_KEY", "str", "", "secret key; required when DJANGO_DEBUG is off"),
     Var("PORTAL_LEDGER_KEY", "str", "", "HMAC key of the mark ledger; required when "
         "DJANGO_DEBUG is off; never change it while a ledger must verify"),
+    Var("PORTAL_PIN_KEY", "str", "", "HMAC key of the tablet PINs (docs/tablet-pins.md); "
+        "unset: derived from DJANGO_SECRET_KEY, so changing that key means new PINs"),
     Var("DJANGO_ALLOWED_HOSTS", "list", "localhost,127.0.0.1,[::1]", "host names served"),
     Var("DJANGO_CSRF_TRUSTED_ORIGINS", "list", "", "https origins allowed to post forms"),
     Var("DJANGO_SECURE_SSL_REDIRECT", "bool", "1", "redirect http to https (production)"),

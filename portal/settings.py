@@ -8,6 +8,8 @@ switch to PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,15 @@ PORTAL_ALLOW_DEMO: bool = DEBUG if ENV["PORTAL_ALLOW_DEMO"] is None else ENV["PO
 # it makes verify_ledger report every record. The development key is only
 # accepted while DEBUG is on (portal/environment.py refuses to start otherwise).
 PORTAL_LEDGER_KEY: str = ENV["PORTAL_LEDGER_KEY"] or "dev-only-ledger-key-do-not-use-in-production"
+
+# The HMAC key of the tablet PINs (docs/tablet-pins.md), outside the database
+# like the ledger's: a stolen database then cannot be used to test the 10^6
+# possible PINs. Unset, it is derived from SECRET_KEY (already required in
+# production) under its own label, so it is never the secret key itself.
+PORTAL_PIN_KEY: str = (
+    ENV["PORTAL_PIN_KEY"]
+    or hmac.new(SECRET_KEY.encode("utf-8"), b"portal.tablets.pin-key", hashlib.sha256).hexdigest()
+)
 
 ALLOWED_HOSTS: list[str] = ENV["DJANGO_ALLOWED_HOSTS"]
 CSRF_TRUSTED_ORIGINS: list[str] = ENV["DJANGO_CSRF_TRUSTED_ORIGINS"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tablets import services
+from tablets import pin_hashing
 from tablets.models import JudgeCredential
 from tests import factories as f
 
@@ -36,7 +36,7 @@ def cis_world():
     apply_scheme(skill, read_cis(load_scheme_workbook(CIS_EXAMPLE)))
     judge = f.judge(skill, code="JW01")
     JudgeCredential.objects.create(
-        judge=judge, pin_hash=services.make_password(PIN), set_at=timezone.now()
+        judge=judge, pin_hash=pin_hashing.hash_pin(PIN), set_at=timezone.now()
     )
     entry = f.entry(skill, competitor_no="201")
     return skill, judge, entry
