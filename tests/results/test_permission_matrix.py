@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], dict[str, tuple] | tuple] = {
     ("export_download", "get"): OWNER_A_OR_ORGANISER,
     ("organiser_events", "get"): ORGANISERS_ONLY,
     ("organiser_event", "get"): ORGANISERS_ONLY,
+    ("organiser_readiness", "get"): ORGANISERS_ONLY,
 }
 CASES = cases(MATRIX, ROLES)
 
@@ -102,6 +103,7 @@ def request_for(site: Site, page: str) -> str:
         "export_download": reverse("results:export_download", args=[site.job.pk]),
         "organiser_events": reverse("results:organiser_events"),
         "organiser_event": reverse("results:organiser_event", args=[code]),
+        "organiser_readiness": reverse("results:organiser_readiness", args=[code]),
     }[page]
 
 
