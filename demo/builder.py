@@ -54,7 +54,7 @@ from competitions.models import (
     Skill,
 )
 from demo import sector as sector_demo
-from results import publishing
+from results import publishing, refresh
 from scoring import ledger, panels, services
 from scoring.models import (
     Aspect,
@@ -593,6 +593,10 @@ def build_demo(
                 ph.rows = _create_pins(plan)
             if marks:
                 _create_marks(plan, srng, timer)
+                with timer.phase("progress") as ph:
+                    # What the organiser's dashboard shows for skills still
+                    # marking, stored as a worker would (docs/dashboards.md).
+                    ph.rows = _store_progress(plan)
                 with timer.phase("sector") as ph:
                     # A health commission's 岗位练兵技术比武: stages, a drawn
                     # final, titles, rewards, a theory exam (demo.sector).
@@ -608,6 +612,15 @@ def build_demo(
     )
     result.counts = count_demo(plan.final)
     return result
+
+
+def _store_progress(plan: _Plan) -> int:
+    open_skills = Skill.objects.filter(event=plan.final).exclude(
+        marking__status=SkillMarking.Status.SIGNED_OFF
+    )
+    for skill in open_skills:
+        refresh.store_progress(skill)
+    return len(open_skills)
 
 
 def delete_demo() -> int:
