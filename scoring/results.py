@@ -409,7 +409,43 @@ def compute_skills(skills: Iterable[Skill | int]) -> dict[int, SkillResults]:
     if not skill_ids:
         return {}
     now = timezone.now()
-    settings = {
+    settings = _load_settings(skill_ids)
+    aspects, aspect_order = _load_aspects(skill_ids)
+    entries, by_skill = _load_entries(skill_ids)
+    summaries = _summaries(skill_ids, settings, aspects)
+    missing_ids = _missing_by_entry(skill_ids, aspects, aspect_order, entries, by_skill, summaries)
+    wanted_judges = {j for gaps in missing_ids.values() for _a, j in gaps if j is not None}
+    judge_codes: dict[int, str] = (
+        dict(Judge.objects.filter(pk__in=wanted_judges).values_list("id", "code"))
+        if wanted_judges
+        else {}
+    )
+    position = {aid: i for ids in aspect_order.values() for i, aid in enumerate(ids)}
+    return {
+        sid: SkillResults(
+            skill_id=sid,
+            computed_at=now,
+            entries=_skill_outcomes(
+                [(eid, *entries[eid][1:]) for eid in by_skill.get(sid, ())],
+                settings[sid],
+                summaries,
+                missing_ids,
+                aspects,
+                judge_codes,
+                position,
+            ),
+            aspect_codes={aid: aspects[aid].code for aid in aspect_order.get(sid, ())},
+        )
+        for sid in skill_ids
+    }
+
+
+# An entry as the results read it: (id, competitor no, delegation id, status).
+_EntryRow = tuple[int, str, int, str]
+
+
+def _load_settings(skill_ids: list[int]) -> dict[int, _SkillSettings]:
+    return {
         sid: _SkillSettings(agg, tol, med, spread)
         for sid, agg, tol, med, spread in Skill.objects.filter(pk__in=skill_ids).values_list(
             "id",
@@ -420,8 +456,13 @@ def compute_skills(skills: Iterable[Skill | int]) -> dict[int, SkillResults]:
         )
     }
 
+
+def _load_aspects(
+    skill_ids: list[int],
+) -> tuple[dict[int, rules.AspectRule], dict[int, list[int]]]:
+    """Every aspect's rule, and each skill's aspect ids in scheme order."""
     aspects: dict[int, rules.AspectRule] = {}
-    aspect_order: dict[int, list[int]] = defaultdict(list)  # skill → aspect ids in scheme order
+    aspect_order: dict[int, list[int]] = defaultdict(list)
     for aid, sid, code, kind, max_mark in (
         Aspect.objects.filter(skill_id__in=skill_ids)
         .order_by(
@@ -437,9 +478,14 @@ def compute_skills(skills: Iterable[Skill | int]) -> dict[int, SkillResults]:
     ):
         aspects[aid] = rules.AspectRule(aid, code, kind, max_mark)
         aspect_order[sid].append(aid)
-    position = {aid: i for ids in aspect_order.values() for i, aid in enumerate(ids)}
+    return aspects, aspect_order
 
-    entries: dict[int, tuple[int, str, int, str]] = {}  # id → (skill, no, delegation, status)
+
+def _load_entries(
+    skill_ids: list[int],
+) -> tuple[dict[int, tuple[int, str, int, str]], dict[int, list[int]]]:
+    """id → (skill, no, delegation, status), and each skill's entry ids."""
+    entries: dict[int, tuple[int, str, int, str]] = {}
     by_skill: dict[int, list[int]] = defaultdict(list)
     for eid, sid, no, did, status in (
         Entry.objects.filter(skill_id__in=skill_ids)
@@ -448,12 +494,20 @@ def compute_skills(skills: Iterable[Skill | int]) -> dict[int, SkillResults]:
     ):
         entries[eid] = (sid, no, did, status)
         by_skill[sid].append(eid)
+    return entries, by_skill
 
-    summaries = _summaries(skill_ids, settings, aspects)
+
+def _missing_by_entry(
+    skill_ids: list[int],
+    aspects: dict[int, rules.AspectRule],
+    aspect_order: dict[int, list[int]],
+    entries: dict[int, tuple[int, str, int, str]],
+    by_skill: dict[int, list[int]],
+    summaries: dict[int, _EntryMarks],
+) -> dict[int, Gaps]:
+    """Missing marks, as (aspect id, judge id or None), of the ranked entries:
+    from the summaries where they tell, else from the marks themselves."""
     skill_panels = panels.load_panels(skill_ids)
-
-    # Missing marks, as (aspect id, judge id or None), of the ranked entries:
-    # from the summaries where they tell, else from the marks themselves.
     missing_ids: dict[int, Gaps] = {}
     expected: dict[int, panels.ExpectedJudges] = {}
     unresolved: list[int] = []
@@ -473,75 +527,75 @@ def compute_skills(skills: Iterable[Skill | int]) -> dict[int, SkillResults]:
                 unresolved.append(eid)
             else:
                 missing_ids[eid] = gaps
-    if unresolved:
-        m_marked: dict[int, set[int]] = defaultdict(set)
-        j_scorers: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-        for eid, aid, jid, kind in (
-            Mark.objects.filter(entry_id__in=unresolved)
-            .order_by()
-            .values_list("entry_id", "aspect_id", "judge_id", "kind")
-        ):
-            if kind == rules.MEASUREMENT:
-                m_marked[eid].add(aid)
-            else:
-                j_scorers[eid][aid].add(jid)
-        for eid in unresolved:
-            missing_ids[eid] = _gaps_from_marks(
-                m_marked.get(eid, set()),
-                j_scorers.get(eid, {}),
-                expected[eid],
-                aspect_order.get(entries[eid][0], []),
-                aspects,
-            )
-    judge_codes: dict[int, str] = {}
-    wanted_judges = {j for gaps in missing_ids.values() for _a, j in gaps if j is not None}
-    if wanted_judges:
-        judge_codes = dict(Judge.objects.filter(pk__in=wanted_judges).values_list("id", "code"))
-
-    registered = Entry.Status.REGISTERED
-    results: dict[int, SkillResults] = {}
-    for sid in skill_ids:
-        conf = settings[sid]
-        # Per entry: (id, marks summary, exact total, gaps); F of the complete ones.
-        rows: list[tuple[int, _EntryMarks, Fraction | None, Gaps]] = []
-        finals: dict[int, Decimal] = {}
-        for eid in by_skill.get(sid, ()):
-            marks = summaries.get(eid, _NO_MARKS)
-            total = marks.total()
-            gaps = missing_ids.get(eid, [])
-            if entries[eid][3] == registered and not gaps:
-                finals[eid] = rules.final_score(total if total is not None else Fraction(0))
-            rows.append((eid, marks, total, gaps))
-        ranked_scores = rules.rank_skill(finals, conf.median_const, conf.spread)
-        built = []
-        for eid, marks, total, gaps in rows:
-            _sid, no, did, status = entries[eid]
-            r = ranked_scores.get(eid)
-            built.append(
-                EntryOutcome(
-                    entry_id=eid,
-                    competitor_no=no,
-                    delegation_id=did,
-                    status=status,
-                    raw_total=total,
-                    final_score=r.final_score if r else None,
-                    rank=r.rank if r else None,
-                    scale_score=r.scale_score if r else None,
-                    complete=status == registered and not gaps,
-                    missing=_missing(gaps, aspects, judge_codes) if gaps else (),
-                    discrepancies=tuple(sorted(marks.flagged, key=position.__getitem__))
-                    if marks.flagged
-                    else (),
-                )
-            )
-        built.sort(key=_display_order)
-        results[sid] = SkillResults(
-            skill_id=sid,
-            computed_at=now,
-            entries=tuple(built),
-            aspect_codes={aid: aspects[aid].code for aid in aspect_order.get(sid, ())},
+    if not unresolved:
+        return missing_ids
+    m_marked: dict[int, set[int]] = defaultdict(set)
+    j_scorers: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for eid, aid, jid, kind in (
+        Mark.objects.filter(entry_id__in=unresolved)
+        .order_by()
+        .values_list("entry_id", "aspect_id", "judge_id", "kind")
+    ):
+        if kind == rules.MEASUREMENT:
+            m_marked[eid].add(aid)
+        else:
+            j_scorers[eid][aid].add(jid)
+    for eid in unresolved:
+        missing_ids[eid] = _gaps_from_marks(
+            m_marked.get(eid, set()),
+            j_scorers.get(eid, {}),
+            expected[eid],
+            aspect_order.get(entries[eid][0], []),
+            aspects,
         )
-    return results
+    return missing_ids
+
+
+def _skill_outcomes(
+    skill_entries: list[_EntryRow],
+    conf: _SkillSettings,
+    summaries: dict[int, _EntryMarks],
+    missing_ids: dict[int, Gaps],
+    aspects: dict[int, rules.AspectRule],
+    judge_codes: dict[int, str],
+    position: dict[int, int],
+) -> tuple[EntryOutcome, ...]:
+    """One skill's entries with their totals, F, ranks and scale scores, in display order."""
+    registered = Entry.Status.REGISTERED
+    # Per entry: (row, marks summary, exact total, gaps); F of the complete ones.
+    rows: list[tuple[_EntryRow, _EntryMarks, Fraction | None, Gaps]] = []
+    finals: dict[int, Decimal] = {}
+    for row in skill_entries:
+        eid, status = row[0], row[3]
+        marks = summaries.get(eid, _NO_MARKS)
+        total = marks.total()
+        gaps = missing_ids.get(eid, [])
+        if status == registered and not gaps:
+            finals[eid] = rules.final_score(total if total is not None else Fraction(0))
+        rows.append((row, marks, total, gaps))
+    ranked_scores = rules.rank_skill(finals, conf.median_const, conf.spread)
+    built = []
+    for (eid, no, did, status), marks, total, gaps in rows:
+        r = ranked_scores.get(eid)
+        built.append(
+            EntryOutcome(
+                entry_id=eid,
+                competitor_no=no,
+                delegation_id=did,
+                status=status,
+                raw_total=total,
+                final_score=r.final_score if r else None,
+                rank=r.rank if r else None,
+                scale_score=r.scale_score if r else None,
+                complete=status == registered and not gaps,
+                missing=_missing(gaps, aspects, judge_codes) if gaps else (),
+                discrepancies=tuple(sorted(marks.flagged, key=position.__getitem__))
+                if marks.flagged
+                else (),
+            )
+        )
+    built.sort(key=_display_order)
+    return tuple(built)
 
 
 def _missing(
