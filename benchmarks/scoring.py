@@ -368,7 +368,8 @@ def _run(args: argparse.Namespace, database: str, migrate_seconds: float) -> int
 
     from competitions.models import Event, Skill
     from demo import builder as demo
-    from scoring import panels, results, services
+    from scoring import panels, results
+    from scoring.marks import write_mark
     from scoring.models import Aspect, Mark
 
     print(f"database: {database} (migrate {migrate_seconds:.2f} s)")
@@ -431,7 +432,7 @@ def _run(args: argparse.Namespace, database: str, migrate_seconds: float) -> int
         assert mark.judge is not None  # a J mark is its judge's
         new = (int(mark.value) + 1) % 4
         start = time.perf_counter()
-        services.write_mark(
+        write_mark(
             entry=mark.entry,
             aspect=mark.aspect,
             judge=mark.judge,

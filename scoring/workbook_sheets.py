@@ -16,7 +16,7 @@ marks. The skill's WSOS sections, which this workbook does not carry, are
 kept. A scheme equal to the stored one is left alone, so a skill with marks
 or signed off re-imports unchanged.
 
-``marks`` goes through the mark service: ``scoring.services.write_marks``,
+``marks`` goes through the mark service: ``scoring.batch.write_marks``,
 the batch form of ``write_mark`` (same checks, messages and ledger chain; one
 call per skill, because one ``write_mark`` per row would take twenty minutes
 for a provincial final's ~150 k rows). Writes are blind (no version check)
@@ -64,8 +64,10 @@ from competitions.workbook import (
 from teams.models import Entry, Judge, JudgeAssignment
 from teams.resources import JudgeAssignmentResource
 
-from . import panels, schemes, services
+from . import batch, panels, refusals, schemes
+from .checks import MarkFacts, check_mark
 from .models import Aspect, AspectKind, Mark, SkillMarking
+from .refusals import MarkRefused
 from .scheme_io import (
     ASPECT_EXTRA_KEYS,
     ASPECT_KEYS,
@@ -83,6 +85,7 @@ from .scheme_io import (
     scheme_of,
     validate_scheme,
 )
+from .values import parse_value
 
 IMPORT_REASON = "event workbook import"  # stored in the ledger as is (it is hashed)
 IMPORT_SOURCE = "import"
@@ -619,8 +622,24 @@ class _EventFacts:
             }
         return self._stored[skill]
 
+    def rules(self, skill: str, number: str, judge: str, aspect: Aspect) -> MarkFacts:
+        """The facts ``check_mark`` decides on, by codes (an entry found)."""
+        delegation, status = self.entries[(skill, number)]
+        return MarkFacts(
+            signed_off=skill in self.signed_off,
+            same_skill=True,
+            entry_status=status,
+            competitor_no=number,
+            entry_id=0,
+            entry_delegation=delegation,
+            aspect=aspect,
+            scheme_problems=self.scheme_problems(skill),
+            panel=self.panel(skill),
+            judge=judge or None,
+        )
+
     def stand_in(self, skill: str, code: str, kind: str, max_mark: Decimal) -> Aspect:
-        """An unsaved Aspect for ``services.parse_value`` (the aspect may not exist yet)."""
+        """An unsaved Aspect for ``parse_value`` (the aspect may not exist yet)."""
         key = (skill, code)
         if key not in self.stand_ins:
             self.stand_ins[key] = Aspect(code=code, kind=kind, max_mark=max_mark)
@@ -645,7 +664,7 @@ def _score_input(raw: Any) -> Any:
 def _range_problem(
     problems: _Problems,
     row: int,
-    exc: services.OutOfRange,
+    exc: refusals.OutOfRange,
     raw: Any,
     aspect: str,
     kind: str,
@@ -768,22 +787,13 @@ def import_marks(ctx: ImportContext, sheet: ParsedSheet) -> None:
             continue
         seen[key] = n
         try:
-            value = services.parse_value(
+            value = parse_value(
                 _score_input(d["score"]), facts.stand_in(skill, aspect_code, kind, max_mark)
             )
-        except services.OutOfRange as exc:
+        except refusals.OutOfRange as exc:
             value = None
             _range_problem(problems, n, exc, d["score"], aspect_code, kind, max_mark)
 
-        # The mark service's order: locked, not ranked, scheme, panel, value.
-        if skill in facts.signed_off:
-            # Rows that change nothing need no writing, so they pass a lock.
-            stored = facts.stored_marks(skill).get(key[1:])
-            if value is not None and stored == value:
-                unchanged += 1
-                continue
-            problems.add_grouped(("locked", skill), n, "skill_code", LOCKED, skill=skill)
-            continue
         entry = facts.entries.get((skill, number))
         if entry is None:
             problems.add_grouped(
@@ -795,37 +805,25 @@ def import_marks(ctx: ImportContext, sheet: ParsedSheet) -> None:
                 skill=skill,
             )
             continue
-        delegation, status = entry
-        if status != Entry.Status.REGISTERED:
-            problems.add_grouped(
-                ("not_ranked", skill, number),
-                n,
-                "competitor_no",
-                NOT_RANKED,
-                number=number,
-                skill=skill,
-            )
-            continue
-        scheme = facts.scheme_problems(skill)
-        if scheme:
-            problems.add_grouped(
-                ("scheme", skill),
-                n,
-                "skill_code",
-                SCHEME_INCOMPLETE,
-                skill=skill,
-                problems=" ".join(scheme),
-            )
+        if judge and judge not in facts.judges:
+            problems.add_grouped(("judge", judge), n, "judge_code", UNKNOWN_JUDGE, code=judge)
             continue
         mark = _MarkRow(row, skill, number, aspect_code, judge, value or Decimal(0), kind)
-        if judge:  # an M row without a judge is the importing organiser's
-            if judge not in facts.judges:
-                problems.add_grouped(("judge", judge), n, "judge_code", UNKNOWN_JUDGE, code=judge)
-                continue
-            refusal = facts.panel(skill).check(judge, 0, delegation, 0, kind)
-            if refusal is not None:
-                _panel_problem(problems, refusal.code, mark, delegation, aspect_code)
-                continue
+        # The mark service's rules (checks.check_mark); the value was parsed above.
+        try:
+            check_mark(
+                facts.rules(
+                    skill, number, judge, facts.stand_in(skill, aspect_code, kind, max_mark)
+                )
+            )
+        except MarkRefused as refusal:
+            # Rows that change nothing need no writing, so they pass a lock.
+            if isinstance(refusal, refusals.Locked) and value is not None:
+                if facts.stored_marks(skill).get(key[1:]) == value:
+                    unchanged += 1
+                    continue
+            _refusal_problem(problems, refusal, mark, entry[0], facts.scheme_problems(skill))
+            continue
         if value is not None:
             good.append(mark)
     problems.flush()
@@ -838,7 +836,7 @@ def import_marks(ctx: ImportContext, sheet: ParsedSheet) -> None:
 
 
 def _write_marks(ctx: ImportContext, sheet: ParsedSheet, good: list[_MarkRow]) -> None:
-    """One ``services.write_marks`` batch per skill; refusals become row errors."""
+    """One ``batch.write_marks`` batch per skill; refusals become row errors."""
     by_skill: dict[str, list[_MarkRow]] = defaultdict(list)
     for m in good:
         by_skill[m.skill].append(m)
@@ -858,7 +856,7 @@ def _write_marks(ctx: ImportContext, sheet: ParsedSheet, good: list[_MarkRow]) -
     for code, rows in by_skill.items():
         skill = skills[code]
         writes = [
-            services.MarkWrite(
+            batch.MarkWrite(
                 entry=entries[(skill.pk, m.number)],
                 aspect=aspects[(skill.pk, m.aspect)],
                 judge=judges[m.judge] if m.judge else None,
@@ -867,12 +865,21 @@ def _write_marks(ctx: ImportContext, sheet: ParsedSheet, good: list[_MarkRow]) -
             for m in rows
         ]
         try:
-            results = services.write_marks(
+            results = batch.write_marks(
                 skill, writes, actor=actor, reason=IMPORT_REASON, source=IMPORT_SOURCE
             )
-        except services.BatchRefused as exc:
+        except refusals.BatchRefused as exc:
             for index, refusal in exc.refusals.items():
-                _refusal_problem(problems, refusal, rows[index], writes[index])
+                w = writes[index]  # what only the portal knows, or changed meanwhile
+                delegation = (
+                    w.entry.delegation.code if refusal.code == panels.OWN_DELEGATION else ""
+                )
+                scheme = (
+                    schemes.scheme_problems(skill) if refusal.code == "scheme_incomplete" else []
+                )
+                _refusal_problem(
+                    problems, refusal, rows[index], delegation, scheme, w.aspect.max_mark
+                )
             continue
         for result in results:
             ctx.count(
@@ -882,15 +889,19 @@ def _write_marks(ctx: ImportContext, sheet: ParsedSheet, good: list[_MarkRow]) -
 
 
 def _refusal_problem(
-    problems: _Problems, refusal: services.MarkRefused, m: _MarkRow, w: services.MarkWrite
+    problems: _Problems,
+    refusal: MarkRefused,
+    m: _MarkRow,
+    delegation: str,
+    scheme: list[str],
+    max_mark: Decimal | None = None,
 ) -> None:
-    """What the service refused at write time, located on its row. The
-    checks before writing catch these already; this covers what only the
-    portal knows (marking groups) and changes made meanwhile."""
+    """A refusal of the mark service located on its row: ``delegation`` is the
+    entry's delegation code, ``scheme`` the skill's scheme problems."""
     n = m.row.number
-    if isinstance(refusal, services.Locked):
+    if isinstance(refusal, refusals.Locked):
         problems.add_grouped(("locked", m.skill), n, "skill_code", LOCKED, skill=m.skill)
-    elif isinstance(refusal, services.NotRanked):
+    elif isinstance(refusal, refusals.NotRanked):
         problems.add_grouped(
             ("not_ranked", m.skill, m.number),
             n,
@@ -899,19 +910,18 @@ def _refusal_problem(
             number=m.number,
             skill=m.skill,
         )
-    elif isinstance(refusal, services.SchemeIncomplete):
+    elif isinstance(refusal, refusals.SchemeIncomplete):
         problems.add_grouped(
             ("scheme", m.skill),
             n,
             "skill_code",
             SCHEME_INCOMPLETE,
             skill=m.skill,
-            problems=" ".join(schemes.scheme_problems(w.aspect.skill_id)),
+            problems=" ".join(scheme),
         )
-    elif isinstance(refusal, services.OutOfRange):
-        _range_problem(problems, n, refusal, m.value, m.aspect, m.kind, w.aspect.max_mark)
-    elif isinstance(refusal, services.NotAllowed):
-        delegation = w.entry.delegation.code if refusal.code == panels.OWN_DELEGATION else ""
+    elif isinstance(refusal, refusals.OutOfRange) and max_mark is not None:
+        _range_problem(problems, n, refusal, m.value, m.aspect, m.kind, max_mark)
+    elif isinstance(refusal, refusals.NotAllowed):
         _panel_problem(problems, refusal.code, m, delegation, m.aspect)
     else:
         problems.add(n, None, REFUSED, reason=refusal.message)

@@ -1,7 +1,7 @@
 """Rules of the judges' tablets: signing in, what a judge is offered, the mark
 endpoint's logic, re-mark requests and the chief judge's progress grid.
 
-Marks are only ever written through ``scoring.services.write_mark``; this
+Marks are only ever written through ``scoring.marks.write_mark``; this
 module decides what to offer and how to answer, never whether a mark is
 allowed (the mark service and ``scoring.panels`` own that rule).
 
@@ -29,9 +29,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scoring import panels
-from scoring import services as scoring
+from scoring import marks, panels, refusals, rows, signoff
 from scoring.models import JUDGEMENT_SCORES, Aspect, AspectKind, Criterion, Mark
+from scoring.status import MarkingStatus, marking_status
 from teams import roles
 from teams.models import Entry, Judge, JudgeAssignment
 
@@ -77,7 +77,7 @@ def plain(value: Decimal | None) -> str:
 
 
 def may_manage_skill(user, skill: Skill) -> bool:
-    return scoring.may_manage(user, skill)
+    return signoff.may_manage(user, skill)
 
 
 def may_manage_judge(user, judge: Judge) -> bool:
@@ -262,8 +262,8 @@ def _session_sql() -> str:
         return qn(model._meta.get_field(name).column)
 
     return (
-        f"SELECT {scoring.select_columns(TabletSession, 's')},"
-        f" {scoring.select_columns(Judge, 'j')}"
+        f"SELECT {rows.select_columns(TabletSession, 's')},"
+        f" {rows.select_columns(Judge, 'j')}"
         f" FROM {qn(TabletSession._meta.db_table)} s"
         f" JOIN {qn(Judge._meta.db_table)} j"
         f" ON j.{col(Judge, 'id')} = s.{col(TabletSession, 'judge')}"
@@ -277,22 +277,22 @@ def session_for_token(token: str | None, now: dt.datetime | None = None) -> Tabl
     """The live session of a cookie token, with its judge, or None (unknown,
     revoked, expired).
 
-    Every tablet request asks this, so it is one prepared statement
-    (``scoring.services.hot_cursor``) rather than an ORM query: what
-    ``select_related("judge")`` would fetch, without compiling it each time.
+    Every tablet request asks this, so it is one hand-written statement
+    rather than an ORM query: what ``select_related("judge")`` would fetch,
+    without compiling it each time.
     The judge's user is not fetched: the mark endpoint needs only its id
     (``judge.user_id``) and no page uses it."""
     if not token:
         return None
     now = now or timezone.now()
-    with scoring.hot_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_session_sql(), [token_hash(token), now])
         row = cursor.fetchone()
     if row is None:
         return None
     n = len(TabletSession._meta.concrete_fields)
-    session = scoring.row_instance(TabletSession, row[:n])
-    session.judge = scoring.row_instance(Judge, row[n:])
+    session = rows.row_instance(TabletSession, row[:n])
+    session.judge = rows.row_instance(Judge, row[n:])
     if now - session.last_seen_at >= LAST_SEEN_EVERY:
         # Conditional, so the requests of one tablet in several workers
         # write it once a minute between them, not once each.
@@ -622,8 +622,8 @@ def _target_sql() -> str:
 
     r = RemarkRequest
     return (
-        f"SELECT {scoring.select_columns(Entry, 'e', _ENTRY_FIELDS)},"
-        f" {scoring.select_columns(Aspect, 'a', _ASPECT_FIELDS)},"
+        f"SELECT {rows.select_columns(Entry, 'e', _ENTRY_FIELDS)},"
+        f" {rows.select_columns(Aspect, 'a', _ASPECT_FIELDS)},"
         f" EXISTS (SELECT 1 FROM {qn(r._meta.db_table)} r"
         f" WHERE r.{col(r, 'entry')} = e.{col(Entry, 'id')}"
         f" AND r.{col(r, 'aspect')} = a.{col(Aspect, 'id')}"
@@ -647,14 +647,14 @@ def _mark_target(entry_id: int, aspect_id: int, judge_id: int) -> tuple[Entry, A
     The request flag saves the UPDATE of ``resolve_remarks`` on nearly every
     tap. A request made after this read and before the write is left open,
     which is right: the judge tapped before it was asked."""
-    with scoring.hot_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_target_sql(), [AspectKind.MEASUREMENT, judge_id, entry_id, aspect_id])
         row = cursor.fetchone()
     if row is None:
         return None
     n = len(_ENTRY_FIELDS)
-    entry = scoring.row_instance(Entry, row[:n], _ENTRY_FIELDS)
-    aspect = scoring.row_instance(Aspect, row[n : n + len(_ASPECT_FIELDS)], _ASPECT_FIELDS)
+    entry = rows.row_instance(Entry, row[:n], _ENTRY_FIELDS)
+    aspect = rows.row_instance(Aspect, row[n : n + len(_ASPECT_FIELDS)], _ASPECT_FIELDS)
     return entry, aspect, bool(row[-1])
 
 
@@ -687,7 +687,7 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
         return _refused(404, "not_found", _("No such entry or aspect."))
     entry, aspect, remark_open = target
     try:
-        result = scoring.write_mark(
+        result = marks.write_mark(
             entry=entry,
             aspect=aspect,
             judge=judge,
@@ -699,7 +699,7 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
             device=(session.device or session.user_agent)[:200],
             ip=ip,
         )
-    except scoring.StaleMark as exc:
+    except refusals.StaleMark as exc:
         return _refused(
             409,
             exc.code,
@@ -707,11 +707,11 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
             current_value=plain(exc.current_value),
             current_version=exc.current_version,
         )
-    except scoring.Locked as exc:
+    except refusals.Locked as exc:
         return _refused(409, exc.code, exc.message)
-    except scoring.NotAllowed as exc:
+    except refusals.NotAllowed as exc:
         return _refused(403, exc.code, exc.message)
-    except scoring.MarkRefused as exc:
+    except refusals.MarkRefused as exc:
         return _refused(422, exc.code, exc.message)
     if remark_open and not result.replayed:
         resolve_remarks(entry, aspect, judge)
@@ -772,7 +772,7 @@ def poll(judge: Judge, skill: Skill, entry: Entry | None) -> dict:
     re-mark requests (competitor numbers only) and, for the open entry, the
     current value and version of each mark it shows."""
     body: dict = {
-        "locked": scoring.names_revealed(skill),
+        "locked": signoff.names_revealed(skill),
         "remarks": [
             {
                 "no": r.entry.competitor_no,
@@ -920,16 +920,14 @@ def acknowledge_all(
     skipped. Returns (acknowledged, skipped)."""
     note = (note or "").strip()
     if not note:
-        raise scoring.MarkRefused(
+        raise refusals.MarkRefused(
             _("Write a note: it is recorded with every acknowledgement."), code="note_required"
         )
     wanted = set(pairs)
     entries = Entry.objects.filter(skill=skill, pk__in={e for e, _a in wanted}).in_bulk()
     aspects = Aspect.objects.filter(skill=skill, pk__in={a for _e, a in wanted}).in_bulk()
     open_ = {
-        (d.entry_id, d.aspect_id)
-        for d in scoring.marking_status(skill).discrepancies
-        if not d.acknowledged
+        (d.entry_id, d.aspect_id) for d in marking_status(skill).discrepancies if not d.acknowledged
     }
     done = skipped = 0
     with transaction.atomic():
@@ -939,8 +937,8 @@ def acknowledge_all(
                 skipped += 1
                 continue
             try:
-                scoring.acknowledge_discrepancy(entry, aspect, by_user, note)
-            except scoring.NotAllowed:
+                signoff.acknowledge_discrepancy(entry, aspect, by_user, note)
+            except refusals.NotAllowed:
                 skipped += 1
             else:
                 done += 1
@@ -968,7 +966,7 @@ class Blockers:
         return bool(self.entries)
 
 
-def sign_off_blockers(skill: Skill, status: scoring.MarkingStatus) -> Blockers:
+def sign_off_blockers(skill: Skill, status: MarkingStatus) -> Blockers:
     """Exactly what stops sign-off, by competitor number and judge code."""
     measured = set(
         Aspect.objects.filter(skill=skill, kind=AspectKind.MEASUREMENT).values_list(

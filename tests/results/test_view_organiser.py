@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from appeals.models import Appeal
 from competitions.models import Skill
-from scoring import services as scoring
+from scoring import marks
 from tests import factories as f
 from tests.scoring.builders import scheme_skill
 
@@ -34,7 +34,7 @@ def test_dashboard_rows_and_actions(client):
     )
     marking = scheme_skill(n_entries=2, n_judges=3, event=w.event, code="X01", name="焊接")
     e0 = marking.entries[0]
-    scoring.write_mark(
+    marks.write_mark(
         entry=e0, aspect=marking.m_aspects[0], judge=marking.judges[0], value="30", source="test"
     )
     client.force_login(w.organiser)

@@ -15,7 +15,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from scoring import ledger, panels, schemes, services
+from scoring import ledger, marks, panels, schemes, signoff
+from scoring.marks import write_mark
 from scoring.models import (
     Aspect,
     AspectKind,
@@ -27,7 +28,7 @@ from scoring.models import (
     SkillMarking,
     SubCriterion,
 )
-from scoring.services import NotAllowed, SchemeIncomplete, StaleMark, write_mark
+from scoring.refusals import NotAllowed, SchemeIncomplete, StaleMark
 from tests import factories as f
 
 from .builders import scheme_skill
@@ -35,9 +36,8 @@ from .builders import scheme_skill
 pytestmark = pytest.mark.django_db
 
 
-# PostgreSQL writes the mark, the ledger record and the marking head in one
-# statement; other databases (SQLite for a quick start) in three.
-WRITES = 1 if connection.vendor == "postgresql" else 3
+# The mark, the ledger record and the marking head: one ORM statement each.
+WRITES = 3
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def _write(s, value="1", **kw):
 # -- statements ---------------------------------------------------------------------
 
 
-def test_a_new_mark_costs_five_statements_on_postgresql(s, django_assert_max_num_queries):
+def test_a_new_mark_costs_seven_statements(s, django_assert_max_num_queries):
     _write(s, entry=s.entries[1])  # the skill's marking state exists
     # SAVEPOINT (BEGIN outside tests), lock + facts, key + mark, the write, RELEASE (COMMIT).
     with django_assert_max_num_queries(4 + WRITES):
@@ -63,7 +63,7 @@ def test_a_new_mark_costs_five_statements_on_postgresql(s, django_assert_max_num
     assert result.created and result.record.pk and result.mark.pk
 
 
-def test_a_changed_judgement_score_costs_five_statements_on_postgresql(
+def test_a_changed_judgement_score_costs_seven_statements(
     s, django_assert_max_num_queries
 ):
     _write(s, aspect=s.j_aspects[0], value="1")
@@ -110,19 +110,15 @@ def test_writes_keep_the_chain_and_the_rows_as_save_would(s):
 
 
 def test_a_refusal_then_a_write_on_the_same_connection(s):
-    """A refusal rolls back (psycopg then drops its prepared statements);
-    the next write prepares them again."""
+    """A refusal rolls back (psycopg then drops any prepared statements);
+    the next write on the same connection works."""
     _write(s, value="1")
     with pytest.raises(StaleMark):
         _write(s, value="2", expected_version=0)
     assert _write(s, value="2", expected_version=1).version == 2
 
 
-def test_the_portable_path_writes_the_same(s, monkeypatch, settings):
-    """Other databases (SQLite) write with one ORM statement per row, and
-    without prepared statements: the same rows and chain."""
-    monkeypatch.setattr(services, "_one_statement_writes", lambda: False)
-    settings.SCORING_PREPARED_STATEMENTS = False
+def test_keys_confirmations_and_replays_keep_one_chain(s):
     created = _write(s, value="1", client_key="p1")
     confirmed = _write(s, value="1", client_key="p2")
     changed = _write(s, value="2.5", expected_version=1, client_key="p3")
@@ -137,7 +133,7 @@ def test_a_changed_score_drops_the_acknowledgement_only_when_there_is_one(s):
     entry, aspect = s.entries[0], s.j_aspects[0]
     _write(s, entry=entry, aspect=aspect, judge=s.judges[0], value="0")
     _write(s, entry=entry, aspect=aspect, judge=s.judges[1], value="3")
-    services.acknowledge_discrepancy(entry, aspect, s.chief.user, "seen")
+    signoff.acknowledge_discrepancy(entry, aspect, s.chief.user, "seen")
     with CaptureQueriesContext(connection) as queries:
         _write(s, entry=entry, aspect=aspect, judge=s.judges[1], value="2")
     assert not DiscrepancyAcknowledgement.objects.exists()
@@ -250,7 +246,7 @@ def test_panel_facts_answer_as_the_whole_panel():
     for judge, entry, aspect in itertools.product(judges, s.entries, s.aspects):
         expected = panels.check(judge, entry, aspect)
         with transaction.atomic():
-            facts = services._lock_with_facts(s.skill.pk, entry.pk, judge.pk, aspect.pk)
+            facts = marks._lock_with_facts(s.skill.pk, entry.pk, judge.pk, aspect.pk)
         got = facts.panel(judge.pk).check(
             judge.pk, entry.pk, facts.entry_delegation_id, aspect.pk, aspect.kind
         )
