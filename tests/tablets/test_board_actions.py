@@ -104,9 +104,7 @@ def test_acknowledge_all_shown_in_one_request_with_one_note(world):
 
 def test_acknowledge_all_leaves_a_discrepancy_that_was_not_shown(world):
     mark_all(world)
-    shown = [
-        f"{d.entry_id}:{d.aspect_id}" for d in marking_status(world.skill).discrepancies
-    ][:2]
+    shown = [f"{d.entry_id}:{d.aspect_id}" for d in marking_status(world.skill).discrepancies][:2]
     chief(world).post(
         f"/tablet/board/{world.skill.pk}/acknowledge-all/", {"pair": shown, "note": "看过"}
     )
