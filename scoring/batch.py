@@ -190,6 +190,29 @@ def _drop_acknowledgements(changes: list[_Change]) -> None:
         DiscrepancyAcknowledgement.objects.filter(pk__in=stale).delete()
 
 
+def _records(changes: list[_Change], *, actor, reason, source, device, ip) -> list[LedgerRecord]:
+    """One unchained ledger record per change (``ledger.chain`` chains them)."""
+    now = timezone.now()
+    return [
+        LedgerRecord(
+            action=Action.WRITE,
+            mark=c.mark,
+            entry_id=c.write.entry.pk,
+            aspect_id=c.write.aspect.pk,
+            judge_id=c.write.judge_id,
+            old_value=c.old_value,
+            new_value=c.mark.value,
+            reason=(reason or "").strip(),
+            source=source or "",
+            actor_id=getattr(actor, "pk", None),
+            device=(device or "")[:200],
+            ip_address=ip,
+            created_at=now,
+        )
+        for c in changes
+    ]
+
+
 def write_marks(
     skill: Skill,
     writes: list[MarkWrite],
@@ -225,25 +248,7 @@ def write_marks(
         results, changes = _apply(skill.pk, writes, _checked(facts, writes))
         if not changes:
             return [r for r in results if r is not None]
-        now = timezone.now()
-        records = [
-            LedgerRecord(
-                action=Action.WRITE,
-                mark=c.mark,
-                entry_id=c.write.entry.pk,
-                aspect_id=c.write.aspect.pk,
-                judge_id=c.write.judge_id,
-                old_value=c.old_value,
-                new_value=c.mark.value,
-                reason=(reason or "").strip(),
-                source=source or "",
-                actor_id=getattr(actor, "pk", None),
-                device=(device or "")[:200],
-                ip_address=ip,
-                created_at=now,
-            )
-            for c in changes
-        ]
+        records = _records(changes, actor=actor, reason=reason, source=source, device=device, ip=ip)
         ledger.chain(facts.marking, records)
         LedgerRecord.objects.bulk_create(records, batch_size=1000)
         facts.marking.results_computed_at = None
