@@ -377,7 +377,7 @@ def _save(marking: SkillMarking, record: LedgerRecord, mark: Mark | None, *, sta
             mark.save(force_insert=True)
         else:
             mark.save(update_fields=["value", "version", "judge", "updated_at"])
-        record.mark = mark
+        record.mark = mark  # now with its id
     record.save(force_insert=True)
     fields = ["ledger_head", "ledger_length"]
     marking.save(update_fields=[*fields, "results_computed_at"] if stale else fields)
