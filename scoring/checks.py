@@ -62,18 +62,17 @@ class MarkFacts:
     judge: Any  # None: an M mark from outside the tablets (an import)
 
 
-def locked() -> Locked:
-    return Locked(
-        _("Marks of this skill are signed off and locked; the chief judge must reopen them first.")
-    )
-
-
 def check_mark(facts: MarkFacts, value: object = NOT_READ) -> Decimal | None:
     """The value in canonical form, or the refusal the rules give (see the
     module docstring). With ``value`` left out, only the rules are checked
     and None is returned (a replayed write, or a caller that parsed first)."""
     if facts.signed_off:
-        raise locked()
+        raise Locked(
+            _(
+                "Marks of this skill are signed off and locked; the chief judge must "
+                "reopen them first."
+            )
+        )
     if not facts.same_skill:
         raise NotAllowed(
             _("This aspect belongs to another skill than the entry."), code=panels.WRONG_SKILL

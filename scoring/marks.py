@@ -50,7 +50,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -433,7 +433,7 @@ def _save_in_one_statement(
     """``_save`` on PostgreSQL: the same rows in one statement."""
     if mark is None:
         sql = _write_sql(_MARK_KEPT, stale)
-        mark_params: dict[str, object] = {"mark": record.mark_id}
+        mark_params: dict[str, Any] = {"mark": record.mark_id}
     else:
         sql = _write_sql(_MARK_INSERT if mark._state.adding else _MARK_UPDATE, stale)
         mark_params = {
