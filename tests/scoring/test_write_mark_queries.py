@@ -64,7 +64,9 @@ def test_a_new_mark_costs_five_statements_on_postgresql(s, django_assert_max_num
     assert result.created and result.record.pk and result.mark.pk
 
 
-def test_a_changed_judgement_score_costs_five_statements_on_postgresql(s, django_assert_max_num_queries):
+def test_a_changed_judgement_score_costs_five_statements_on_postgresql(
+    s, django_assert_max_num_queries
+):
     _write(s, aspect=s.j_aspects[0], value="1")
     with django_assert_max_num_queries(4 + WRITES):
         result = _write(s, aspect=s.j_aspects[0], value="2", client_key="k-change")
