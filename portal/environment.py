@@ -91,9 +91,9 @@ VARIABLES: tuple[Var, ...] = (
     # --- database, cache, Celery ---
     Var("DATABASE_URL", "str", "", "database URL (default: SQLite file db.sqlite3)"),
     Var("DATABASE_CONN_MAX_AGE", "int", "60", "seconds a connection is kept", minimum=0),
-    Var("DATABASE_PREPARE_THRESHOLD", "int?", "", "PostgreSQL: bind parameters on the server "
-        "and keep a statement prepared after this many runs on a connection (unset: bind on "
-        "the client, never prepare; unset behind a transaction pooler)", minimum=0),
+    Var("DATABASE_PREPARE_THRESHOLD", "int?", "5", "PostgreSQL: bind parameters on the "
+        "server and keep a statement prepared after this many runs on a connection (empty: "
+        "bind on the client, never prepare — behind a transaction pooler)", minimum=0),
     Var("REDIS_URL", "str", "", "Redis for Celery and the cache; unset: eager Celery"),
     Var("CELERY_VISIBILITY_TIMEOUT", "int", "60", "seconds before an unacknowledged task is "
         "delivered again; task time limits stay below it", minimum=10),
