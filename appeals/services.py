@@ -13,7 +13,7 @@
   (仲裁), and a chief judge deciding an appeal against their own panel's
   marks would judge their own case. The chief judge answers; the decision is
   the organisers'. Upholding reopens the skill's marks through
-  ``scoring.services.reopen`` (the appeal is the ledger reason) and, through
+  ``scoring.signoff.reopen`` (the appeal is the ledger reason) and, through
   ``competitions.publication.on_reopened``, unpublishes the results.
 
 Every step is an ``AppealEvent`` (who, when, text), written in the same
@@ -361,7 +361,8 @@ def decide(
     """
     # Imported here: scoring imports teams and competitions, not appeals, and
     # keeping it local keeps appeals importable while scoring is loading.
-    from scoring import services as scoring
+    from scoring import signoff
+    from scoring.refusals import MarkRefused
 
     if not may_decide(by_user, appeal):
         raise PermissionDenied(_("Only organisers (the arbitration) may decide appeals."))
@@ -378,8 +379,8 @@ def decide(
             reason = _("Appeal #%(id)d upheld: %(text)s") % {"id": locked.pk, "text": text}
             if publication.is_signed_off(skill):
                 try:
-                    scoring.reopen(skill, by_user, reason)
-                except scoring.MarkRefused as exc:
+                    signoff.reopen(skill, by_user, reason)
+                except MarkRefused as exc:
                     raise AppealRefused(exc.message, code=exc.code) from None
             # Idempotent: a no-op if scoring's reopen already unpublished.
             publication.on_reopened(skill, by_user, reason, now=now)

@@ -626,7 +626,8 @@ def _time_rerank(skill, rounds: int, seed: int) -> dict:
     """Change one J score through ``write_mark``, then time the floor of the
     skill's ranks and ``recompute_skill``, ``rounds`` times; the engine's
     totals, F and ranks are checked against the floor's on the last round."""
-    from scoring import results, services
+    from scoring import results
+    from scoring.marks import write_mark
     from scoring.models import Mark
 
     marks = list(
@@ -641,7 +642,7 @@ def _time_rerank(skill, rounds: int, seed: int) -> dict:
         assert mark.judge is not None  # a J mark is its judge's
         new = (int(mark.value) + 1) % 4
         start = time.perf_counter()
-        services.write_mark(
+        write_mark(
             entry=mark.entry,
             aspect=mark.aspect,
             judge=mark.judge,

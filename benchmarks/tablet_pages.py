@@ -10,7 +10,7 @@ floor so that a change of machine load hits all alike:
 * floor: ``GET /healthz`` through the same client — what any request costs
   before the page does anything;
 * chief board and grid refresh (the grid's HTML size too); with the board,
-  ``scoring.services.marking_status`` alone ("its status": completeness and
+  ``scoring.status.marking_status`` alone ("its status": completeness and
   discrepancies, the scoring app's share of the board);
 * tablet poll: answered 200 (no ``If-None-Match``) and 304 (the tablet sends
   back the ETag it was given and nothing changed);
@@ -200,7 +200,7 @@ def _pages(skill, organiser) -> tuple[dict[str, Callable[[], object]], dict]:
     from django.test import Client
     from django.urls import reverse
 
-    from scoring import services as scoring
+    from scoring import status
     from tablets import services
     from tablets.auth import COOKIE
     from tablets.models import TabletSession
@@ -234,7 +234,7 @@ def _pages(skill, organiser) -> tuple[dict[str, Callable[[], object]], dict]:
         "floor": lambda: _ok(chief.get("/healthz", secure=True), 200),
         "board": lambda: _ok(chief.get(board, secure=True), 200),
         # What the board asks the scoring app (not the tablets app's to speed up).
-        "  its status": lambda: scoring.marking_status(skill),
+        "  its status": lambda: status.marking_status(skill),
         "grid": lambda: _ok(chief.get(grid, secure=True), 200),
         "poll 200": lambda: _ok(tablet.get(poll, secure=True), 200),
         "poll 304": lambda: _ok(tablet.get(poll, secure=True, headers=conditional), 200, 304),
@@ -245,7 +245,7 @@ def _pages(skill, organiser) -> tuple[dict[str, Callable[[], object]], dict]:
 
 def _change_check(skill, facts: dict) -> str:
     """A mark by another judge must end the 304s: the tablet learns of it."""
-    from scoring import services as scoring
+    from scoring import marks
     from scoring.models import Mark
     from teams.models import Judge
 
@@ -256,7 +256,7 @@ def _change_check(skill, facts: dict) -> str:
         return "FAIL: unchanged poll not answered 304"
     other = Judge.objects.get(pk=facts["other"])
     current = Mark.objects.filter(entry=facts["entry"], aspect=facts["m_aspect"]).first()
-    scoring.write_mark(
+    marks.write_mark(
         entry=facts["entry"],
         aspect=facts["m_aspect"],
         judge=other,

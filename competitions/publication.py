@@ -4,7 +4,7 @@ Results of a skill leave the judges' room only when an organiser publishes
 them, and only after the chief judge signed the marks off. This module holds
 what the lower layers need to *read* that state — is a skill published,
 which skills are, may this person see the results — plus :func:`on_reopened`,
-which ``scoring.services.reopen`` calls inside its transaction so results
+which ``scoring.signoff.reopen`` calls inside its transaction so results
 under correction are withdrawn. The organiser's actions (publish, unpublish)
 and the delegation lead's entry statuses live in ``results.publishing``.
 Every change is a ``PublicationLog`` row.
@@ -24,7 +24,7 @@ nothing above ``competitions``. ``SIGNED_OFF`` is that model's status value;
 a test keeps the two equal.
 
 Locking order: the skill's ``SkillMarking`` row first, then its
-``SkillPublication`` row — the same order as ``scoring.services.reopen`` →
+``SkillPublication`` row — the same order as ``scoring.signoff.reopen`` →
 ``on_reopened``, so publish and reopen cannot deadlock, and a publish cannot
 slip in between a reopen's check and its write.
 """
@@ -144,7 +144,7 @@ def withdraw(
 
 
 def on_reopened(skill: Skill, by_user, reason: str, *, now: dt.datetime | None = None) -> bool:
-    """Hook for ``scoring.services.reopen``: results under correction are not
+    """Hook for ``scoring.signoff.reopen``: results under correction are not
     public. Call it inside reopen's transaction (after the SkillMarking lock).
 
     Idempotent — returns True when it unpublished something, False when the

@@ -8,7 +8,7 @@ assignments, and one demo login per role.
 With ``scoring=True`` (what ``seed_demo`` asks for) the final also gets what
 every later page shows: a marking scheme per skill, marking groups of three
 judges, tablet PINs for the demo judges, and — unless ``marks=False`` — marks
-written through ``scoring.services.write_marks`` (so the ledger chain is the
+written through ``scoring.batch.write_marks`` (so the ledger chain is the
 real one), a few skills signed off, awarded and published, and a few still
 being marked (the demo chief judge's among them). ``scoring=False`` keeps the
 bare programme the benchmarks build their own schemes on.
@@ -55,7 +55,7 @@ from competitions.models import (
 )
 from demo import sector as sector_demo
 from results import publishing, refresh
-from scoring import ledger, panels, services
+from scoring import batch, ledger, panels, signoff
 from scoring.models import (
     Aspect,
     AspectKind,
@@ -1820,7 +1820,7 @@ def _create_groups(plan: _Plan) -> int:
 
 def _create_pins(plan: _Plan) -> int:
     """The demo judge and chief judge sign in on the tablet with DEMO_PIN,
-    hashed exactly as ``tablets.services.generate_pin`` stores a PIN."""
+    hashed exactly as ``tablets.pins.generate_pin`` stores a PIN."""
     judges = [j for j in (plan.demo_chief, plan.demo_judge) if j is not None]
     pin_hash = pin_hashing.hash_pin(DEMO_PIN)
     now = timezone.now()
@@ -1940,10 +1940,10 @@ def _mark_skill(
     entry_of = {e.pk: e for e in entries}
     aspect_of = {a.pk: a for a in aspects}
     writes = [
-        services.MarkWrite(entry_of[e], aspect_of[a], judges[j], value)
+        batch.MarkWrite(entry_of[e], aspect_of[a], judges[j], value)
         for (e, a, j), value in sorted(values.items())
     ]
-    services.write_marks(skill, writes, source=DEMO_SOURCE)
+    batch.write_marks(skill, writes, source=DEMO_SOURCE)
     marked.writes = len(writes)
     return marked
 
@@ -2032,18 +2032,18 @@ def _finish_skill(plan: _Plan, marked: _Marked, manager: User) -> int:
     aspect_of = {a.pk: a for a in plan.aspects[s]}
     judges = {j.pk: j for j in _markers_by_skill(plan)[s]}
     remarks = [
-        services.MarkWrite(entry_of[e], aspect_of[a], judges[j], Decimal(v))
+        batch.MarkWrite(entry_of[e], aspect_of[a], judges[j], Decimal(v))
         for e, a in flagged[1:]
         for j, v in sorted(_settle(marked.scores[(e, a)], skill.discrepancy_tolerance).items())
     ]
-    services.write_marks(
+    batch.write_marks(
         skill, remarks, reason="裁判长要求复评：评分差异超过允许范围", source=DEMO_SOURCE
     )
     for e, a in flagged[:1]:
-        services.acknowledge_discrepancy(
+        signoff.acknowledge_discrepancy(
             entry_of[e], aspect_of[a], manager, note="已复核：评分差异有依据，维持原评分"
         )
-    services.sign_off(skill, manager)
+    signoff.sign_off(skill, manager)
     return len(remarks) + len(flagged[:1]) + 1
 
 
@@ -2066,7 +2066,7 @@ def _create_marks(plan: _Plan, rng: random.Random, timer: _Timer) -> None:
         ph.rows = sum(m.writes for m in finished + in_progress)
     with timer.phase("sign-off") as ph:
         # Only the demo chief has a login; other skills are signed off by the
-        # organiser, whom the rules allow to stand in (services.may_manage).
+        # organiser, whom the rules allow to stand in (signoff.may_manage).
         ph.rows = sum(_finish_skill(plan, m, organiser) for m in finished)
         for m in in_progress:
             if m.skill_index == 0 and plan.demo_judge is not None:

@@ -38,7 +38,7 @@ from competitions.models import AwardPolicy, Event, Phase, Programme, Skill
 from draws import services as draws
 from draws.models import Draw, Nomination, PoolClosure
 from results import advancement, publishing
-from scoring import services as scoring
+from scoring import batch, signoff
 from scoring.models import Aspect, AspectKind, Criterion, SubCriterion
 from scoring.results import recompute_skill
 from sector import theory
@@ -299,9 +299,9 @@ def _mark(
         for a in practical:
             share = min(1.0, max(0.2, rng.gauss(ability[e.pk], 0.07)))
             value = (a.max_mark * Decimal(str(round(share, 2)))).quantize(Decimal("0.01"))
-            writes.append(scoring.MarkWrite(e, a, judge, value))
-    scoring.write_marks(skill, writes, actor=organiser, source=SOURCE)
-    scoring.sign_off(skill, organiser)
+            writes.append(batch.MarkWrite(e, a, judge, value))
+    batch.write_marks(skill, writes, actor=organiser, source=SOURCE)
+    signoff.sign_off(skill, organiser)
     recompute_skill(skill)
 
 

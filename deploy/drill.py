@@ -1299,7 +1299,7 @@ class Day:
     def _sign_off(self, phase: Phase) -> None:
         from competitions.models import Skill
         from scoring.models import SkillMarking
-        from scoring.services import marking_status
+        from scoring.status import marking_status
 
         assert self.stack
         base = self.stack.base
@@ -1362,7 +1362,7 @@ class Day:
             self.findings.append(
                 f"After sign-off {stale} of {len(skills)} skills had no stored results "
                 "(SkillMarking.results_computed_at empty or older than the sign-off): "
-                "scoring.services.sign_off does not call recompute_skill, nor "
+                "scoring.signoff.sign_off does not call recompute_skill, nor "
                 "send scoring.signals.results_changed (to which awards answer). "
                 "awards.services.compute_awards reads EntryResult rows as stored, so an "
                 "organiser's recompute right after sign-off computes no awards. The drill "

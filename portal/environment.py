@@ -41,6 +41,10 @@ def _int(text: str) -> int:
     return int(text.strip())
 
 
+def _optional_int(text: str) -> int | None:
+    return None if not text.strip() else _int(text)
+
+
 def _str(text: str) -> str:
     return text.strip()
 
@@ -53,6 +57,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "bool": _bool,
     "bool?": _optional_bool,  # unset: follows another setting
     "int": _int,
+    "int?": _optional_int,  # unset: off
     "str": _str,
     "list": _list,
 }
@@ -88,6 +93,9 @@ VARIABLES: tuple[Var, ...] = (
     # --- database, cache, Celery ---
     Var("DATABASE_URL", "str", "", "database URL (default: SQLite file db.sqlite3)"),
     Var("DATABASE_CONN_MAX_AGE", "int", "60", "seconds a connection is kept", minimum=0),
+    Var("DATABASE_PREPARE_THRESHOLD", "int?", "5", "PostgreSQL: bind parameters on the "
+        "server and keep a statement prepared after this many runs on a connection (empty: "
+        "bind on the client, never prepare — behind a transaction pooler)", minimum=0),
     Var("REDIS_URL", "str", "", "Redis for Celery and the cache; unset: eager Celery"),
     Var("CELERY_VISIBILITY_TIMEOUT", "int", "60", "seconds before an unacknowledged task is "
         "delivered again; task time limits stay below it", minimum=10),
@@ -152,7 +160,7 @@ def read(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         except ValueError as exc:
             errors.append(f"{var.name}={text!r}: {exc} ({var.help})")
             continue
-        if var.minimum is not None and value < var.minimum:
+        if var.minimum is not None and value is not None and value < var.minimum:
             errors.append(f"{var.name}={text!r}: must be at least {var.minimum}")
         if var.choices and value not in var.choices:
             errors.append(f"{var.name}={text!r}: must be one of {', '.join(var.choices)}")

@@ -122,6 +122,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
+    ENV["DATABASE_PREPARE_THRESHOLD"] is not None
+):
+    # Django's PostgreSQL options: parameters bound on the server, and
+    # psycopg keeps a statement prepared once it ran this many times on the
+    # connection (the mark path's few statements, docs/integrity.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=ENV["DATABASE_PREPARE_THRESHOLD"]
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL: str = ENV["REDIS_URL"]

@@ -4,7 +4,7 @@ is told before publication (docs/integrity.md).
 The organiser publishes a skill only after the chief judge signed its marks
 off; unpublishing needs a reason. Reopening the marks (a correction, an
 upheld appeal) unpublishes through ``competitions.publication.on_reopened``,
-which stays below scoring because ``scoring.services.reopen`` calls it. The
+which stays below scoring because ``scoring.signoff.reopen`` calls it. The
 state queries (is published, published skills, who may see results) are in
 ``competitions.publication``.
 
@@ -13,7 +13,7 @@ entries (:func:`entry_status_for_lead`): registered / marking / signed off —
 never a score or a rank.
 
 Locking order: the skill's ``SkillMarking`` row first, then its
-``SkillPublication`` row — the same order as ``scoring.services.reopen`` →
+``SkillPublication`` row — the same order as ``scoring.signoff.reopen`` →
 ``on_reopened``, so publish and reopen cannot deadlock, and a publish cannot
 slip in between a reopen's check and its write.
 """

@@ -1,7 +1,7 @@
 """Organisers' console for marking schemes, marks, the ledger and sign-off.
 
 Marks are never saved by the admin itself: the mark form calls
-``services.write_mark`` (with a required reason) during validation, so a
+``marks.write_mark`` (with a required reason) during validation, so a
 refusal (recusal, lock, range, stale version …) becomes a form error, and
 ``save_model`` has nothing left to save. The ledger is read-only; the marking
 state changes only through the sign-off / reopen actions, which call the
@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from competitions.models import Skill
 from portal.admin import OrganiserInline, OrganiserModelAdmin
 
-from . import schemes, services
+from . import marks, schemes, signoff
 from .models import (
     Aspect,
     Criterion,
@@ -37,6 +37,7 @@ from .models import (
     SkillMarking,
     SubCriterion,
 )
+from .refusals import MarkRefused
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -201,7 +202,7 @@ class MarkForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.result: services.MarkWriteResult | None = None
+        self.result: marks.MarkWriteResult | None = None
         if "judge" in self.fields:
             # Only an import may leave an M mark without a judge; here a
             # judge answers for the value written.
@@ -224,7 +225,7 @@ class MarkForm(forms.ModelForm):
             return data
         request = self.request
         try:
-            self.result = services.write_mark(
+            self.result = marks.write_mark(
                 entry=entry,
                 aspect=aspect,
                 judge=judge,
@@ -236,7 +237,7 @@ class MarkForm(forms.ModelForm):
                 device=(request.META.get("HTTP_USER_AGENT", "") if request else ""),
                 ip=(request.META.get("REMOTE_ADDR") if request else None),
             )
-        except services.MarkRefused as exc:
+        except MarkRefused as exc:
             raise ValidationError(exc.message, code=exc.code) from None
         return data
 
@@ -390,8 +391,8 @@ class SkillMarkingAdmin(OrganiserModelAdmin):
     def sign_off_action(self, request, queryset) -> None:
         for marking in queryset.select_related("skill"):
             try:
-                services.sign_off(marking.skill, request.user)
-            except (services.MarkRefused, PermissionDenied) as exc:
+                signoff.sign_off(marking.skill, request.user)
+            except (MarkRefused, PermissionDenied) as exc:
                 self.message_user(request, f"{marking.skill}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, _("%(skill)s signed off.") % {"skill": marking.skill})
@@ -402,8 +403,8 @@ class SkillMarkingAdmin(OrganiserModelAdmin):
         if form.is_bound and form.is_valid():
             for marking in queryset.select_related("skill"):
                 try:
-                    services.reopen(marking.skill, request.user, form.cleaned_data["reason"])
-                except (services.MarkRefused, PermissionDenied) as exc:
+                    signoff.reopen(marking.skill, request.user, form.cleaned_data["reason"])
+                except (MarkRefused, PermissionDenied) as exc:
                     self.message_user(request, f"{marking.skill}: {exc}", messages.ERROR)
                 else:
                     self.message_user(request, _("%(skill)s reopened.") % {"skill": marking.skill})

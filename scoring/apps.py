@@ -10,8 +10,8 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         from teams.services import register_reveal_rule
 
-        from . import services, signals  # noqa: F401  (signals connects the receivers)
+        from . import signals, signoff  # noqa: F401  (signals connects the receivers)
 
         # Names are revealed to judges on sign-off: scoring's rule, asked by
         # teams' pages (teams is below scoring and cannot import it).
-        register_reveal_rule(services.names_revealed)
+        register_reveal_rule(signoff.names_revealed)

@@ -177,25 +177,36 @@ def normalise_ip(ip: str | None) -> str | None:
     return LedgerRecord._meta.get_field("ip_address").get_prep_value(ip)
 
 
-def append(marking: SkillMarking, **fields) -> LedgerRecord:
-    """Append a record to ``marking``'s chain and move its head.
+def chain(marking: SkillMarking, records: Iterable[LedgerRecord]) -> None:
+    """Chain ``records``, in order, onto ``marking``'s head and move the head:
+    each gets its skill, ``seq`` and ``prev_hash`` from the head before it,
+    its values and IP in the form the database stores (so the hash survives
+    a round trip) and its ``hash``. Nothing is saved: the caller saves the
+    records (one ``save``, or one ``bulk_create``) and ``marking``.
 
-    The caller holds ``marking`` locked (select_for_update) inside a
-    transaction: that is what guarantees a single predecessor.
+    The one place a record is chained (``append``, ``marks.write_mark``,
+    ``batch.write_marks``). The caller holds ``marking`` locked
+    (select_for_update) inside a transaction: that is what guarantees a
+    single predecessor.
     """
-    record = LedgerRecord(
-        skill_id=marking.skill_id,
-        seq=marking.ledger_length + 1,
-        prev_hash=marking.ledger_head,
-        **fields,
-    )
-    record.ip_address = normalise_ip(record.ip_address)
-    record.old_value = canonical_value(record.old_value)
-    record.new_value = canonical_value(record.new_value)
-    record.hash = record_hash(record)
+    for record in records:
+        record.skill_id = marking.skill_id
+        record.seq = marking.ledger_length + 1
+        record.prev_hash = marking.ledger_head
+        record.ip_address = normalise_ip(record.ip_address)
+        record.old_value = canonical_value(record.old_value)
+        record.new_value = canonical_value(record.new_value)
+        record.hash = record_hash(record)
+        marking.ledger_head = record.hash
+        marking.ledger_length = record.seq
+
+
+def append(marking: SkillMarking, **fields) -> LedgerRecord:
+    """Append a record to ``marking``'s chain, save it and move the head
+    (``marking`` itself is saved by the caller)."""
+    record = LedgerRecord(**fields)
+    chain(marking, [record])
     record.save(force_insert=True)
-    marking.ledger_head = record.hash
-    marking.ledger_length = record.seq
     return record
 
 

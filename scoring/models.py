@@ -1,7 +1,7 @@
 """Marking schemes, marks, the mark ledger, sign-off and stored results.
 
 docs/scoring.md and §5. Marks are Decimals with two places; every write goes
-through ``scoring.services.write_mark`` which appends a ledger record in the
+through ``scoring.marks.write_mark`` which appends a ledger record in the
 same transaction.
 """
 
@@ -332,8 +332,8 @@ class LedgerRecord(models.Model):
     chains of removed skills go through ``scoring.ledger.purge_skills``).
     The hash is keyed (HMAC, ``PORTAL_LEDGER_KEY``), so whoever bypasses
     all that is found by ``scoring.ledger.verify_ledger``. See docs/integrity.md.
-    Records are written only by the mark services in ``scoring.services``,
-    hashed with ``scoring.ledger.record_hash``.
+    Records are written only by the mark services (``scoring.marks``,
+    ``scoring.batch``, ``scoring.signoff``), chained by ``scoring.ledger.chain``.
     """
 
     objects = LedgerQuerySet.as_manager()

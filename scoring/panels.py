@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from django.db import connection
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from teams.models import Entry, JudgeAssignment
 
@@ -65,13 +65,39 @@ CHIEF_JUDGEMENT = "chief_judgement"
 WRONG_SKILL = "wrong_skill"
 
 
-@dataclass(frozen=True)
+# What each refusal says, translated only when a message is read: the chief
+# board asks ``Panel.check`` tens of thousands of times per page and needs
+# only allowed / not allowed.
+_MESSAGES = {
+    NOT_ASSIGNED: gettext_lazy("You are not assigned to this skill, so you cannot mark it."),
+    OWN_DELEGATION: gettext_lazy(
+        "Recusal (回避): this entry belongs to your own delegation, so you may not mark it."
+    ),
+    CHIEF_JUDGEMENT: gettext_lazy(
+        "The chief judge does not give judgement scores; judges of the panel do."
+    ),
+    OUTSIDE_GROUP: gettext_lazy("This entry or aspect is outside your marking group."),
+    WRONG_SKILL: gettext_lazy("This aspect belongs to another skill than the entry."),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Refusal:
+    """Why a judge may not mark a pair: ``code`` (stable, one of the codes
+    above); ``message`` is translated when read, in the active language."""
+
     code: str
-    message: str
+
+    @property
+    def message(self) -> str:
+        return str(_MESSAGES[self.code])
 
     def __str__(self) -> str:
         return self.message
+
+
+# One instance per code: a refusal costs no allocation and no translation.
+_REFUSED = {code: Refusal(code) for code in _MESSAGES}
 
 
 @dataclass(frozen=True)
@@ -116,28 +142,14 @@ class Panel(Generic[_Id]):
         aspect_kind: str,
     ) -> Refusal | None:
         if judge_id not in self.judges:
-            return Refusal(
-                NOT_ASSIGNED, _("You are not assigned to this skill, so you cannot mark it.")
-            )
+            return _REFUSED[NOT_ASSIGNED]
         if self.judges[judge_id] == entry_delegation_id:
-            return Refusal(
-                OWN_DELEGATION,
-                _(
-                    "Recusal (回避): this entry belongs to your own delegation, "
-                    "so you may not mark it."
-                ),
-            )
+            return _REFUSED[OWN_DELEGATION]
         if judge_id in self.chiefs and aspect_kind == AspectKind.JUDGEMENT:
-            return Refusal(
-                CHIEF_JUDGEMENT,
-                _("The chief judge does not give judgement scores; judges of the panel do."),
-            )
+            return _REFUSED[CHIEF_JUDGEMENT]
         covers = self.groups.get(judge_id)
         if covers is not None and not any(c.covers(entry_id, aspect_id) for c in covers):
-            return Refusal(
-                OUTSIDE_GROUP,
-                _("This entry or aspect is outside your marking group."),
-            )
+            return _REFUSED[OUTSIDE_GROUP]
         return None
 
     def markers(self) -> dict[_Id, _Id]:
@@ -271,7 +283,7 @@ def load_panel(skill: Skill | int, judge_ids: list[int] | None = None) -> Panel:
 def check(judge: Judge, entry: Entry, aspect: Aspect) -> Refusal | None:
     """Why ``judge`` may not mark ``aspect`` of ``entry``, or None if allowed."""
     if aspect.skill_id != entry.skill_id:
-        return Refusal(WRONG_SKILL, _("This aspect belongs to another skill than the entry."))
+        return _REFUSED[WRONG_SKILL]
     panel = load_panel(entry.skill_id, judge_ids=[judge.pk])
     return panel.check(judge.pk, entry.pk, entry.delegation_id, aspect.pk, aspect.kind)
 

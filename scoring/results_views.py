@@ -37,7 +37,7 @@ def _managed_skill(request: HttpRequest, skill_id: int) -> Skill:
 def _revealed(request: HttpRequest, skill: Skill) -> bool:
     if roles.is_organiser(request.user):
         return True
-    from .services import names_revealed
+    from .signoff import names_revealed
 
     return names_revealed(skill)
 

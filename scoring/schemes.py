@@ -146,9 +146,9 @@ def scheme_warnings(skill: Skill | int) -> list[str]:
 
 
 @cache
-def scheme_has_problem_sql() -> tuple[str, int]:
+def scheme_has_problem_sql() -> str:
     """A SQL boolean expression true when ``scheme_problems`` would not be
-    empty, and the number of ``%s`` placeholders in it (each is the skill id).
+    empty; its one parameter is named ``skill`` (``%(skill)s``).
 
     The same rules as ``scheme_summary``: no aspects; aspects not totalling
     exactly 100; an aspect filed under a criterion of another skill; a
@@ -173,22 +173,22 @@ def scheme_has_problem_sql() -> tuple[str, int]:
     s_pk, s_crit = col(sub, "id"), col(sub, "criterion")
     c_pk, c_skill, c_max = col(crit, "id"), col(crit, "skill"), col(crit, "max_mark")
     sql = (
-        f"(NOT EXISTS (SELECT 1 FROM {a_t} a WHERE a.{a_skill} = %s)"
-        f" OR (SELECT SUM(a.{a_max}) FROM {a_t} a WHERE a.{a_skill} = %s) <> {SCHEME_TOTAL}"
+        f"(NOT EXISTS (SELECT 1 FROM {a_t} a WHERE a.{a_skill} = %(skill)s)"
+        f" OR (SELECT SUM(a.{a_max}) FROM {a_t} a WHERE a.{a_skill} = %(skill)s) <> {SCHEME_TOTAL}"
         f" OR EXISTS (SELECT 1 FROM {a_t} a JOIN {s_t} s ON s.{s_pk} = a.{a_sub}"
-        f" JOIN {c_t} c ON c.{c_pk} = s.{s_crit} WHERE a.{a_skill} = %s AND c.{c_skill} <> %s)"
-        f" OR EXISTS (SELECT 1 FROM {c_t} c WHERE c.{c_skill} = %s AND c.{c_max} IS NOT NULL"
+        f" JOIN {c_t} c ON c.{c_pk} = s.{s_crit}"
+        f" WHERE a.{a_skill} = %(skill)s AND c.{c_skill} <> %(skill)s)"
+        f" OR EXISTS (SELECT 1 FROM {c_t} c WHERE c.{c_skill} = %(skill)s AND c.{c_max} IS NOT NULL"
         f" AND c.{c_max} <> COALESCE((SELECT SUM(a.{a_max}) FROM {a_t} a"
         f" JOIN {s_t} s ON s.{s_pk} = a.{a_sub}"
-        f" WHERE s.{s_crit} = c.{c_pk} AND a.{a_skill} = %s), 0)))"
+        f" WHERE s.{s_crit} = c.{c_pk} AND a.{a_skill} = %(skill)s), 0)))"
     )
-    return sql, sql.count("%s")
+    return sql
 
 
 def scheme_has_problem(skill: Skill | int) -> bool:
     """``scheme_has_problem_sql`` on its own (one query): for tests and checks."""
     skill_id = skill if isinstance(skill, int) else skill.pk
-    sql, n = scheme_has_problem_sql()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql}", [skill_id] * n)
+        cursor.execute(f"SELECT {scheme_has_problem_sql()}", {"skill": skill_id})
         return bool(cursor.fetchone()[0])

@@ -24,7 +24,7 @@ from .models import MarkingGroup, SkillMarking
 
 # ------------------------------------------------------------------ signals
 
-# A skill's marks were signed off and locked (``services.sign_off``).
+# A skill's marks were signed off and locked (``signoff.sign_off``).
 # Sent inside the sign-off transaction, under the lock of the skill's
 # marking row, after its final results are stored; sender is SkillMarking.
 #   skill     the Skill
@@ -33,14 +33,14 @@ from .models import MarkingGroup, SkillMarking
 #   by_user   who signed off
 skill_signed_off = Signal()
 
-# A signed-off skill was reopened (``services.reopen``). Sent inside the
+# A signed-off skill was reopened (``signoff.reopen``). Sent inside the
 # reopening transaction, under the same lock, after publication has been
 # withdrawn; sender is SkillMarking.
 #   skill, marking (status OPEN), record (the REOPEN LedgerRecord), by_user,
 #   reason    the reason given (kept in the ledger)
 skill_reopened = Signal()
 
-# The stored, final results of a skill changed: ``services.sign_off`` stored
+# The stored, final results of a skill changed: ``signoff.sign_off`` stored
 # them. Sent inside the transaction that stored them (after
 # ``skill_signed_off``); sender is SkillMarking. Whoever stores a signed-off
 # skill's results again is to send it too.
@@ -57,9 +57,9 @@ panel_changed = Signal()
 
 # Asked before a sign-off: is there anything the person signing off should
 # confirm first (e.g. the tablets' open re-mark requests)? Sent by
-# ``services.sign_off_warnings``: outside any transaction when a page shows
+# ``signoff.sign_off_warnings``: outside any transaction when a page shows
 # the question, and inside the sign-off transaction, under the lock, when
-# ``services.sign_off`` checks again. Sender is SkillMarking.
+# ``signoff.sign_off`` checks again. Sender is SkillMarking.
 #   skill     the Skill
 # Each receiver returns a list of messages (str, may be empty) and must not
 # write anything. A warning is not a refusal: sign-off goes ahead once the

@@ -1,4 +1,4 @@
-"""Marking pages. Thin: every rule lives in ``scoring.services``.
+"""Marking pages. Thin: every rule lives in ``scoring.signoff`` and ``scoring.status``.
 
 The chief judge's sign-off page for a skill: status, incomplete entries by
 what is missing, discrepancies to acknowledge (scores side by side by judge
@@ -21,8 +21,10 @@ from competitions.models import Skill
 from portal.authz import objectgetter, permission_required
 from teams.models import Entry
 
-from . import schemes, services
+from . import schemes, signoff
 from .models import Aspect, LedgerRecord, SkillMarking
+from .refusals import MarkRefused
+from .status import marking_status
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,7 +36,7 @@ def sign_off_page(request: HttpRequest, skill_id: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "sign_off":
-                record = services.sign_off(
+                record = signoff.sign_off(
                     skill,
                     request.user,
                     warnings_confirmed=request.POST.get("warnings_ok") == "yes",
@@ -45,23 +47,23 @@ def sign_off_page(request: HttpRequest, skill_id: int) -> HttpResponse:
                     % {"head": record.hash},
                 )
             elif action == "reopen":
-                services.reopen(skill, request.user, request.POST.get("reason", ""))
+                signoff.reopen(skill, request.user, request.POST.get("reason", ""))
                 messages.success(request, _("Marking reopened."))
             elif action == "acknowledge":
                 entry = get_object_or_404(Entry, pk=request.POST.get("entry"), skill=skill)
                 aspect = get_object_or_404(Aspect, pk=request.POST.get("aspect"), skill=skill)
-                services.acknowledge_discrepancy(
+                signoff.acknowledge_discrepancy(
                     entry, aspect, request.user, request.POST.get("note", "")
                 )
                 messages.success(request, _("Discrepancy acknowledged."))
             else:
                 messages.error(request, _("Unknown action."))
-        except services.MarkRefused as exc:
+        except MarkRefused as exc:
             messages.error(request, exc.message)
         return redirect("scoring:sign_off", skill_id=skill.pk)
 
     marking = SkillMarking.objects.filter(skill=skill).select_related("signed_off_by").first()
-    status = services.marking_status(skill)
+    status = marking_status(skill)
     reopenings = (
         LedgerRecord.objects.filter(
             skill=skill, action__in=[LedgerRecord.Action.SIGN_OFF, LedgerRecord.Action.REOPEN]
@@ -79,7 +81,7 @@ def sign_off_page(request: HttpRequest, skill_id: int) -> HttpResponse:
             "scheme": schemes.scheme_summary(skill),
             "history": reopenings,
             # What the apps above ask to confirm first (open re-mark requests).
-            "warnings": [] if status.signed_off else services.sign_off_warnings(skill),
+            "warnings": [] if status.signed_off else signoff.sign_off_warnings(skill),
         },
     )
 

@@ -17,7 +17,7 @@ optionally ``criterion`` (a criterion code).
   T_k = mark (the criterion's marks add up to the converted mark exactly),
   every aspect gets between 0 and its max, and the spread is proportional
   to the max marks.
-* The marks go through ``scoring.services.write_marks`` (same checks as
+* The marks go through ``scoring.batch.write_marks`` (same checks as
   every mark), one batch per skill, with source "import", the uploading
   organiser as actor and, as the judge of record, the skill's chief judge —
   or, where recusal (回避) or a marking group forbids the chief, the first
@@ -46,8 +46,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from competitions.models import Event, Skill
 from portal import spreadsheets
 from portal.problems import CellProblem
-from scoring import panels, services
+from scoring import batch, panels
 from scoring.models import Aspect, AspectKind, Criterion
+from scoring.refusals import BatchRefused, MarkRefused
 from teams import idnumbers, roles
 from teams.models import Entry, Judge, JudgeAssignment
 
@@ -359,7 +360,7 @@ def _find_entry(facts: _SkillFacts, cells: dict, number: int, err) -> Entry | No
 
 def _writes(
     planned: list, report: TheoryReport, sheet: _Sheet
-) -> tuple[list[services.MarkWrite], list[int]]:
+) -> tuple[list[batch.MarkWrite], list[int]]:
     """MarkWrites of one skill, the judge of record chosen per entry."""
     writes, where = [], []
     panel = panels.load_panel(planned[0][1].skill.pk)
@@ -393,7 +394,7 @@ def _writes(
         for aspect, value in zip(
             facts.aspects, spread(mark, [a.max_mark for a in facts.aspects]), strict=True
         ):
-            writes.append(services.MarkWrite(entry=entry, aspect=aspect, judge=judge, value=value))
+            writes.append(batch.MarkWrite(entry=entry, aspect=aspect, judge=judge, value=value))
             where.append(number)
     return writes, where
 
@@ -417,10 +418,10 @@ def import_theory(
                     continue
                 skill = items[0][1].skill
                 try:
-                    results = services.write_marks(
+                    results = batch.write_marks(
                         skill, writes, actor=user, reason=IMPORT_REASON, source="import"
                     )
-                except services.BatchRefused as exc:
+                except BatchRefused as exc:
                     for index, refusal in sorted(exc.refusals.items()):
                         report.errors.append(
                             CellProblem(
@@ -432,7 +433,7 @@ def import_theory(
                             )
                         )
                     continue
-                except services.MarkRefused as exc:
+                except MarkRefused as exc:
                     report.errors.append(
                         CellProblem(
                             sheet.name,

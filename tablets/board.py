@@ -1,7 +1,7 @@
 """The chief judge's board for one skill (the skill's chief judge and
 organisers): live progress grid, discrepancies with re-mark requests, tablet
 sessions, PINs and QR sign-in sheets, sign-off. Thin views over
-``tablets.services`` and ``scoring.services``.
+``tablets.services`` and the scoring modules.
 
 The board shows competitor numbers, like the tablets: the chief judge
 needs no names to run the marking, and a screen at the venue is seen by many.
@@ -27,8 +27,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from competitions.models import Skill
 from portal.authz import objectgetter, permission_required
-from scoring import services as scoring
+from scoring import refusals, signoff
 from scoring.models import Aspect
+from scoring.status import MarkingStatus, marking_status
 from teams import roles
 from teams.models import Entry, Judge
 
@@ -67,7 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "tablets/board_index.html", {"skills": skills})
 
 
-def _discrepancies(skill: Skill, status: scoring.MarkingStatus) -> list[dict]:
+def _discrepancies(skill: Skill, status: MarkingStatus) -> list[dict]:
     ids = dict(Judge.objects.filter(assignments__skill=skill).values_list("code", "id"))
     out = []
     for d in status.discrepancies:
@@ -83,7 +84,7 @@ def _discrepancies(skill: Skill, status: scoring.MarkingStatus) -> list[dict]:
 @permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def board(request: HttpRequest, skill_pk: int) -> HttpResponse:
     skill = _managed_skill(request, skill_pk)
-    status = scoring.marking_status(skill)
+    status = marking_status(skill)
     judges = services.skill_judges(skill)
     discrepancies = _discrepancies(skill, status)
     return render(
@@ -149,8 +150,8 @@ def acknowledge(request: HttpRequest, skill_pk: int) -> HttpResponse:
     entry = get_object_or_404(Entry, pk=request.POST.get("entry"), skill=skill)
     aspect = get_object_or_404(Aspect, pk=request.POST.get("aspect"), skill=skill)
     try:
-        scoring.acknowledge_discrepancy(entry, aspect, request.user, request.POST.get("note", ""))
-    except scoring.MarkRefused as exc:
+        signoff.acknowledge_discrepancy(entry, aspect, request.user, request.POST.get("note", ""))
+    except refusals.MarkRefused as exc:
         messages.error(request, exc.message)
     return _back(skill, "discrepancies")
 
@@ -169,7 +170,7 @@ def acknowledge_all(request: HttpRequest, skill_pk: int) -> HttpResponse:
         done, skipped = services.acknowledge_all(
             skill, pairs, request.user, request.POST.get("note", "")[:500]
         )
-    except scoring.MarkRefused as exc:
+    except refusals.MarkRefused as exc:
         messages.error(request, exc.message)
     else:
         text = _("%(n)d discrepancies acknowledged.") % {"n": done}
@@ -198,15 +199,15 @@ def sign_off(request: HttpRequest, skill_pk: int) -> HttpResponse:
         else:
             try:
                 # Confirmed here; scoring asks again under its lock.
-                scoring.sign_off(
+                signoff.sign_off(
                     skill, request.user, warnings_confirmed=request.POST.get("remarks_ok") == "yes"
                 )
-            except scoring.MarkRefused as exc:
+            except refusals.MarkRefused as exc:
                 messages.error(request, exc.message)
             else:
                 messages.success(request, _("Marks signed off and locked."))
                 return _back(skill)
-    status = scoring.marking_status(skill)
+    status = marking_status(skill)
     return render(
         request,
         "tablets/sign_off.html",
@@ -224,8 +225,8 @@ def sign_off(request: HttpRequest, skill_pk: int) -> HttpResponse:
 def reopen(request: HttpRequest, skill_pk: int) -> HttpResponse:
     skill = _managed_skill(request, skill_pk)
     try:
-        scoring.reopen(skill, request.user, request.POST.get("reason", ""))
-    except scoring.MarkRefused as exc:
+        signoff.reopen(skill, request.user, request.POST.get("reason", ""))
+    except refusals.MarkRefused as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Marking reopened."))
@@ -260,7 +261,7 @@ def new_pin(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
             "judge": judge,
             "pin": pin,
             "first": first,
-            "names": scoring.names_revealed(skill),
+            "names": signoff.names_revealed(skill),
         },
     )
     response["Cache-Control"] = "no-store"
@@ -318,7 +319,7 @@ def qr_sheet(request: HttpRequest, skill_pk: int) -> HttpResponse:
     response = render(
         request,
         "tablets/qr_sheet.html",
-        {"skill": skill, "cards": cards, "names": scoring.names_revealed(skill)},
+        {"skill": skill, "cards": cards, "names": signoff.names_revealed(skill)},
     )
     response["Cache-Control"] = "no-store"
     return response

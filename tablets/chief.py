@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from scoring import services as scoring
+from scoring import refusals, signoff, status
 from scoring.models import Aspect
 from teams.models import Entry, Judge
 
@@ -33,7 +33,7 @@ def acknowledge_all(
     skipped. Returns (acknowledged, skipped)."""
     note = (note or "").strip()
     if not note:
-        raise scoring.MarkRefused(
+        raise refusals.MarkRefused(
             _("Write a note: it is recorded with every acknowledgement."), code="note_required"
         )
     wanted = set(pairs)
@@ -41,7 +41,7 @@ def acknowledge_all(
     aspects = Aspect.objects.filter(skill=skill, pk__in={a for _e, a in wanted}).in_bulk()
     open_ = {
         (d.entry_id, d.aspect_id)
-        for d in scoring.marking_status(skill).discrepancies
+        for d in status.marking_status(skill).discrepancies
         if not d.acknowledged
     }
     done = skipped = 0
@@ -52,8 +52,8 @@ def acknowledge_all(
                 skipped += 1
                 continue
             try:
-                scoring.acknowledge_discrepancy(entry, aspect, by_user, note)
-            except scoring.NotAllowed:
+                signoff.acknowledge_discrepancy(entry, aspect, by_user, note)
+            except refusals.NotAllowed:
                 skipped += 1
             else:
                 done += 1

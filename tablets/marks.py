@@ -1,6 +1,6 @@
 """The mark endpoint: one tap from a tablet, answered as JSON.
 
-Marks are only ever written through ``scoring.services.write_mark``; this
+Marks are only ever written through ``scoring.marks.write_mark``; this
 module decides how to answer, never whether a mark is allowed (the mark
 service and ``scoring.panels`` own that rule)."""
 
@@ -12,7 +12,7 @@ from functools import cache
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from scoring import services as scoring
+from scoring import marks, refusals, rows
 from scoring.models import Aspect, AspectKind
 from teams.models import Entry
 
@@ -42,8 +42,8 @@ def _target_sql() -> str:
 
     r = RemarkRequest
     return (
-        f"SELECT {scoring.select_columns(Entry, 'e', _ENTRY_FIELDS)},"
-        f" {scoring.select_columns(Aspect, 'a', _ASPECT_FIELDS)},"
+        f"SELECT {rows.select_columns(Entry, 'e', _ENTRY_FIELDS)},"
+        f" {rows.select_columns(Aspect, 'a', _ASPECT_FIELDS)},"
         f" EXISTS (SELECT 1 FROM {qn(r._meta.db_table)} r"
         f" WHERE r.{col(r, 'entry')} = e.{col(Entry, 'id')}"
         f" AND r.{col(r, 'aspect')} = a.{col(Aspect, 'id')}"
@@ -67,14 +67,14 @@ def _mark_target(entry_id: int, aspect_id: int, judge_id: int) -> tuple[Entry, A
     The request flag saves the UPDATE of ``resolve_remarks`` on nearly every
     tap. A request made after this read and before the write is left open,
     which is right: the judge tapped before it was asked."""
-    with scoring.hot_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_target_sql(), [AspectKind.MEASUREMENT, judge_id, entry_id, aspect_id])
         row = cursor.fetchone()
     if row is None:
         return None
     n = len(_ENTRY_FIELDS)
-    entry = scoring.row_instance(Entry, row[:n], _ENTRY_FIELDS)
-    aspect = scoring.row_instance(Aspect, row[n : n + len(_ASPECT_FIELDS)], _ASPECT_FIELDS)
+    entry = rows.row_instance(Entry, row[:n], _ENTRY_FIELDS)
+    aspect = rows.row_instance(Aspect, row[n : n + len(_ASPECT_FIELDS)], _ASPECT_FIELDS)
     return entry, aspect, bool(row[-1])
 
 
@@ -125,7 +125,7 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
         return _refused(404, "not_found", _("No such entry or aspect."))
     entry, aspect, remark_open = target
     try:
-        result = scoring.write_mark(
+        result = marks.write_mark(
             entry=entry,
             aspect=aspect,
             judge=judge,
@@ -137,7 +137,7 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
             device=(session.device or session.user_agent)[:200],
             ip=ip,
         )
-    except scoring.StaleMark as exc:
+    except refusals.StaleMark as exc:
         return _refused(
             409,
             exc.code,
@@ -145,11 +145,11 @@ def submit_mark(session: TabletSession, payload: object, *, ip: str | None = Non
             current_value=plain(exc.current_value),
             current_version=exc.current_version,
         )
-    except scoring.Locked as exc:
+    except refusals.Locked as exc:
         return _refused(409, exc.code, exc.message)
-    except scoring.NotAllowed as exc:
+    except refusals.NotAllowed as exc:
         return _refused(403, exc.code, exc.message)
-    except scoring.MarkRefused as exc:
+    except refusals.MarkRefused as exc:
         return _refused(422, exc.code, exc.message)
     if remark_open and not result.replayed:
         resolve_remarks(entry, aspect, judge)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.db.models import Q
 
-from scoring import services as scoring
+from scoring import signoff
 from scoring.models import AspectKind, Mark, MarkingGroup, SkillMarking
 from teams.models import Entry, Judge, JudgeAssignment
 
@@ -27,7 +27,7 @@ def poll(judge: Judge, skill: Skill, entry: Entry | None) -> dict:
     re-mark requests (competitor numbers only) and, for the open entry, the
     current value and version of each mark it shows."""
     body: dict = {
-        "locked": scoring.names_revealed(skill),
+        "locked": signoff.names_revealed(skill),
         "remarks": [
             {
                 "no": r.entry.competitor_no,
@@ -97,7 +97,7 @@ def poll_etag(judge: Judge, skill_id: int, entry_id: int | None) -> str | None:
     re-dated); the judge's role and marking groups in the skill stand for
     the panel. An unchanged version means an unchanged answer, so the
     tablet is told 304 and nothing else is read."""
-    with scoring.hot_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_etag_sql(), [judge.pk, skill_id] * 3)
         row = cursor.fetchone()
     if row is None:

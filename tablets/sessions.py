@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from scoring import services as scoring
+from scoring import rows
 from teams.models import Judge
 
 from .models import JudgeLink, TabletSession
@@ -79,8 +79,8 @@ def _session_sql() -> str:
         return qn(model._meta.get_field(name).column)
 
     return (
-        f"SELECT {scoring.select_columns(TabletSession, 's')},"
-        f" {scoring.select_columns(Judge, 'j')}"
+        f"SELECT {rows.select_columns(TabletSession, 's')},"
+        f" {rows.select_columns(Judge, 'j')}"
         f" FROM {qn(TabletSession._meta.db_table)} s"
         f" JOIN {qn(Judge._meta.db_table)} j"
         f" ON j.{col(Judge, 'id')} = s.{col(TabletSession, 'judge')}"
@@ -95,21 +95,21 @@ def session_for_token(token: str | None, now: dt.datetime | None = None) -> Tabl
     revoked, expired).
 
     Every tablet request asks this, so it is one prepared statement
-    (``scoring.services.hot_cursor``) rather than an ORM query: what
+    rather than an ORM query: what
     ``select_related("judge")`` would fetch, without compiling it each time.
     The judge's user is not fetched: the mark endpoint needs only its id
     (``judge.user_id``) and no page uses it."""
     if not token:
         return None
     now = now or timezone.now()
-    with scoring.hot_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_session_sql(), [token_hash(token), now])
         row = cursor.fetchone()
     if row is None:
         return None
     n = len(TabletSession._meta.concrete_fields)
-    session = scoring.row_instance(TabletSession, row[:n])
-    session.judge = scoring.row_instance(Judge, row[n:])
+    session = rows.row_instance(TabletSession, row[:n])
+    session.judge = rows.row_instance(Judge, row[n:])
     if now - session.last_seen_at >= LAST_SEEN_EVERY:
         # Conditional, so the requests of one tablet in several workers
         # write it once a minute between them, not once each.

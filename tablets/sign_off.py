@@ -6,8 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from scoring import services as scoring
 from scoring.models import Aspect, AspectKind
+from scoring.status import MarkingStatus
 
 if TYPE_CHECKING:
     from competitions.models import Skill
@@ -34,7 +34,7 @@ class Blockers:
         return bool(self.entries)
 
 
-def sign_off_blockers(skill: Skill, status: scoring.MarkingStatus) -> Blockers:
+def sign_off_blockers(skill: Skill, status: MarkingStatus) -> Blockers:
     """Exactly what stops sign-off, by competitor number and judge code."""
     measured = set(
         Aspect.objects.filter(skill=skill, kind=AspectKind.MEASUREMENT).values_list(

@@ -22,7 +22,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from competitions.models import Skill
-from scoring import services as scoring
+from scoring import signoff
 
 from . import services
 from .auth import TabletRequest, clear_cookie, client_ip, set_cookie, tablet_required
@@ -145,7 +145,7 @@ def home(request: TabletRequest) -> HttpResponse:
 @tablet_required()
 def skill(request: TabletRequest, skill_pk: int) -> HttpResponse:
     skill = _skill_for(request, skill_pk)
-    revealed = scoring.names_revealed(skill)
+    revealed = signoff.names_revealed(skill)
     scope = services.load_scope(skill, request.tablet.judge)
     rows = services.entry_rows(scope, revealed)
     return render(
@@ -175,7 +175,7 @@ def entry(request: TabletRequest, skill_pk: int, no: str) -> HttpResponse:
         # Not offered (recused, outside the judge's groups, absent): the same
         # answer as an unknown number, so the page reveals nothing.
         raise Http404
-    revealed = scoring.names_revealed(skill)
+    revealed = signoff.names_revealed(skill)
     done, total = scope.progress(found.pk)
     return render(
         request,

@@ -10,9 +10,18 @@ from typing import Any
 
 from competitions.resources import cell_text
 from interchange.cis.messages import BAD_SCORE, NOT_A_NUMBER
-from scoring import panels, schemes, services
+from scoring import panels
+from scoring.checks import check_mark
 from scoring.models import AspectKind
-from teams.models import Entry
+from scoring.refusals import (
+    Locked,
+    MarkRefused,
+    NotAllowed,
+    NotRanked,
+    OutOfRange,
+    SchemeIncomplete,
+)
+from scoring.values import parse_value
 
 from .context import SheetRow
 from .grouped import GroupedProblems
@@ -81,7 +90,7 @@ class MarkChecks:
             return None
         value = self._value(row.number, d["score"], skill, aspect_code, kind, max_mark)
         mark = MarkRow(row, skill, number, aspect_code, judge, value or Decimal(0), kind)
-        if not self._service_accepts(mark, value):
+        if not self._service_accepts(mark, value, max_mark):
             return None
         return mark if value is not None else None
 
@@ -137,26 +146,17 @@ class MarkChecks:
     ) -> Decimal | None:
         """The mark the cell holds, parsed as the mark service parses it."""
         try:
-            return services.parse_value(
+            return parse_value(
                 score_input(raw), self.facts.stand_in(skill, aspect_code, kind, max_mark)
             )
-        except services.OutOfRange as exc:
+        except OutOfRange as exc:
             range_problem(self.problems, n, exc, raw, aspect_code, kind, max_mark)
             return None
 
-    def _service_accepts(self, m: MarkRow, value: Decimal | None) -> bool:
-        """The mark service's checks, in its order: locked, not ranked,
-        scheme, panel (the value was parsed already)."""
+    def _service_accepts(self, m: MarkRow, value: Decimal | None, max_mark: Decimal) -> bool:
+        """The mark service's rules (``scoring.checks.check_mark``) on this
+        row, once its entry and judge are known (the value was parsed already)."""
         facts, problems, n = self.facts, self.problems, m.row.number
-        if m.skill in facts.signed_off:
-            # Rows that change nothing need no writing, so they pass a lock.
-            judge = m.judge if m.kind == AspectKind.JUDGEMENT else None
-            stored = facts.stored_marks(m.skill).get((m.number, m.aspect, judge))
-            if value is not None and stored == value:
-                self.unchanged += 1
-                return False
-            problems.add_grouped(("locked", m.skill), n, "skill_code", LOCKED, skill=m.skill)
-            return False
         entry = facts.entries.get((m.skill, m.number))
         if entry is None:
             problems.add_grouped(
@@ -168,36 +168,20 @@ class MarkChecks:
                 skill=m.skill,
             )
             return False
-        delegation, status = entry
-        if status != Entry.Status.REGISTERED:
-            problems.add_grouped(
-                ("not_ranked", m.skill, m.number),
-                n,
-                "competitor_no",
-                NOT_RANKED,
-                number=m.number,
-                skill=m.skill,
-            )
-            return False
-        scheme = facts.scheme_problems(m.skill)
-        if scheme:
-            problems.add_grouped(
-                ("scheme", m.skill),
-                n,
-                "skill_code",
-                SCHEME_INCOMPLETE,
-                skill=m.skill,
-                problems=" ".join(scheme),
-            )
-            return False
-        if not m.judge:  # an M row without a judge is the importing organiser's
-            return True
-        if m.judge not in facts.judges:
+        if m.judge and m.judge not in facts.judges:
             problems.add_grouped(("judge", m.judge), n, "judge_code", UNKNOWN_JUDGE, code=m.judge)
             return False
-        refusal = facts.panel(m.skill).check(m.judge, 0, delegation, 0, m.kind)
-        if refusal is not None:
-            panel_problem(problems, refusal.code, m, delegation, m.aspect)
+        aspect = facts.stand_in(m.skill, m.aspect, m.kind, max_mark)
+        try:
+            check_mark(facts.rules(m.skill, m.number, m.judge, aspect))
+        except MarkRefused as refusal:
+            # Rows that change nothing need no writing, so they pass a lock.
+            if isinstance(refusal, Locked) and value is not None:
+                judge = m.judge if m.kind == AspectKind.JUDGEMENT else None
+                if facts.stored_marks(m.skill).get((m.number, m.aspect, judge)) == value:
+                    self.unchanged += 1
+                    return False
+            refusal_problem(problems, refusal, m, entry[0], facts.scheme_problems(m.skill))
             return False
         return True
 
@@ -215,7 +199,7 @@ def score_input(raw: Any) -> Any:
 def range_problem(
     problems: GroupedProblems,
     row: int,
-    exc: services.OutOfRange,
+    exc: OutOfRange,
     raw: Any,
     aspect: str,
     kind: str,
@@ -281,15 +265,21 @@ def panel_problem(
 
 
 def refusal_problem(
-    problems: GroupedProblems, refusal: services.MarkRefused, m: MarkRow, w: services.MarkWrite
+    problems: GroupedProblems,
+    refusal: MarkRefused,
+    m: MarkRow,
+    delegation: str,
+    scheme: list[str],
+    max_mark: Decimal | None = None,
 ) -> None:
-    """What the service refused at write time, located on its row. The
-    checks before writing catch these already; this covers what only the
-    portal knows (marking groups) and changes made meanwhile."""
+    """A refusal of the mark service located on its row: ``delegation`` is the
+    entry's delegation code, ``scheme`` the skill's scheme problems. Raised
+    by the pre-check, or at write time for what only the portal knows
+    (marking groups) and changes made meanwhile."""
     n = m.row.number
-    if isinstance(refusal, services.Locked):
+    if isinstance(refusal, Locked):
         problems.add_grouped(("locked", m.skill), n, "skill_code", LOCKED, skill=m.skill)
-    elif isinstance(refusal, services.NotRanked):
+    elif isinstance(refusal, NotRanked):
         problems.add_grouped(
             ("not_ranked", m.skill, m.number),
             n,
@@ -298,19 +288,18 @@ def refusal_problem(
             number=m.number,
             skill=m.skill,
         )
-    elif isinstance(refusal, services.SchemeIncomplete):
+    elif isinstance(refusal, SchemeIncomplete):
         problems.add_grouped(
             ("scheme", m.skill),
             n,
             "skill_code",
             SCHEME_INCOMPLETE,
             skill=m.skill,
-            problems=" ".join(schemes.scheme_problems(w.aspect.skill_id)),
+            problems=" ".join(scheme),
         )
-    elif isinstance(refusal, services.OutOfRange):
-        range_problem(problems, n, refusal, m.value, m.aspect, m.kind, w.aspect.max_mark)
-    elif isinstance(refusal, services.NotAllowed):
-        delegation = w.entry.delegation.code if refusal.code == panels.OWN_DELEGATION else ""
+    elif isinstance(refusal, OutOfRange) and max_mark is not None:
+        range_problem(problems, n, refusal, m.value, m.aspect, m.kind, max_mark)
+    elif isinstance(refusal, NotAllowed):
         panel_problem(problems, refusal.code, m, delegation, m.aspect)
     else:
         problems.add(n, None, REFUSED, reason=refusal.message)

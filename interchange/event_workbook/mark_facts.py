@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from competitions.resources import cell_text
 from scoring import panels, schemes
+from scoring.checks import MarkFacts
 from scoring.models import Aspect, AspectKind, Mark, SkillMarking
 from teams.models import Entry, Judge, JudgeAssignment
 from teams.resources import JudgeAssignmentResource
@@ -90,8 +91,24 @@ class EventFacts:
             }
         return self._stored[skill]
 
+    def rules(self, skill: str, number: str, judge: str, aspect: Aspect) -> MarkFacts:
+        """The facts ``check_mark`` decides on, by codes (an entry found)."""
+        delegation, status = self.entries[(skill, number)]
+        return MarkFacts(
+            signed_off=skill in self.signed_off,
+            same_skill=True,
+            entry_status=status,
+            competitor_no=number,
+            entry_id=0,
+            entry_delegation=delegation,
+            aspect=aspect,
+            scheme_problems=self.scheme_problems(skill),
+            panel=self.panel(skill),
+            judge=judge or None,
+        )
+
     def stand_in(self, skill: str, code: str, kind: str, max_mark: Decimal) -> Aspect:
-        """An unsaved Aspect for ``services.parse_value`` (the aspect may not exist yet)."""
+        """An unsaved Aspect for ``parse_value`` (the aspect may not exist yet)."""
         key = (skill, code)
         if key not in self.stand_ins:
             self.stand_ins[key] = Aspect(code=code, kind=kind, max_mark=max_mark)

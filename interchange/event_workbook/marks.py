@@ -1,7 +1,7 @@
 """The event workbook's ``marks`` sheet (docs/formats.md): one mark per row,
 through the mark service.
 
-Marks go through ``scoring.services.write_marks``, the batch form of
+Marks go through ``scoring.batch.write_marks``, the batch form of
 ``write_mark`` (same checks, messages and ledger chain; one call per skill,
 because one ``write_mark`` per row would take twenty minutes for a
 provincial final's ~150 k rows). Writes are blind (no version check) and
@@ -27,8 +27,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from competitions.models import Event
-from scoring import services
+from scoring import batch, panels, schemes
 from scoring.models import Aspect, Mark
+from scoring.refusals import BatchRefused
 from teams.models import Entry, Judge
 
 from .context import ImportContext, ParsedSheet, SheetRow
@@ -63,7 +64,7 @@ def import_marks(ctx: ImportContext, sheet: ParsedSheet) -> None:
 
 
 def _write_marks(ctx: ImportContext, sheet: ParsedSheet, good: list[MarkRow]) -> None:
-    """One ``services.write_marks`` batch per skill; refusals become row errors."""
+    """One ``batch.write_marks`` batch per skill; refusals become row errors."""
     by_skill: dict[str, list[MarkRow]] = defaultdict(list)
     for m in good:
         by_skill[m.skill].append(m)
@@ -83,7 +84,7 @@ def _write_marks(ctx: ImportContext, sheet: ParsedSheet, good: list[MarkRow]) ->
     for code, rows in by_skill.items():
         skill = skills[code]
         writes = [
-            services.MarkWrite(
+            batch.MarkWrite(
                 entry=entries[(skill.pk, m.number)],
                 aspect=aspects[(skill.pk, m.aspect)],
                 judge=judges[m.judge] if m.judge else None,
@@ -92,12 +93,21 @@ def _write_marks(ctx: ImportContext, sheet: ParsedSheet, good: list[MarkRow]) ->
             for m in rows
         ]
         try:
-            results = services.write_marks(
+            results = batch.write_marks(
                 skill, writes, actor=actor, reason=IMPORT_REASON, source=IMPORT_SOURCE
             )
-        except services.BatchRefused as exc:
+        except BatchRefused as exc:
             for index, refusal in exc.refusals.items():
-                refusal_problem(problems, refusal, rows[index], writes[index])
+                w = writes[index]  # what only the portal knows, or changed meanwhile
+                delegation = (
+                    w.entry.delegation.code if refusal.code == panels.OWN_DELEGATION else ""
+                )
+                scheme = (
+                    schemes.scheme_problems(skill) if refusal.code == "scheme_incomplete" else []
+                )
+                refusal_problem(
+                    problems, refusal, rows[index], delegation, scheme, w.aspect.max_mark
+                )
             continue
         for result in results:
             ctx.count(

@@ -25,7 +25,7 @@ def _awards_env(settings, tmp_path):
 
 
 def sign_off(skill: Skill) -> SkillMarking:
-    # As scoring.services.sign_off leaves it: signed off, and when.
+    # As scoring.signoff.sign_off leaves it: signed off, and when.
     marking, _ = SkillMarking.objects.update_or_create(
         skill=skill,
         defaults={"status": SkillMarking.Status.SIGNED_OFF, "signed_off_at": timezone.now()},

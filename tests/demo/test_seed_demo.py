@@ -18,9 +18,10 @@ from competitions import publication
 from competitions.models import Event, Phase, Programme, Skill
 from demo import builder as demo
 from demo import sector as sector_demo
-from scoring import ledger, panels, schemes, services
+from scoring import ledger, panels, schemes, signoff
 from scoring.models import Aspect, AspectKind, LedgerRecord, Mark, SkillMarking
 from scoring.results import compute_skill
+from scoring.status import marking_status
 from tablets import services as tablets
 from tablets.models import RemarkRequest
 from teams import idnumbers, roles
@@ -398,7 +399,7 @@ def test_finished_skills_are_signed_off_awarded_and_some_published(small):
     assert states["published"] and states["signed_off"]
     organiser = User.objects.get(username="organiser")
     for skill in states["published"] + states["signed_off"]:
-        status = services.marking_status(skill)
+        status = marking_status(skill)
         assert status.signed_off and not status.incomplete and not status.unacknowledged
         assert skill.marking.signed_off_by == organiser
         assert Award.objects.filter(skill=skill).exists()
@@ -415,7 +416,7 @@ def test_demo_chief_skill_is_being_marked_with_a_discrepancy(small):
     chief = User.objects.get(username="chief")
     skill = roles.chief_skills(chief).get()
     assert skill in _skills_by_state()["marking"]
-    status = services.marking_status(skill)
+    status = marking_status(skill)
     assert not status.signed_off and status.incomplete
     assert status.unacknowledged
     # Every flagged pair really differs by more than the tolerance.
@@ -506,7 +507,7 @@ def test_reset_removes_what_users_did_with_the_demo(small):
     assert award_services.issue_certificates(event).issued
     organiser = User.objects.get(username="organiser")
     published = _skills_by_state()["published"][0]
-    services.reopen(published, organiser, "复核申诉")
+    signoff.reopen(published, organiser, "复核申诉")
     before = _snapshot()
     out = seed("--reset", seed=7, **SMALL)
     assert "Demo programme built" in out

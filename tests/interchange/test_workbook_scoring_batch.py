@@ -1,4 +1,4 @@
-"""``services.write_marks``, the batch path of the ``marks`` sheet: it refuses
+"""``batch.write_marks``, the batch path of the ``marks`` sheet: it refuses
 exactly what ``write_mark`` refuses (same class, code and message), writes
 the same marks and chains the same kind of ledger records, all or nothing."""
 
@@ -10,8 +10,10 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from scoring import services
+from scoring import batch
+from scoring.batch import MarkWrite, write_marks
 from scoring.ledger import verify_ledger
+from scoring.marks import write_mark
 from scoring.models import (
     Aspect,
     DiscrepancyAcknowledgement,
@@ -20,7 +22,7 @@ from scoring.models import (
     MarkingGroup,
     SkillMarking,
 )
-from scoring.services import BatchRefused, MarkRefused, MarkWrite, write_mark, write_marks
+from scoring.refusals import BatchRefused, MarkRefused
 from teams.models import Entry
 from tests import factories as f
 from tests.scoring.builders import SchemeSkill, scheme_skill
@@ -277,4 +279,4 @@ def test_batches_and_single_writes_share_one_chain(s):
     )
     assert records[1].mark == Mark.objects.get(entry=s.entries[1])
     assert verify_ledger().ok
-    assert services.write_marks(s.skill, []) == []
+    assert batch.write_marks(s.skill, []) == []

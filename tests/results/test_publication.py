@@ -15,7 +15,7 @@ from competitions import publication
 from competitions.models import PublicationLog, SkillPublication
 from results import publishing
 from results.publishing import LeadEntryStatus, PublicationRefused
-from scoring import services as scoring
+from scoring import signoff
 from scoring.models import SkillMarking
 from tests import factories as f
 from tests.appeals.builders import published_world, sign_off, world
@@ -136,7 +136,7 @@ def test_on_reopened_unpublishes_and_logs_the_reason():
 
 def test_on_reopened_then_signed_off_again_needs_a_new_publication():
     w = published_world()
-    scoring.reopen(w.skill, w.chief, "correction")
+    signoff.reopen(w.skill, w.chief, "correction")
     publication.on_reopened(w.skill, w.chief, "correction")
     sign_off(w.skill)
     assert not publication.is_published(w.skill)
@@ -151,10 +151,10 @@ def test_on_reopened_is_a_no_op_when_not_published():
 
 
 def test_real_reopen_unpublishes_and_sign_off_does_not_republish():
-    """scoring.reopen calls on_reopened: the publication is withdrawn and
+    """signoff.reopen calls on_reopened: the publication is withdrawn and
     logged; signing off again leaves republishing to the organiser."""
     w = published_world()
-    scoring.reopen(w.skill, w.chief, "correction")
+    signoff.reopen(w.skill, w.chief, "correction")
     assert not publication.is_published(w.skill)
     assert not publication.results_visible_to(w.lead_a, w.skill)
     assert not SkillPublication.objects.get(skill=w.skill).published
@@ -238,7 +238,7 @@ def test_entry_status_for_lead_follows_the_skill():
         w.entry_a.pk: LeadEntryStatus.PUBLISHED,
         w.entry_b.pk: LeadEntryStatus.PUBLISHED,
     }
-    scoring.reopen(w.skill, w.organiser, "appeal")
+    signoff.reopen(w.skill, w.organiser, "appeal")
     assert publishing.entry_status_for_lead(w.entry_a) == LeadEntryStatus.MARKING
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from appeals.models import Appeal
 from competitions.models import Skill
-from scoring import services as scoring
+from scoring import marks
 from tests import factories as f
 from tests.scoring.builders import scheme_skill
 
@@ -36,7 +36,7 @@ def test_dashboard_rows_and_actions(client, django_capture_on_commit_callbacks):
     )
     marking = scheme_skill(n_entries=2, n_judges=3, event=w.event, code="X01", name="焊接")
     e0 = marking.entries[0]
-    scoring.write_mark(
+    marks.write_mark(
         entry=e0, aspect=marking.m_aspects[0], judge=marking.judges[0], value="30", source="test"
     )
     client.force_login(w.organiser)
@@ -114,7 +114,7 @@ def test_a_stale_skill_shows_its_last_figures_with_their_time(
     w = world()
     marking = scheme_skill(n_entries=2, n_judges=3, event=w.event, code="X01", name="焊接")
     before = refresh.store_progress(marking.skill)
-    scoring.write_mark(
+    marks.write_mark(
         entry=marking.entries[0],
         aspect=marking.m_aspects[0],
         judge=marking.judges[0],
@@ -140,7 +140,7 @@ def test_a_stale_skill_shows_its_last_figures_with_their_time(
     x01 = {p.skill.code: p for p in client.get(url).context["dash"].skills}["X01"]
     assert not x01.stale and (x01.marks_given, x01.marks_expected) == (1, 16)
     # Asked once per REFRESH_EVERY seconds, however often the page is loaded.
-    scoring.write_mark(
+    marks.write_mark(
         entry=marking.entries[1],
         aspect=marking.m_aspects[0],
         judge=marking.judges[0],

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from scoring import ledger, services
+from scoring import ledger, signoff
+from scoring.marks import write_mark
 from scoring.models import Aspect, LedgerRecord, Mark, SkillMarking
-from scoring.services import write_mark
 from tests import factories as f
 
 from .builders import scheme_skill
@@ -210,20 +210,20 @@ def test_sign_off_and_reopen_actions(organiser_client, s):
         changelist, {"action": "sign_off_action", ACTION_CHECKBOX_NAME: [marking.pk], "index": 0}
     )
     assert r.status_code == 302
-    assert services.names_revealed(s.skill)
+    assert signoff.names_revealed(s.skill)
     # Reopen: first the form asking for the reason …
     r = organiser_client.post(
         changelist, {"action": "reopen_action", ACTION_CHECKBOX_NAME: [marking.pk], "index": 0}
     )
     assert r.status_code == 200 and 'name="reason"' in r.content.decode()
-    assert services.names_revealed(s.skill)
+    assert signoff.names_revealed(s.skill)
     # … then the reason.
     r = organiser_client.post(
         changelist,
         {"action": "reopen_action", ACTION_CHECKBOX_NAME: [marking.pk], "reason": "复核成绩"},
     )
     assert r.status_code == 302
-    assert not services.names_revealed(s.skill)
+    assert not signoff.names_revealed(s.skill)
     assert LedgerRecord.objects.filter(action="reopen", reason="复核成绩").exists()
 
 

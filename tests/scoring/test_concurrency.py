@@ -14,8 +14,9 @@ import pytest
 from django.db import connection, connections
 
 from scoring import ledger
+from scoring.marks import write_mark
 from scoring.models import LedgerRecord, Mark, SkillMarking
-from scoring.services import MarkRefused, StaleMark, write_mark
+from scoring.refusals import MarkRefused, StaleMark
 
 from .builders import scheme_skill
 

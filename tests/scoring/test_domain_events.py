@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from scoring import services, signals
+from scoring import refusals, signals, signoff, status
+from scoring.marks import write_mark
 from scoring.models import LedgerRecord, MarkingGroup, SkillMarking
-from scoring.services import write_mark
 from teams import services as teams
 from tests import factories as f
 
@@ -49,7 +49,7 @@ def marked():
 def test_sign_off_announces_sign_off_then_results(heard):
     s = marked()
     heard.clear()
-    record = services.sign_off(s.skill, s.chief.user)
+    record = signoff.sign_off(s.skill, s.chief.user)
     assert [name for name, _ in heard] == ["skill_signed_off", "results_changed"]
     signed = heard[0][1]
     assert signed["sender"] is SkillMarking and signed["skill"] == s.skill
@@ -62,9 +62,9 @@ def test_sign_off_announces_sign_off_then_results(heard):
 
 def test_reopen_announces_with_the_reason(heard):
     s = marked()
-    services.sign_off(s.skill, s.chief.user)
+    signoff.sign_off(s.skill, s.chief.user)
     heard.clear()
-    record = services.reopen(s.skill, s.chief.user, "评分有误")
+    record = signoff.reopen(s.skill, s.chief.user, "评分有误")
     assert [name for name, _ in heard] == ["skill_reopened"]
     kw = heard[0][1]
     assert kw["reason"] == "评分有误" and kw["record"] == record
@@ -73,8 +73,8 @@ def test_reopen_announces_with_the_reason(heard):
 
 def test_refused_sign_off_announces_nothing(heard):
     s = scheme_skill(n_entries=2, n_judges=2)  # no marks: incomplete
-    with pytest.raises(services.Incomplete):
-        services.sign_off(s.skill, s.chief.user)
+    with pytest.raises(refusals.Incomplete):
+        signoff.sign_off(s.skill, s.chief.user)
     assert not [n for n, _ in heard if n in ("skill_signed_off", "results_changed")]
 
 
@@ -93,11 +93,11 @@ def test_receivers_work_is_undone_with_a_rolled_back_sign_off(
     try:
         with django_capture_on_commit_callbacks(execute=True):
             with pytest.raises(RuntimeError), transaction.atomic():
-                services.sign_off(s.skill, s.chief.user)
+                signoff.sign_off(s.skill, s.chief.user)
                 raise RuntimeError("the request failed later")
         assert queued == [] and not SkillMarking.objects.get(skill=s.skill).is_signed_off
         with django_capture_on_commit_callbacks(execute=True):
-            services.sign_off(s.skill, s.chief.user)
+            signoff.sign_off(s.skill, s.chief.user)
         assert queued == [s.skill.pk]
     finally:
         signals.results_changed.disconnect(receiver)
@@ -105,7 +105,7 @@ def test_receivers_work_is_undone_with_a_rolled_back_sign_off(
 
 def test_panel_edits_announce_the_skill_after_marking_it_stale(heard):
     s = marked()
-    services.marking_status(s.skill)  # results stored
+    status.marking_status(s.skill)  # results stored
     seen_stale = []
 
     def check(sender, skill_id, **kwargs):
@@ -127,7 +127,7 @@ def test_panel_edits_announce_the_skill_after_marking_it_stale(heard):
 def test_teams_asks_scoring_whether_names_are_revealed(monkeypatch):
     s = marked()
     assert teams.names_revealed(s.skill) is False
-    services.sign_off(s.skill, s.chief.user)
+    signoff.sign_off(s.skill, s.chief.user)
     assert teams.names_revealed(s.skill) is True
     # Without scoring's rule registered, teams reveals nothing.
     monkeypatch.setattr(teams, "_reveal_rule", None)

@@ -20,9 +20,11 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from scoring import ledger, services
+from scoring import ledger, signoff
+from scoring.batch import MarkWrite, write_marks
+from scoring.marks import write_mark
 from scoring.models import EntryResult, LedgerAppendOnly, LedgerRecord, Mark, SkillMarking
-from scoring.services import MarkWrite, OutOfRange, write_mark, write_marks
+from scoring.refusals import OutOfRange
 
 from .builders import scheme_skill
 
@@ -76,7 +78,7 @@ def _sign_off(s):
         for aspect in s.j_aspects:
             for judge in s.judges:
                 write_mark(entry=entry, aspect=aspect, judge=judge, value="2")
-    services.sign_off(s.skill, s.chief.user)
+    signoff.sign_off(s.skill, s.chief.user)
 
 
 @pytest.fixture

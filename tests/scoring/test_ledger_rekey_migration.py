@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 from scoring import ledger
+from scoring.marks import write_mark
 from scoring.models import LedgerRecord
-from scoring.services import write_mark
 
 from .builders import scheme_skill
 from .test_ledger import behind_the_portal

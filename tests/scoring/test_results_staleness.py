@@ -2,9 +2,10 @@
 
 import pytest
 
+from scoring.marks import write_mark
 from scoring.models import MarkingGroup, SkillMarking
 from scoring.results import recompute_skill, results_for
-from scoring.services import reopen, sign_off, write_mark
+from scoring.signoff import reopen, sign_off
 from tests import factories as f
 
 from .builders import scheme_skill

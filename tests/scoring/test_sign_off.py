@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from scoring import ledger, services
+from scoring import ledger, signoff
+from scoring.marks import write_mark
 from scoring.models import DiscrepancyAcknowledgement, LedgerRecord, SkillMarking
-from scoring.services import Incomplete, Locked, MarkRefused, NotAllowed, write_mark
+from scoring.refusals import Incomplete, Locked, MarkRefused, NotAllowed
+from scoring.status import marking_status
 from tests import factories as f
 
 from .builders import scheme_skill
@@ -33,23 +35,23 @@ def s():
 
 def test_sign_off_locks_and_reveals(s):
     _mark_all(s)
-    assert not services.names_revealed(s.skill)
-    record = services.sign_off(s.skill, s.chief.user)
+    assert not signoff.names_revealed(s.skill)
+    record = signoff.sign_off(s.skill, s.chief.user)
     assert record.action == LedgerRecord.Action.SIGN_OFF and record.actor == s.chief.user
     marking = SkillMarking.objects.get(skill=s.skill)
     assert marking.is_signed_off and marking.signed_off_by == s.chief.user
-    assert services.names_revealed(s.skill)
+    assert signoff.names_revealed(s.skill)
     with pytest.raises(Locked):
         write_mark(entry=s.entries[0], aspect=s.m_aspects[0], judge=s.judges[0], value="9")
     with pytest.raises(Locked):
-        services.sign_off(s.skill, s.chief.user)
+        signoff.sign_off(s.skill, s.chief.user)
 
 
 def test_sign_off_refused_while_incomplete(s):
     _mark_all(s)
     entry = f.entry(s.skill)  # a late entry without marks
     with pytest.raises(Incomplete) as exc:
-        services.sign_off(s.skill, s.chief.user)
+        signoff.sign_off(s.skill, s.chief.user)
     assert [e.entry_id for e in exc.value.status.incomplete] == [entry.pk]
     assert "1" in exc.value.message
     assert not SkillMarking.objects.get(skill=s.skill).is_signed_off
@@ -58,7 +60,7 @@ def test_sign_off_refused_while_incomplete(s):
 def test_missing_judge_score_is_reported_by_judge_code(s):
     _mark_all(s)
     late_judge = f.judge(s.skill)
-    status = services.marking_status(s.skill)
+    status = marking_status(s.skill)
     assert len(status.incomplete) == 2
     assert f"J1/{late_judge.code}" in status.incomplete[0].missing
 
@@ -72,7 +74,7 @@ def test_sign_off_refused_with_unacknowledged_discrepancy(s):
         return "2"
 
     _mark_all(s, score)
-    status = services.marking_status(s.skill)
+    status = marking_status(s.skill)
     assert [(d.entry_id, d.aspect_id) for d in status.discrepancies] == [
         (flagged[0].pk, flagged[1].pk)
     ]
@@ -80,33 +82,33 @@ def test_sign_off_refused_with_unacknowledged_discrepancy(s):
     assert [code for code, _v in d.scores] == sorted(j.code for j in s.judges)
     assert d.spread == 3 and not d.acknowledged
     with pytest.raises(Incomplete):
-        services.sign_off(s.skill, s.chief.user)
+        signoff.sign_off(s.skill, s.chief.user)
 
-    record = services.acknowledge_discrepancy(*flagged, s.chief.user, "评分标准理解不同，已沟通")
+    record = signoff.acknowledge_discrepancy(*flagged, s.chief.user, "评分标准理解不同，已沟通")
     assert record.action == LedgerRecord.Action.ACKNOWLEDGE and record.reason.startswith("评分")
-    assert services.marking_status(s.skill).discrepancies[0].acknowledged
-    services.sign_off(s.skill, s.chief.user)
+    assert marking_status(s.skill).discrepancies[0].acknowledged
+    signoff.sign_off(s.skill, s.chief.user)
     assert ledger.verify_ledger().ok
 
 
 def test_acknowledge_needs_a_discrepancy(s):
     _mark_all(s)
     with pytest.raises(NotAllowed):
-        services.acknowledge_discrepancy(s.entries[0], s.j_aspects[0], s.chief.user)
+        signoff.acknowledge_discrepancy(s.entries[0], s.j_aspects[0], s.chief.user)
     with pytest.raises(NotAllowed):
-        services.acknowledge_discrepancy(s.entries[0], s.m_aspects[0], s.chief.user)
+        signoff.acknowledge_discrepancy(s.entries[0], s.m_aspects[0], s.chief.user)
     assert not DiscrepancyAcknowledgement.objects.exists()
 
 
 def test_reopen_needs_a_reason_and_is_in_the_ledger(s):
     _mark_all(s)
-    services.sign_off(s.skill, s.chief.user)
+    signoff.sign_off(s.skill, s.chief.user)
     with pytest.raises(MarkRefused) as exc:
-        services.reopen(s.skill, s.chief.user, "   ")
+        signoff.reopen(s.skill, s.chief.user, "   ")
     assert exc.value.code == "reason_required"
-    record = services.reopen(s.skill, s.chief.user, "申诉复核：M1 重新测量")
+    record = signoff.reopen(s.skill, s.chief.user, "申诉复核：M1 重新测量")
     assert record.action == LedgerRecord.Action.REOPEN and record.reason == "申诉复核：M1 重新测量"
-    assert not services.names_revealed(s.skill)
+    assert not signoff.names_revealed(s.skill)
     write_mark(
         entry=s.entries[0], aspect=s.m_aspects[0], judge=s.judges[0], value="9", reason="复测"
     )
@@ -121,26 +123,26 @@ def test_reopen_needs_a_reason_and_is_in_the_ledger(s):
 
 def test_reopen_refused_when_open(s):
     with pytest.raises(MarkRefused):
-        services.reopen(s.skill, s.chief.user, "why")
+        signoff.reopen(s.skill, s.chief.user, "why")
 
 
 def test_only_chief_or_organiser(s):
     _mark_all(s)
     for user in (s.judges[0].user, f.user(), scheme_skill().chief.user):
         with pytest.raises(PermissionDenied):
-            services.sign_off(s.skill, user)
+            signoff.sign_off(s.skill, user)
         with pytest.raises(PermissionDenied):
-            services.reopen(s.skill, user, "x")
+            signoff.reopen(s.skill, user, "x")
         with pytest.raises(PermissionDenied):
-            services.acknowledge_discrepancy(s.entries[0], s.j_aspects[0], user)
-    services.sign_off(s.skill, f.organiser())
-    services.reopen(s.skill, f.organiser(), "organiser reopens")
+            signoff.acknowledge_discrepancy(s.entries[0], s.j_aspects[0], user)
+    signoff.sign_off(s.skill, f.organiser())
+    signoff.reopen(s.skill, f.organiser(), "organiser reopens")
 
 
 def test_sign_off_refused_without_entries():
     s = scheme_skill(n_entries=0)
     with pytest.raises(Incomplete):
-        services.sign_off(s.skill, s.chief.user)
+        signoff.sign_off(s.skill, s.chief.user)
 
 
 def test_reopening_a_published_skill_withdraws_its_results(s):
@@ -148,11 +150,11 @@ def test_reopening_a_published_skill_withdraws_its_results(s):
     from results import publishing
 
     _mark_all(s)
-    services.sign_off(s.skill, s.chief.user)
+    signoff.sign_off(s.skill, s.chief.user)
     organiser = f.organiser()
     publishing.publish(s.skill, organiser)
     assert publication.is_published(s.skill)
-    services.reopen(s.skill, s.chief.user, "申诉：重新核分")
+    signoff.reopen(s.skill, s.chief.user, "申诉：重新核分")
     assert not publication.is_published(s.skill)
     # the public and leads no longer see the results; the organiser still does
     assert not publication.results_visible_to(f.lead(), s.skill)
@@ -164,7 +166,7 @@ def test_sign_off_computes_awards_and_the_medal_table(s, django_capture_on_commi
 
     _mark_all(s, j_score=lambda e, a, j: "3" if e == s.entries[0] else "1")
     with django_capture_on_commit_callbacks(execute=True):
-        services.sign_off(s.skill, s.chief.user)
+        signoff.sign_off(s.skill, s.chief.user)
     awards = {a.entry_id: a.kind for a in Award.objects.filter(entry__skill=s.skill)}
     # Ratio policy, N = 2: 一等奖 r <= h(0.2) = 0, 二等奖 r <= h(0.6) = 1, 三等奖 r <= h(1.2) = 1.
     assert awards == {s.entries[0].pk: "second"}

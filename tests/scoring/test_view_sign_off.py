@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from scoring import services
+from scoring import signoff
+from scoring.marks import write_mark
 from scoring.models import LedgerRecord, SkillMarking
-from scoring.services import write_mark
 from tests import factories as f
 
 from .builders import scheme_skill
@@ -88,12 +88,12 @@ def test_acknowledge_then_sign_off_then_reopen(client, s):
     assert "评分差异已确认" in r.content.decode()
     r = client.post(url(s), {"action": "sign_off"}, follow=True)
     assert "成绩已签核并锁定" in r.content.decode()
-    assert services.names_revealed(s.skill)
+    assert signoff.names_revealed(s.skill)
     r = client.post(url(s), {"action": "reopen", "reason": ""}, follow=True)
     assert "重新开放评分必须填写原因" in r.content.decode()
-    assert services.names_revealed(s.skill)
+    assert signoff.names_revealed(s.skill)
     r = client.post(url(s), {"action": "reopen", "reason": "复核"}, follow=True)
-    assert not services.names_revealed(s.skill)
+    assert not signoff.names_revealed(s.skill)
     assert LedgerRecord.objects.filter(skill=s.skill, action="reopen", reason="复核").exists()
 
 
@@ -110,7 +110,7 @@ def test_organiser_may_use_the_page(client, s):
 
 def test_sign_off_shows_the_ledger_chain_head(client, s):
     client.force_login(s.chief.user)
-    services.acknowledge_discrepancy(s.entries[0], s.j_aspects[0], s.chief.user, "ok")
+    signoff.acknowledge_discrepancy(s.entries[0], s.j_aspects[0], s.chief.user, "ok")
     r = client.post(url(s), {"action": "sign_off"}, follow=True)
     head = LedgerRecord.objects.get(skill=s.skill, action="sign_off").hash
     assert head == SkillMarking.objects.get(skill=s.skill).ledger_head

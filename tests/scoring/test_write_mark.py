@@ -6,17 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from scoring import services
+from scoring import signoff
+from scoring.marks import write_mark
 from scoring.models import DiscrepancyAcknowledgement, LedgerRecord, Mark, SkillMarking
-from scoring.services import (
-    Locked,
-    NotAllowed,
-    NotRanked,
-    OutOfRange,
-    SchemeIncomplete,
-    StaleMark,
-    write_mark,
-)
+from scoring.refusals import Locked, NotAllowed, NotRanked, OutOfRange, SchemeIncomplete, StaleMark
 from teams.models import Entry, Judge
 from tests import factories as f
 
@@ -341,7 +334,7 @@ def test_changed_judgement_score_removes_acknowledgement(s):
     entry, aspect = s.entries[0], s.j_aspects[0]
     write_mark(entry=entry, aspect=aspect, judge=s.judges[0], value="0")
     write_mark(entry=entry, aspect=aspect, judge=s.judges[1], value="3")
-    services.acknowledge_discrepancy(entry, aspect, s.chief.user, "seen")
+    signoff.acknowledge_discrepancy(entry, aspect, s.chief.user, "seen")
     assert DiscrepancyAcknowledgement.objects.count() == 1
     write_mark(entry=entry, aspect=aspect, judge=s.judges[1], value="2")
     assert not DiscrepancyAcknowledgement.objects.exists()

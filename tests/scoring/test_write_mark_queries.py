@@ -15,7 +15,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from scoring import ledger, panels, schemes, services
+from scoring import ledger, marks, panels, schemes, signoff
+from scoring.marks import write_mark
 from scoring.models import (
     Aspect,
     AspectKind,
@@ -27,7 +28,7 @@ from scoring.models import (
     SkillMarking,
     SubCriterion,
 )
-from scoring.services import NotAllowed, SchemeIncomplete, StaleMark, write_mark
+from scoring.refusals import NotAllowed, SchemeIncomplete, StaleMark
 from tests import factories as f
 
 from .builders import scheme_skill
@@ -110,19 +111,18 @@ def test_writes_keep_the_chain_and_the_rows_as_save_would(s):
 
 
 def test_a_refusal_then_a_write_on_the_same_connection(s):
-    """A refusal rolls back (psycopg then drops its prepared statements);
-    the next write prepares them again."""
+    """A refusal rolls back (psycopg then drops any prepared statements);
+    the next write on the same connection works."""
     _write(s, value="1")
     with pytest.raises(StaleMark):
         _write(s, value="2", expected_version=0)
     assert _write(s, value="2", expected_version=1).version == 2
 
 
-def test_the_portable_path_writes_the_same(s, monkeypatch, settings):
-    """Other databases (SQLite) write with one ORM statement per row, and
-    without prepared statements: the same rows and chain."""
-    monkeypatch.setattr(services, "_one_statement_writes", lambda: False)
-    settings.SCORING_PREPARED_STATEMENTS = False
+def test_the_portable_path_writes_the_same(s, monkeypatch):
+    """Other databases (SQLite) write with one ORM statement per row: the
+    same rows and chain."""
+    monkeypatch.setattr(marks, "_one_statement", lambda: False)
     created = _write(s, value="1", client_key="p1")
     confirmed = _write(s, value="1", client_key="p2")
     changed = _write(s, value="2.5", expected_version=1, client_key="p3")
@@ -137,7 +137,7 @@ def test_a_changed_score_drops_the_acknowledgement_only_when_there_is_one(s):
     entry, aspect = s.entries[0], s.j_aspects[0]
     _write(s, entry=entry, aspect=aspect, judge=s.judges[0], value="0")
     _write(s, entry=entry, aspect=aspect, judge=s.judges[1], value="3")
-    services.acknowledge_discrepancy(entry, aspect, s.chief.user, "seen")
+    signoff.acknowledge_discrepancy(entry, aspect, s.chief.user, "seen")
     with CaptureQueriesContext(connection) as queries:
         _write(s, entry=entry, aspect=aspect, judge=s.judges[1], value="2")
     assert not DiscrepancyAcknowledgement.objects.exists()
@@ -250,7 +250,7 @@ def test_panel_facts_answer_as_the_whole_panel():
     for judge, entry, aspect in itertools.product(judges, s.entries, s.aspects):
         expected = panels.check(judge, entry, aspect)
         with transaction.atomic():
-            facts = services._lock_with_facts(s.skill.pk, entry.pk, judge.pk, aspect.pk)
+            facts = marks._lock_with_facts(s.skill.pk, entry.pk, judge.pk, aspect.pk)
         got = facts.panel(judge.pk).check(
             judge.pk, entry.pk, facts.entry_delegation_id, aspect.pk, aspect.kind
         )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from scoring import services as scoring
+from scoring import marks
 from scoring.models import LedgerRecord, Mark
 from tablets import services
 from tablets.auth import COOKIE
@@ -84,7 +84,7 @@ def test_recused_entry_is_refused(world, tablet, post_mark):
 
 def test_locked_after_sign_off(world, tablet, post_mark):
     client, _ = tablet(world.jb)
-    scoring.marking_state(world.skill)
+    marks.marking_state(world.skill)
     from scoring.models import SkillMarking
 
     SkillMarking.objects.filter(skill=world.skill).update(status=SkillMarking.Status.SIGNED_OFF)

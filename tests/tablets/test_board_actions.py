@@ -10,8 +10,9 @@ from collections.abc import Set as AbstractSet
 import pytest
 from django.test import Client
 
-from scoring import services as scoring
+from scoring import signoff
 from scoring.models import DiscrepancyAcknowledgement, LedgerRecord
+from scoring.status import marking_status
 from tablets import services
 from tablets.models import RemarkRequest
 
@@ -76,7 +77,7 @@ def test_the_board_lists_exactly_what_blocks_sign_off(world):
 
 def test_acknowledge_all_shown_in_one_request_with_one_note(world):
     mark_all(world)
-    status = scoring.marking_status(world.skill)
+    status = marking_status(world.skill)
     assert len(status.unacknowledged) == 3
     client = chief(world)
     page = client.get(f"/tablet/board/{world.skill.pk}/").content.decode()
@@ -98,24 +99,22 @@ def test_acknowledge_all_shown_in_one_request_with_one_note(world):
     acks = DiscrepancyAcknowledgement.objects.all()
     assert acks.count() == 3 and {a.note for a in acks} == {note}
     assert LedgerRecord.objects.filter(action="acknowledge").count() == before + 3
-    assert scoring.marking_status(world.skill).can_sign_off
+    assert marking_status(world.skill).can_sign_off
 
 
 def test_acknowledge_all_leaves_a_discrepancy_that_was_not_shown(world):
     mark_all(world)
-    shown = [
-        f"{d.entry_id}:{d.aspect_id}" for d in scoring.marking_status(world.skill).discrepancies
-    ][:2]
+    shown = [f"{d.entry_id}:{d.aspect_id}" for d in marking_status(world.skill).discrepancies][:2]
     chief(world).post(
         f"/tablet/board/{world.skill.pk}/acknowledge-all/", {"pair": shown, "note": "看过"}
     )
-    assert len(scoring.marking_status(world.skill).unacknowledged) == 1
+    assert len(marking_status(world.skill).unacknowledged) == 1
 
 
 def test_sign_off_asks_first_and_open_remarks_need_their_own_confirmation(world):
     mark_all(world)
-    for d in scoring.marking_status(world.skill).discrepancies:
-        scoring.acknowledge_discrepancy(
+    for d in marking_status(world.skill).discrepancies:
+        signoff.acknowledge_discrepancy(
             world.entries[d.competitor_no], world.aspect(d.aspect_code), world.chief.user
         )
     services.request_remark(
@@ -129,23 +128,23 @@ def test_sign_off_asks_first_and_open_remarks_need_their_own_confirmation(world)
     assert "仍有 1 个重评请求未完成" in question and 'name="remarks_ok"' in question
     # Without the confirmation, or without confirming the open request: not signed off.
     client.post(url)
-    assert not scoring.names_revealed(world.skill)
+    assert not signoff.names_revealed(world.skill)
     refused = client.post(url, {"confirm": "yes"}).content.decode()
-    assert not scoring.names_revealed(world.skill)
+    assert not signoff.names_revealed(world.skill)
     assert "仍有重评请求未完成" in refused
     client.post(url, {"confirm": "yes", "remarks_ok": "yes"})
-    assert scoring.names_revealed(world.skill)
+    assert signoff.names_revealed(world.skill)
     assert RemarkRequest.objects.filter(resolved_at__isnull=True).count() == 1
 
 
 def test_sign_off_without_open_remarks_needs_only_the_confirmation(world):
     mark_all(world)
-    for d in scoring.marking_status(world.skill).discrepancies:
-        scoring.acknowledge_discrepancy(
+    for d in marking_status(world.skill).discrepancies:
+        signoff.acknowledge_discrepancy(
             world.entries[d.competitor_no], world.aspect(d.aspect_code), world.chief.user
         )
     client = chief(world)
     url = f"/tablet/board/{world.skill.pk}/sign-off/"
     assert 'name="remarks_ok"' not in client.get(url).content.decode()
     response = client.post(url, {"confirm": "yes"})
-    assert response.status_code == 302 and scoring.names_revealed(world.skill)
+    assert response.status_code == 302 and signoff.names_revealed(world.skill)

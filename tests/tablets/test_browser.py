@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.signals import request_started
 
-from scoring import services as scoring
+from scoring import marks
 from scoring.models import LedgerRecord, Mark
 
 from .conftest import PIN
@@ -242,7 +242,7 @@ def test_saved_pending_and_refused_states(live_server, browser, world):
     tap_choice(page, a("J1"), "3")
     wait_states(page, {a("J1"): "saved"})
     # Meanwhile another judge enters the shared measurement mark.
-    scoring.write_mark(
+    marks.write_mark(
         entry=world.entries["104"], aspect=a("M2"), judge=world.jb, value="5", source="tablet"
     )
     context.set_offline(True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from scoring import services as scoring
+from scoring import signoff, status
 from scoring.models import DiscrepancyAcknowledgement, Mark
 from tablets import services
 from tablets.models import RemarkRequest
@@ -110,11 +110,11 @@ def test_the_board_fits_a_tablet_and_acknowledges_all_in_one_request(
     assert "101" in page.locator("#open-remarks-warning").inner_text()
     viewport_shot(page, "11-sign-off-confirm-768x1024", full=True)
     page.locator("#sign-off-form button[type=submit]").tap()
-    assert not scoring.names_revealed(world.skill)  # the browser asks for the tick first
+    assert not signoff.names_revealed(world.skill)  # the browser asks for the tick first
     page.locator("input[name=remarks_ok]").check()
     page.locator("#sign-off-form button[type=submit]").tap()
     page.wait_for_url(url)
-    assert scoring.names_revealed(world.skill)
+    assert signoff.names_revealed(world.skill)
     context.close()
 
 
@@ -235,8 +235,8 @@ def test_scorings_sign_off_page_asks_about_open_remarks_on_a_tablet(
     """The sign-off page of the scoring app (not the board) shows the open
     re-mark request and asks for the same tick before it signs off."""
     mark_all(world)
-    for d in scoring.marking_status(world.skill).discrepancies:
-        scoring.acknowledge_discrepancy(
+    for d in status.marking_status(world.skill).discrepancies:
+        signoff.acknowledge_discrepancy(
             world.entries[d.competitor_no], world.aspect(d.aspect_code), world.chief.user
         )
     services.request_remark(
@@ -255,10 +255,10 @@ def test_scorings_sign_off_page_asks_about_open_remarks_on_a_tablet(
     viewport_shot(page, "12-scoring-sign-off-warnings-768x1024", full=True)
     submit = page.locator("#sign-off-warnings ~ button[type=submit]")
     submit.tap()
-    assert not scoring.names_revealed(world.skill)  # the browser asks for the tick first
+    assert not signoff.names_revealed(world.skill)  # the browser asks for the tick first
     page.locator("input[name=warnings_ok]").check()
     submit.tap()
     page.wait_for_load_state()
     page.locator("#ledger-head").wait_for()
-    assert scoring.names_revealed(world.skill)
+    assert signoff.names_revealed(world.skill)
     context.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from scoring import services as scoring
+from scoring import signoff
 from scoring.models import SkillMarking
 from tablets import services
 
@@ -66,7 +66,7 @@ def test_remark_request_and_sign_off_end_the_304(world, tablet):
     SkillMarking.objects.update_or_create(
         skill=world.skill, defaults={"status": SkillMarking.Status.SIGNED_OFF}
     )
-    assert scoring.names_revealed(world.skill)
+    assert signoff.names_revealed(world.skill)
     locked = client.get(url, headers={"If-None-Match": again.headers["ETag"]})
     assert locked.status_code == 200 and locked.json()["locked"] is True
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from scoring import services as scoring
+from scoring import refusals, signoff, status
 from scoring.models import LedgerRecord
 from tablets import services
 from tablets.models import RemarkRequest
@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db
 def ready(world):
     """Every mark in, every discrepancy acknowledged: only a re-mark is open."""
     mark_all(world)
-    for d in scoring.marking_status(world.skill).discrepancies:
-        scoring.acknowledge_discrepancy(
+    for d in status.marking_status(world.skill).discrepancies:
+        signoff.acknowledge_discrepancy(
             world.entries[d.competitor_no], world.aspect(d.aspect_code), world.chief.user
         )
-    assert scoring.marking_status(world.skill).can_sign_off
+    assert status.marking_status(world.skill).can_sign_off
     return world
 
 
@@ -59,13 +59,13 @@ def test_scoring_page_shows_open_remarks_and_needs_the_tick(ready):
     assert 'name="warnings_ok"' in warnings and "required" in warnings
     # The browser asks for the tick; a request without it is refused by the service.
     refused = client.post(page_url(ready), {"action": "sign_off"}, follow=True)
-    assert not scoring.names_revealed(ready.skill)
+    assert not signoff.names_revealed(ready.skill)
     assert "请先确认" in refused.content.decode()
     assert not LedgerRecord.objects.filter(
         skill=ready.skill, action=LedgerRecord.Action.SIGN_OFF
     ).exists()
     client.post(page_url(ready), {"action": "sign_off", "warnings_ok": "yes"})
-    assert scoring.names_revealed(ready.skill)
+    assert signoff.names_revealed(ready.skill)
     # Signing off does not pretend the re-mark happened.
     assert RemarkRequest.objects.filter(resolved_at__isnull=True).count() == 1
 
@@ -75,7 +75,7 @@ def test_no_open_remark_no_question(ready):
     page = client.get(page_url(ready)).content.decode()
     assert 'id="sign-off-warnings"' not in page and 'name="warnings_ok"' not in page
     client.post(page_url(ready), {"action": "sign_off"})
-    assert scoring.names_revealed(ready.skill)
+    assert signoff.names_revealed(ready.skill)
 
 
 def test_a_remark_raised_after_the_page_loaded_still_stops_the_sign_off(ready):
@@ -83,28 +83,28 @@ def test_a_remark_raised_after_the_page_loaded_still_stops_the_sign_off(ready):
     assert 'name="warnings_ok"' not in client.get(page_url(ready)).content.decode()
     remark(ready)  # the board, meanwhile, in another tab
     client.post(page_url(ready), {"action": "sign_off"})
-    assert not scoring.names_revealed(ready.skill)
+    assert not signoff.names_revealed(ready.skill)
 
 
 def test_the_service_refuses_unconfirmed_and_says_why(ready):
     remark(ready)
-    with pytest.raises(scoring.WarningsUnconfirmed) as refused:
-        scoring.sign_off(ready.skill, ready.chief.user)
+    with pytest.raises(refusals.WarningsUnconfirmed) as refused:
+        signoff.sign_off(ready.skill, ready.chief.user)
     assert refused.value.code == "warnings_unconfirmed"
     assert len(refused.value.warnings) == 1 and ready.jc.code in refused.value.warnings[0]
-    assert not scoring.names_revealed(ready.skill)
-    scoring.sign_off(ready.skill, ready.chief.user, warnings_confirmed=True)
-    assert scoring.names_revealed(ready.skill)
+    assert not signoff.names_revealed(ready.skill)
+    signoff.sign_off(ready.skill, ready.chief.user, warnings_confirmed=True)
+    assert signoff.names_revealed(ready.skill)
 
 
 def test_an_answered_remark_is_no_longer_a_warning(ready):
     remark(ready)
-    assert scoring.sign_off_warnings(ready.skill)
+    assert signoff.sign_off_warnings(ready.skill)
     entry, aspect = ready.entries["101"], ready.aspect("J1")
     services.resolve_remarks(entry, aspect, ready.jc)
-    assert scoring.sign_off_warnings(ready.skill) == []
-    scoring.sign_off(ready.skill, ready.chief.user)
-    assert scoring.names_revealed(ready.skill)
+    assert signoff.sign_off_warnings(ready.skill) == []
+    signoff.sign_off(ready.skill, ready.chief.user)
+    assert signoff.names_revealed(ready.skill)
 
 
 def test_board_and_page_ask_the_same_question(ready):
@@ -113,6 +113,6 @@ def test_board_and_page_ask_the_same_question(ready):
     client = chief(ready)
     board = f"/tablet/board/{ready.skill.pk}/sign-off/"
     client.post(board, {"confirm": "yes"})
-    assert not scoring.names_revealed(ready.skill)
+    assert not signoff.names_revealed(ready.skill)
     client.post(board, {"confirm": "yes", "remarks_ok": "yes"})
-    assert scoring.names_revealed(ready.skill)
+    assert signoff.names_revealed(ready.skill)

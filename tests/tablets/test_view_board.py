@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from scoring import services as scoring
+from scoring import signoff, status
 from scoring.models import SkillMarking
 from tablets import pin_hashing, services
 from tablets.models import JudgeCredential, JudgeLink, RemarkRequest, TabletSession
@@ -112,17 +112,17 @@ def test_acknowledge_then_sign_off_and_reopen(world, tablet, post_mark):
         board_url(world, "acknowledge/"),
         {"entry": world.entries["102"].pk, "aspect": world.aspect("J1").pk},
     )
-    assert scoring.marking_status(world.skill).can_sign_off
+    assert status.marking_status(world.skill).can_sign_off
     # Sign-off asks first: a POST without the confirmation only shows the question.
     asked = chief.post(board_url(world, "sign-off/"))
     assert asked.status_code == 200 and "确认签核" in asked.content.decode()
-    assert not scoring.names_revealed(world.skill)
+    assert not signoff.names_revealed(world.skill)
     chief.post(board_url(world, "sign-off/"), {"confirm": "yes"})
-    assert scoring.names_revealed(world.skill)
+    assert signoff.names_revealed(world.skill)
     locked = post_mark(jb, world.entries["101"], world.aspect("J1"), "2", "after")
     assert locked.status_code == 409 and locked.json()["code"] == "locked"
     assert chief.post(board_url(world, "reopen/"), {"reason": ""}).status_code == 302
-    assert scoring.names_revealed(world.skill)  # a reason is required
+    assert signoff.names_revealed(world.skill)  # a reason is required
     chief.post(board_url(world, "reopen/"), {"reason": "申诉复核"})
     assert SkillMarking.objects.get(skill=world.skill).status == "open"
 
@@ -130,7 +130,7 @@ def test_acknowledge_then_sign_off_and_reopen(world, tablet, post_mark):
 def test_sign_off_refused_while_incomplete(world):
     chief = as_user(world.chief.user)
     response = chief.post(board_url(world, "sign-off/"), {"confirm": "yes"}, follow=True)
-    assert not scoring.names_revealed(world.skill)
+    assert not signoff.names_revealed(world.skill)
     assert "暂不能签核" in response.content.decode()
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from competitions.models import Event, SkillPublication
-from scoring import services as scoring
+from scoring import marks
 from teams import services
 from teams.models import Entry
 from tests import factories as f
@@ -34,7 +34,7 @@ def marked(db, settings):
 
 
 def mark_first(s) -> None:
-    scoring.write_mark(entry=s.entries[0], aspect=s.m_aspects[0], judge=s.judges[0], value="12.5")
+    marks.write_mark(entry=s.entries[0], aspect=s.m_aspects[0], judge=s.judges[0], value="12.5")
 
 
 def test_before_marking_the_button_is_offered_and_works(client, marked):
