@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from competitions.models import AwardPolicy
 from portal.admin import OrganiserModelAdmin
 
-from . import services
+from . import issuing, layouts
 from .models import (
     Award,
     AwardSettings,
@@ -92,7 +92,7 @@ class CertificateLayoutAdmin(OrganiserModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         # Same path as the editor: the version goes up so batches redraw.
-        services.save_layout(
+        layouts.save_layout(
             obj, page_changed=bool({"page_size", "orientation"} & set(form.changed_data))
         )
 
@@ -193,7 +193,7 @@ class CertificateAdmin(OrganiserModelAdmin):
     actions = ["revoke"]
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return False  # certificates are issued by services.issue_certificates
+        return False  # certificates are issued by issuing.issue_certificates
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: a serial must keep answering the QR code
@@ -202,7 +202,7 @@ class CertificateAdmin(OrganiserModelAdmin):
     def revoke(self, request, queryset) -> None:
         n = 0
         for cert in queryset.filter(revoked=False):
-            services.revoke_certificate(cert, _("revoked by %(user)s") % {"user": request.user})
+            issuing.revoke_certificate(cert, _("revoked by %(user)s") % {"user": request.user})
             n += 1
         self.message_user(
             request,

@@ -17,14 +17,14 @@ from collections.abc import Iterable, Sequence
 from competitions.models import Event
 from portal.exporters import INTEGER, TEXT, Column, SheetExporter
 
-from . import services
+from . import awarding, medals
 
 
 def event_award_columns(event: Event) -> dict[int, tuple[str, str]]:
     """Entry id → (award, title) in Chinese, for every skill of the event."""
     out: dict[int, tuple[str, str]] = {}
     for skill in event.skills.all():
-        out.update(services.award_columns(skill))
+        out.update(awarding.award_columns(skill))
     return out
 
 
@@ -47,6 +47,6 @@ class MedalTableExporter(SheetExporter):
 
     def rows(self) -> Iterable[Sequence[object]]:
         # Computed now from the stored awards, so the sheet never lags behind them.
-        services.compute_medal_table(self.event)
-        for row in services.medal_table_rows(self.event):
+        medals.compute_medal_table(self.event)
+        for row in medals.medal_table_rows(self.event):
             yield tuple(row[c.key] for c in self.columns)

@@ -1,6 +1,7 @@
 """Awards, medal tables, certificates and their layouts (docs/awards.md).
 
-Rules live in ``awards.policies`` (pure) and ``awards.services`` (writes);
+Rules live in ``awards.policies`` (pure) and the modules named by question
+(``awarding``, ``issuing``, ``batches``…) that write;
 this module holds the data and the invariants the database can enforce.
 """
 

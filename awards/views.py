@@ -1,4 +1,5 @@
-"""Pages of the awards app. Thin: permissions here, rules in ``services``.
+"""Pages of the awards app. Thin: permissions here, rules in the modules
+named by question (``visibility``, ``batches``, ``layouts``…).
 
 Generated files are streamed through these views after a permission check,
 never linked as public media URLs.
@@ -28,7 +29,18 @@ from scoring.models import SkillMarking
 from teams import roles
 from teams.models import Delegation
 
-from . import charts, services, tasks
+from . import (
+    batches,
+    charts,
+    layouts,
+    medals,
+    previews,
+    rendering,
+    serials,
+    tasks,
+    verification,
+    visibility,
+)
 from .forms import LayoutForm
 from .models import Certificate, CertificateBatch, MedalTable
 
@@ -52,7 +64,7 @@ def _chart(rows) -> charts.MedalChart:
 @require_http_methods(["GET", "POST"])
 def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
     event = get_object_or_404(Event.objects.select_related("programme"), code=event_code)
-    _login_or_403(request, services.results_visible(event, request.user))
+    _login_or_403(request, visibility.results_visible(event, request.user))
     if request.method == "POST":
         if not roles.is_organiser(request.user):
             raise PermissionDenied
@@ -72,7 +84,7 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
             "table": table,
             "rows": rows,
             "chart": _chart(rows),
-            "skills": services.skill_medals(event),
+            "skills": medals.skill_medals(event),
             "is_organiser": roles.is_organiser(request.user),
         },
     )
@@ -83,7 +95,7 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
 def programme_medal_table(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme = get_object_or_404(Programme, code=programme_code)
     events = list(programme.events.all())
-    if not events or not all(services.results_visible(e, request.user) for e in events):
+    if not events or not all(visibility.results_visible(e, request.user) for e in events):
         raise PermissionDenied
     table = MedalTable.objects.filter(programme=programme, event__isnull=True).first()
     rows = list(table.rows.select_related("delegation")) if table else []
@@ -113,11 +125,11 @@ def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
         with transaction.atomic():
             batch = tasks.start_batch(event, request.user)
         return redirect(f"{reverse('awards:certificates', args=[event.code])}?batch={batch.pk}")
-    batches = list(event.certificate_batches.all()[:10])
+    recent = list(event.certificate_batches.all()[:10])
     current = None
     if request.GET.get("batch", "").isdigit():
-        current = next((b for b in batches if b.pk == int(request.GET["batch"])), None)
-    current = current or (batches[0] if batches else None)
+        current = next((b for b in recent if b.pk == int(request.GET["batch"])), None)
+    current = current or (recent[0] if recent else None)
     skills = Skill.objects.filter(event=event).order_by("code")
     signed = set(
         SkillMarking.objects.filter(
@@ -129,10 +141,10 @@ def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
         "awards/certificates.html",
         {
             "event": event,
-            "batches": batches,
+            "batches": recent,
             "current": current,
-            "progress": services.batch_progress(current) if current else None,
-            "files_available": current is not None and services.batch_files_available(current),
+            "progress": batches.batch_progress(current) if current else None,
+            "files_available": current is not None and batches.batch_files_available(current),
             "skills_total": skills.count(),
             "skills_signed_off": len(signed),
             "awards_count": event_award_count(event),
@@ -152,10 +164,10 @@ def event_award_count(event: Event) -> int:
 def batch_progress(request: HttpRequest, batch_id: int) -> JsonResponse:
     batch = get_object_or_404(CertificateBatch, pk=batch_id)
     _login_or_403(request, roles.is_organiser(request.user))
-    data = services.batch_progress(batch)
+    data = batches.batch_progress(batch)
     data["download_url"] = (
         reverse("awards:batch_download", args=[batch.pk])
-        if services.batch_files_available(batch)
+        if batches.batch_files_available(batch)
         else None
     )
     return JsonResponse(data)
@@ -176,7 +188,7 @@ def _stream(name: str, filename: str, content_type: str) -> FileResponse:
 def batch_download(request: HttpRequest, batch_id: int) -> HttpResponseBase:
     batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
     _login_or_403(request, roles.is_organiser(request.user))
-    if not services.batch_files_available(batch):
+    if not batches.batch_files_available(batch):
         return HttpResponse(_("These files have expired or are not ready."), status=410)
     return _stream(batch.zip_file.name, f"{batch.event.code}-certificates.zip", "application/zip")
 
@@ -188,9 +200,9 @@ def delegation_download(
 ) -> HttpResponseBase:
     batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
     delegation = get_object_or_404(Delegation, code=delegation_code)
-    _login_or_403(request, services.may_download_delegation_zip(batch, delegation, request.user))
+    _login_or_403(request, visibility.may_download_delegation_zip(batch, delegation, request.user))
     z = batch.delegation_zips.filter(delegation=delegation).first()
-    if z is None or not services.batch_files_available(batch):
+    if z is None or not batches.batch_files_available(batch):
         return HttpResponse(_("These files have expired or are not ready."), status=410)
     return _stream(z.file.name, f"{batch.event.code}-{delegation.code}.zip", "application/zip")
 
@@ -201,7 +213,7 @@ def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
     """A delegation lead's certificates of one event and their zip."""
     event = get_object_or_404(Event, code=event_code)
     delegation = roles.lead_delegation(request.user)
-    if delegation is None or not services.results_visible(event, request.user):
+    if delegation is None or not visibility.results_visible(event, request.user):
         raise PermissionDenied
     batch = (
         CertificateBatch.objects.filter(event=event, status=CertificateBatch.Status.DONE)
@@ -220,7 +232,7 @@ def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
         {
             "event": event,
             "delegation": delegation,
-            "batch": batch if batch and services.batch_files_available(batch) else None,
+            "batch": batch if batch and batches.batch_files_available(batch) else None,
             "zip": z,
             "certificates": certs,
         },
@@ -231,7 +243,7 @@ def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
 @require_GET
 def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponseBase:
     cert = get_object_or_404(Certificate.objects.select_related("event"), serial=serial)
-    _login_or_403(request, services.may_download_certificate(cert, request.user))
+    _login_or_403(request, visibility.may_download_certificate(cert, request.user))
     if not cert.file:
         raise Http404
     return _stream(cert.file.name, f"{cert.serial}.pdf", "application/pdf")
@@ -245,20 +257,20 @@ def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponseBase:
 def layout_editor(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme = get_object_or_404(Programme, code=programme_code)
     _login_or_403(request, roles.is_organiser(request.user))
-    layout = services.layout_for(programme)
+    layout = layouts.layout_for(programme)
     if request.method == "POST":
         form = LayoutForm(request.POST, request.FILES, layout=layout)
         if form.is_valid():
-            before = services.layout_signature(layout)
+            before = layouts.layout_signature(layout)
             form.apply(layout)
             upload = form.cleaned_data.get("background")
             changed = (
                 upload is not None
                 or form.cleaned_data["clear_background"]
-                or services.layout_signature(layout) != before
+                or layouts.layout_signature(layout) != before
             )
             if changed:
-                services.save_layout(
+                layouts.save_layout(
                     layout,
                     background=(upload.name, upload.read()) if upload else None,
                     clear_background=form.cleaned_data["clear_background"],
@@ -291,7 +303,7 @@ def layout_preview(request: HttpRequest, programme_code: str) -> HttpResponse:
     code as real ones; POST previews the editor's unsaved values."""
     programme = get_object_or_404(Programme, code=programme_code)
     _login_or_403(request, roles.is_organiser(request.user))
-    layout = services.layout_for(programme)
+    layout = layouts.layout_for(programme)
     background = None
     if request.method == "POST":
         form = LayoutForm(request.POST, request.FILES, layout=layout)
@@ -303,19 +315,19 @@ def layout_preview(request: HttpRequest, programme_code: str) -> HttpResponse:
         if form.cleaned_data["clear_background"]:
             background = b""
         elif upload is not None:
-            pagesize = services.page_size_points(layout)
-            background = services.normalise_background(upload.name, upload.read(), pagesize)
+            pagesize = layouts.page_size_points(layout)
+            background = previews.normalise_background(upload.name, upload.read(), pagesize)
         elif layout.background:
             # page proportions may differ from the stored render: redo it
             with default_storage.open(layout.background.name, "rb") as fh:
-                background = services.normalise_background(
-                    layout.background.name, fh.read(), services.page_size_points(layout)
+                background = previews.normalise_background(
+                    layout.background.name, fh.read(), layouts.page_size_points(layout)
                 )
-    pdf = services.preview_pdf(layout, background=background)
+    pdf = rendering.preview_pdf(layout, background=background)
     if request.GET.get("format") == "pdf":
         response = HttpResponse(pdf, content_type="application/pdf")
     else:
-        response = HttpResponse(services.pdf_to_png(pdf, dpi=72), content_type="image/png")
+        response = HttpResponse(previews.pdf_to_png(pdf, dpi=72), content_type="image/png")
     response["Cache-Control"] = "no-store"
     return response
 
@@ -338,7 +350,7 @@ def verify(request: HttpRequest, serial: str) -> HttpResponse:
             request,
             "awards/verify.html",
             {
-                "serial": serial[: services.SERIAL_MAX_LENGTH],
+                "serial": serial[: serials.SERIAL_MAX_LENGTH],
                 "limited": True,
                 "retry_after": decision.retry_after,
             },
@@ -346,12 +358,12 @@ def verify(request: HttpRequest, serial: str) -> HttpResponse:
         )
         response["Retry-After"] = str(decision.retry_after)
     else:
-        result = services.verify(serial)
+        result = verification.verify(serial)
         response = render(
             request,
             "awards/verify.html",
             {
-                "serial": serial[: services.SERIAL_MAX_LENGTH],
+                "serial": serial[: serials.SERIAL_MAX_LENGTH],
                 "result": result,
                 "checked_at": timezone.now(),
             },

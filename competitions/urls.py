@@ -14,4 +14,3 @@ urlpatterns = [
     path("workbook/template.xlsx", views.event_workbook_template, name="event_workbook_template"),
     path("workbook/<slug:code>.xlsx", views.event_workbook_export, name="event_workbook_export"),
 ]
-

@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 from openpyxl import Workbook
 
-from awards import services as awards
+from awards import awarding
 from competitions.models import AwardPolicy, Event, Phase, Programme, Skill
 from draws import services as draws
 from draws.models import Draw, Nomination, PoolClosure
@@ -349,7 +349,7 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
         .order_by("competitor_no")
     )
     _mark(r1_skill, r1_entries, aspects[r1_skill.pk], judges, ability, rng, organiser)
-    awards.compute_awards(r1_skill)
+    awarding.compute_awards(r1_skill)
     publishing.publish(r1_skill, organiser)
 
     # Round 2: the round's top 24 advance (as an organiser does on the advancement page).
@@ -365,7 +365,7 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
     for e in r2_entries:
         ability[e.pk] = min(0.97, max(0.45, rng.gauss(0.77, 0.08)))
     _mark(r2_skill, r2_entries, aspects[r2_skill.pk], judges, ability, rng, organiser)
-    awards.compute_awards(r2_skill)
+    awarding.compute_awards(r2_skill)
     publishing.publish(r2_skill, organiser)
 
     # Nominations: each delegation's best of the latest round it reached, quota one.
@@ -416,7 +416,7 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
     for e in final_entries:
         ability[e.pk] = min(0.97, max(0.45, rng.gauss(0.78, 0.08)))
     _mark(final_skill, final_entries, aspects[final_skill.pk], judges, ability, rng, organiser)
-    awards.compute_awards(final_skill)
+    awarding.compute_awards(final_skill)
     publishing.publish(final_skill, organiser)
     Reward.objects.bulk_create(
         [

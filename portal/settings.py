@@ -28,18 +28,14 @@ DEBUG: bool = ENV["DJANGO_DEBUG"]
 SECRET_KEY = ENV["DJANGO_SECRET_KEY"] or "dev-only-insecure-key-do-not-use-in-production"
 # seed_demo creates logins with a published password: only where debugging is
 # on, unless this says otherwise (or the command is forced).
-PORTAL_ALLOW_DEMO: bool = (
-    DEBUG if ENV["PORTAL_ALLOW_DEMO"] is None else ENV["PORTAL_ALLOW_DEMO"]
-)
+PORTAL_ALLOW_DEMO: bool = DEBUG if ENV["PORTAL_ALLOW_DEMO"] is None else ENV["PORTAL_ALLOW_DEMO"]
 # The HMAC key of the mark ledger's hash chain (docs/integrity.md). It lives
 # only in the environment, never in the database: whoever can write the
 # database but lacks the key cannot re-chain an altered history. Keep it, and
 # keep it the same, for as long as a competition's ledger must verify; losing
 # it makes verify_ledger report every record. The development key is only
 # accepted while DEBUG is on (portal/environment.py refuses to start otherwise).
-PORTAL_LEDGER_KEY: str = (
-    ENV["PORTAL_LEDGER_KEY"] or "dev-only-ledger-key-do-not-use-in-production"
-)
+PORTAL_LEDGER_KEY: str = ENV["PORTAL_LEDGER_KEY"] or "dev-only-ledger-key-do-not-use-in-production"
 
 ALLOWED_HOSTS: list[str] = ENV["DJANGO_ALLOWED_HOSTS"]
 CSRF_TRUSTED_ORIGINS: list[str] = ENV["DJANGO_CSRF_TRUSTED_ORIGINS"]
@@ -201,16 +197,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-expired-exports": {"task": "results.purge_exports", "schedule": 3600.0},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": ENV["CELERY_VISIBILITY_TIMEOUT"]
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV["CELERY_VISIBILITY_TIMEOUT"]}
 # A task still running when the visibility timeout passes would be delivered a
 # second time, so every task is stopped well before it: soft limit (raises
 # SoftTimeLimitExceeded, the task can clean up) then hard limit. A task that
 # must run longer acknowledges early (acks_late=False) and sets its own limits.
-CELERY_TASK_SOFT_TIME_LIMIT = max(
-    5, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] * 3 // 4
-)
+CELERY_TASK_SOFT_TIME_LIMIT = max(5, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] * 3 // 4)
 CELERY_TASK_TIME_LIMIT = max(10, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] * 9 // 10)
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -198,7 +198,7 @@ def published_results(skills: Sequence[Skill]) -> dict[int, Sequence[ResultRow]]
 def award_columns_for(skills: Iterable[Skill]) -> dict[int, tuple[str, str]]:
     """Entry id → (award, title) as printed, over many skills in four queries.
 
-    The same answer as ``awards.services.award_columns`` skill by skill (a
+    The same answer as ``awards.awarding.award_columns`` skill by skill (a
     test holds them equal), which costs three queries per skill: 300-odd for
     a national final's workbook, a third of its time. The awards app may
     take this over as a bulk ``award_columns``; it owns the wording."""

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from awards import services as awards
+from awards import visibility
 from competitions import stages
 from competitions.models import Event
 from portal.http import AuthenticatedRequest
@@ -193,7 +193,7 @@ def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpRespon
     dash = services.lead_dashboard(request.user, delegation, event)
     jobs = ExportJob.objects.filter(event=event, requested_by=request.user)[:5]
     # Links into the awards app only where it serves this lead (its own rule).
-    linkable = dash.certificates is not None and awards.results_visible(event, request.user)
+    linkable = dash.certificates is not None and visibility.results_visible(event, request.user)
     certificates = [
         (c, _optional_url("awards:certificate_pdf", c.serial) if linkable and c.file else None)
         for c in dash.certificates or []

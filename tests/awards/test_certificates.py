@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 
-from awards import certificates, services, tasks
+from awards import awarding, batches, certificates, issuing, layouts, rendering, tasks, zips
 from awards.models import Certificate, CertificateBatch, CertificateChunk
 from tests import debian
 from tests import factories as f
@@ -30,7 +30,7 @@ def award_world(world, *, names=None, ranks=(1, 2, 3, 4), policy="worldskills", 
         skill, list(ranks), world["dels"], scale=[780, 760, 740, 720][: len(ranks)], names=names
     )
     sign_off(skill)
-    services.compute_awards(skill)
+    awarding.compute_awards(skill)
     return skill, entries
 
 
@@ -46,10 +46,10 @@ def run_batch(event, django_capture_on_commit_callbacks, size=2) -> CertificateB
 def test_certificate_pdf_embeds_cjk_font_and_text_extracts(world, tmp_path):
     debian.require("poppler-utils")
     _skill, entries = award_world(world, names=["欧阳淑珺", "李四", "王五", "赵六"])
-    services.issue_certificates(world["event"])
+    issuing.issue_certificates(world["event"])
     cert = Certificate.objects.get(entry=entries[0])
-    layout = services.layout_for(world["programme"])
-    assert services.render_certificate(cert, layout)
+    layout = layouts.layout_for(world["programme"])
+    assert rendering.render_certificate(cert, layout)
     pdf = tmp_path / "c.pdf"
     with default_storage.open(cert.file.name, "rb") as fh:
         pdf.write_bytes(fh.read())
@@ -85,9 +85,9 @@ def test_certificate_pdf_embeds_cjk_font_and_text_extracts(world, tmp_path):
 
 def test_qr_code_carries_the_verification_url(world):
     _skill, entries = award_world(world)
-    services.issue_certificates(world["event"])
+    issuing.issue_certificates(world["event"])
     cert = Certificate.objects.get(entry=entries[0])
-    data = services.certificate_data(cert, services.layout_for(world["programme"]))
+    data = rendering.certificate_data(cert, layouts.layout_for(world["programme"]))
     assert data.verify_url == f"https://portal.example.org/verify/{cert.serial}/"
     matrix = certificates._qr_modules(data.verify_url)
     assert len(matrix) >= 21  # a real QR symbol (version ≥ 1)
@@ -141,11 +141,11 @@ def test_layout_change_regenerates_and_name_change_redraws_one(
 ):
     _skill, entries = award_world(world)
     run_batch(world["event"], django_capture_on_commit_callbacks)
-    layout = services.layout_for(world["programme"])
+    layout = layouts.layout_for(world["programme"])
     fields = dict(layout.fields)
     fields["award"] = {**fields["award"], "size": 50}
     layout.fields = fields
-    services.save_layout(layout)
+    layouts.save_layout(layout)
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
     assert batch.rendered == 4
     assert set(Certificate.objects.values_list("layout_version", flat=True)) == {layout.version}
@@ -171,7 +171,7 @@ class Killed(BaseException):
 def test_chunk_killed_half_way_is_retried_and_skips_what_is_done(world, monkeypatch):
     award_world(world)
     batch = tasks.start_batch(world["event"], size=4)
-    chunk_ids = services.prepare_batch(batch)
+    chunk_ids = batches.prepare_batch(batch)
     assert len(chunk_ids) == 1
     real = certificates.render_pdf
     calls = {"n": 0}
@@ -184,15 +184,15 @@ def test_chunk_killed_half_way_is_retried_and_skips_what_is_done(world, monkeypa
 
     monkeypatch.setattr(certificates, "render_pdf", dying)
     with pytest.raises(Killed):
-        services.render_chunk(chunk_ids[0])
+        batches.render_chunk(chunk_ids[0])
     assert Certificate.objects.filter(render_count=1).count() == 2
     chunk = CertificateChunk.objects.get(pk=chunk_ids[0])
     assert not chunk.completed
     # the redelivered message: draws only the two that are missing, then packs
-    assert services.render_chunk(chunk_ids[0]) is True
+    assert batches.render_chunk(chunk_ids[0]) is True
     assert calls["n"] == 5  # 2 + the killed one + 2 redrawn, none drawn twice
     assert set(Certificate.objects.values_list("render_count", flat=True)) == {1}
-    batch = services.finish_batch(batch.pk)
+    batch = zips.finish_batch(batch.pk)
     assert (batch.status, batch.done, batch.total) == ("done", 4, 4)
     chunk.refresh_from_db()
     assert chunk.attempts == 2 and chunk.done == 4
@@ -228,8 +228,8 @@ def test_expired_zips_are_purged(world, django_capture_on_commit_callbacks):
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
     path = Path(default_storage.path(batch.zip_file.name))
     assert path.exists()
-    assert services.purge_expired_batches(now=timezone.now()) == 0
-    assert services.purge_expired_batches(now=batch.expires_at + dt.timedelta(seconds=1)) == 1
+    assert batches.purge_expired_batches(now=timezone.now()) == 0
+    assert batches.purge_expired_batches(now=batch.expires_at + dt.timedelta(seconds=1)) == 1
     batch.refresh_from_db()
     assert not batch.zip_file and not path.exists()
     assert not batch.delegation_zips.exists()

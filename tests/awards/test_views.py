@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from awards import services
+from awards import issuing, layouts, medals
 from awards.models import Certificate, CertificateBatch
 from tests import factories as f
 
@@ -61,7 +61,7 @@ def test_verify_unknown_and_revoked(client, produced):
     assert "没有" in r.content.decode() or "No certificate" in r.content.decode()
     publish_all(produced["event"], produced["organiser"])
     cert = produced["cert"]
-    services.revoke_certificate(cert, "test")
+    issuing.revoke_certificate(cert, "test")
     r = client.get(f"/verify/{cert.serial}/")
     assert r.status_code == 410
     html = r.content.decode()
@@ -138,7 +138,7 @@ def test_lead_certificates_page(client, produced, monkeypatch):
 
 
 def test_medal_table_page_organisers_only_for_now(client, produced):
-    services.compute_medal_table(produced["event"])
+    medals.compute_medal_table(produced["event"])
     url = reverse("awards:medal_table", args=[produced["event"].code])
     client.force_login(produced["lead_nj"])
     assert client.get(url).status_code == 403
@@ -190,16 +190,16 @@ def test_layout_editor_saves_bumps_version_and_previews(client, produced):
         if "__" in name:
             data[name] = field.initial
     data = {k: v for k, v in data.items() if v is not None and v is not False}
-    version = services.layout_for(programme).version
+    version = layouts.layout_for(programme).version
     assert client.post(url, data).status_code == 302
-    assert services.layout_for(programme).version == version  # nothing changed
+    assert layouts.layout_for(programme).version == version  # nothing changed
     data["award__size"] = 52
     preview = client.post(reverse("awards:layout_preview", args=[programme.code]), data)
     assert preview.status_code == 200, preview.content
     assert preview["Content-Type"] == "image/png"
-    assert services.layout_for(programme).version == version  # preview saves nothing
+    assert layouts.layout_for(programme).version == version  # preview saves nothing
     assert client.post(url, data).status_code == 302
-    layout = services.layout_for(programme)
+    layout = layouts.layout_for(programme)
     assert layout.version == version + 1
     assert layout.fields["award"]["size"] == 52
     # a background image upload is normalised to a JPEG of the page's proportions

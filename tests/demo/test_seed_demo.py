@@ -488,10 +488,10 @@ def test_no_marks_builds_schemes_only():
 def test_reset_removes_what_users_did_with_the_demo(small):
     # Certificates issued, a skill withdrawn and a re-mark asked for: all of
     # it protects demo rows, and --reset still rebuilds (and the ledger verifies).
-    from awards import services as award_services
+    from awards import issuing
 
     event = final()
-    assert award_services.issue_certificates(event).issued
+    assert issuing.issue_certificates(event).issued
     organiser = User.objects.get(username="organiser")
     published = _skills_by_state()["published"][0]
     services.reopen(published, organiser, "复核申诉")

@@ -153,23 +153,23 @@ def test_full_rankings_job_polling_and_download(client, w, django_capture_on_com
 
 
 def test_bulk_award_columns_equal_the_awards_apps(w):
-    from awards import services as awards
+    from awards import awarding
     from awards.models import AwardSettings
 
     AwardSettings.objects.create(programme=w.event.programme, skill=w.hidden, title_name="特别能手")
-    expected = {**awards.award_columns(w.skill), **awards.award_columns(w.hidden)}
+    expected = {**awarding.award_columns(w.skill), **awarding.award_columns(w.hidden)}
     assert services.award_columns_for([w.skill, w.hidden]) == expected
     assert expected[w.entries["uc"].pk] == ("金牌", "特别能手")
 
 
 def test_rows_match_export_results(client, w):
     """One definition: a skill's sheet holds exactly export_results' rows."""
-    from awards import services as awards
+    from awards import awarding
 
     w.publish()
     reference = [
         tuple(row)
-        for row in RankingsExporter(w.event, awards=awards.award_columns(w.skill)).rows()
+        for row in RankingsExporter(w.event, awards=awarding.award_columns(w.skill)).rows()
         if row[0] == w.skill.code
     ]
     sheets = exporters.rankings_sheets(w.event)
