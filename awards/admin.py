@@ -139,7 +139,7 @@ class MedalTableAdmin(ReadOnlyAdmin):
 
 @admin.register(CertificateBatch)
 class CertificateBatchAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "event", "status", "done", "total", "errors", "created_at", "expires_at"]
+    list_display = ["pk", "event", "status", "done", "total", "errors", "created_at", "archive"]
     list_filter = ["status", "event"]
     readonly_fields = [
         "event",
@@ -152,9 +152,8 @@ class CertificateBatchAdmin(ReadOnlyAdmin):
         "created_by",
         "created_at",
         "finished_at",
-        "expires_at",
+        "archive",  # the zip: handed out only through files' checked download view
     ]
-    exclude = ["zip_file"]  # handed out only through the permission-checked view
 
 
 @admin.register(Certificate)

@@ -7,13 +7,13 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
 from django.db.models import F, Sum, Value
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from competitions.models import Event
+from files import services as file_services
 
 from .issuing import issue_certificates
 from .layouts import drawing_layout, layout_for
@@ -23,8 +23,11 @@ from .models import (
     CertificateChunk,
 )
 from .rendering import certificates_for_render, render_certificate
+from .visibility import BATCH_RULE
 
 log = logging.getLogger(__name__)
+
+ZIP = "application/zip"
 
 
 def chunk_size() -> int:
@@ -36,9 +39,19 @@ def batch_ttl() -> dt.timedelta:
 
 
 def create_batch(event: Event, user=None, *, size: int | None = None) -> CertificateBatch:
-    """A new, empty batch; ``tasks.start_batch`` creates one and queues it."""
+    """A new, empty batch and the generated file its zip of everything will
+    be (its progress is the batch's); ``tasks.start_batch`` creates one and
+    queues it."""
+    archive = file_services.create(
+        "awards.batch",
+        BATCH_RULE,
+        ttl=batch_ttl(),
+        owner=user,
+        filename=f"{event.code}-certificates.zip",
+        content_type=ZIP,
+    )
     return CertificateBatch.objects.create(
-        event=event, created_by=user, chunk_size=max(1, size or chunk_size())
+        event=event, created_by=user, chunk_size=max(1, size or chunk_size()), archive=archive
     )
 
 
@@ -62,6 +75,8 @@ def prepare_batch(batch: CertificateBatch) -> list[int]:
             batch.total = len(ids)
         if batch.status == CertificateBatch.Status.PENDING:
             batch.status = CertificateBatch.Status.RENDERING
+            if batch.archive_id:
+                file_services.start(batch.archive_id)
         batch.save(update_fields=["total", "status"])
     return list(batch.chunks.filter(completed=False).values_list("pk", flat=True))
 
@@ -71,6 +86,10 @@ def refresh_batch_counts(batch_id: int) -> None:
         done=Coalesce(Sum("done"), 0), errors=Coalesce(Sum("errors"), 0)
     )
     CertificateBatch.objects.filter(pk=batch_id).update(**totals)
+    batch = CertificateBatch.objects.filter(pk=batch_id).values("archive_id", "total").first()
+    if batch and batch["archive_id"]:
+        # The zip's progress is the share of certificates handled.
+        file_services.report(batch["archive_id"], totals["done"], batch["total"])
 
 
 PROGRESS_EVERY = 10
@@ -144,6 +163,11 @@ def fail_batch(batch_id: int, reason: str) -> None:
         finished_at=timezone.now(),
         error_log=Concat(F("error_log"), Value(f"{reason}\n")),
     )
+    archive_id = (
+        CertificateBatch.objects.filter(pk=batch_id).values_list("archive_id", flat=True).first()
+    )
+    if archive_id:
+        file_services.fail(archive_id, reason)
 
 
 def fail_chunk(chunk_id: int, reason: str) -> bool:
@@ -158,37 +182,6 @@ def fail_chunk(chunk_id: int, reason: str) -> bool:
     return complete_chunk(chunk_id)
 
 
-def batch_progress(batch: CertificateBatch) -> dict:
-    return {
-        "id": batch.pk,
-        "status": batch.status,
-        "status_display": str(batch.get_status_display()),
-        "done": batch.done,
-        "total": batch.total,
-        "errors": batch.errors,
-        "finished": batch.finished,
-        "percent": round(100 * batch.done / batch.total) if batch.total else 0,
-    }
-
-
 def batch_files_available(batch: CertificateBatch, now: dt.datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return bool(
-        batch.status == CertificateBatch.Status.DONE
-        and batch.zip_file
-        and (batch.expires_at is None or batch.expires_at > now)
-    )
-
-
-def purge_expired_batches(now: dt.datetime | None = None) -> int:
-    """Delete the zips of expired batches (the certificates themselves stay)."""
-    now = now or timezone.now()
-    purged = 0
-    for batch in CertificateBatch.objects.filter(expires_at__lte=now).exclude(zip_file=""):
-        for z in batch.delegation_zips.all():
-            default_storage.delete(z.file.name)
-            z.delete()
-        default_storage.delete(batch.zip_file.name)
-        CertificateBatch.objects.filter(pk=batch.pk).update(zip_file="")
-        purged += 1
-    return purged
+    """The batch's zips can be downloaded: packed and not expired."""
+    return batch.archive is not None and batch.archive.downloadable(now)

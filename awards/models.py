@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from competitions.models import Event, Programme, Skill
+from files.models import GeneratedFile
 from teams.models import Athlete, Delegation, Entry
 
 from . import policies
@@ -329,7 +330,16 @@ class CertificateBatch(models.Model):
     rendered = models.PositiveIntegerField(_("rendered"), default=0)
     errors = models.PositiveIntegerField(_("errors"), default=0)
     error_log = models.TextField(_("errors"), blank=True)
-    zip_file = models.FileField(_("zip"), blank=True)
+    # The zip of every certificate: its progress mirrors the batch's, and it
+    # carries the expiry and the download rule (files.GeneratedFile).
+    archive = models.OneToOneField(
+        GeneratedFile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="certificate_batch",
+        verbose_name=_("zip"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -340,7 +350,6 @@ class CertificateBatch(models.Model):
     )
     created_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("files expire at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("certificate batch")
@@ -382,7 +391,10 @@ class BatchDelegationZip(models.Model):
         CertificateBatch, on_delete=models.CASCADE, related_name="delegation_zips"
     )
     delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="+")
-    file = models.FileField()
+    # Purged with its file when that expires (files.services.purge_expired).
+    generated = models.OneToOneField(
+        GeneratedFile, on_delete=models.CASCADE, related_name="delegation_zip"
+    )
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -391,7 +403,7 @@ class BatchDelegationZip(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.file.name
+        return f"{self.batch_id}/{self.delegation_id}"
 
 
 def certificate_path(instance: Certificate, filename: str) -> str:

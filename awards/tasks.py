@@ -123,12 +123,6 @@ def finish_certificate_batch(batch_id: int) -> int:
     return zips.finish_batch(batch_id).pk
 
 
-@shared_task(name="awards.purge_expired_certificate_files", **RETRY)
-def purge_expired_certificate_files() -> int:
-    """For celery beat (e.g. hourly): delete the zips of expired batches."""
-    return batches.purge_expired_batches()
-
-
 # ------------------------------------------------------------------ queueing
 
 

@@ -27,7 +27,6 @@ from competitions.models import Event, Programme, Skill
 from operations import ratelimit
 from scoring.models import SkillMarking
 from teams import roles
-from teams.models import Delegation
 
 from . import (
     batches,
@@ -125,7 +124,7 @@ def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
         with transaction.atomic():
             batch = tasks.start_batch(event, request.user)
         return redirect(f"{reverse('awards:certificates', args=[event.code])}?batch={batch.pk}")
-    recent = list(event.certificate_batches.all()[:10])
+    recent = list(event.certificate_batches.select_related("archive")[:10])
     current = None
     if request.GET.get("batch", "").isdigit():
         current = next((b for b in recent if b.pk == int(request.GET["batch"])), None)
@@ -143,7 +142,6 @@ def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
             "event": event,
             "batches": recent,
             "current": current,
-            "progress": batches.batch_progress(current) if current else None,
             "files_available": current is not None and batches.batch_files_available(current),
             "skills_total": skills.count(),
             "skills_signed_off": len(signed),
@@ -159,20 +157,6 @@ def event_award_count(event: Event) -> int:
     return Award.objects.filter(skill__event=event).count()
 
 
-@login_required
-@require_GET
-def batch_progress(request: HttpRequest, batch_id: int) -> JsonResponse:
-    batch = get_object_or_404(CertificateBatch, pk=batch_id)
-    _login_or_403(request, roles.is_organiser(request.user))
-    data = batches.batch_progress(batch)
-    data["download_url"] = (
-        reverse("awards:batch_download", args=[batch.pk])
-        if batches.batch_files_available(batch)
-        else None
-    )
-    return JsonResponse(data)
-
-
 def _stream(name: str, filename: str, content_type: str) -> FileResponse:
     try:
         fh = default_storage.open(name, "rb")
@@ -185,30 +169,6 @@ def _stream(name: str, filename: str, content_type: str) -> FileResponse:
 
 @login_required
 @require_GET
-def batch_download(request: HttpRequest, batch_id: int) -> HttpResponseBase:
-    batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
-    _login_or_403(request, roles.is_organiser(request.user))
-    if not batches.batch_files_available(batch):
-        return HttpResponse(_("These files have expired or are not ready."), status=410)
-    return _stream(batch.zip_file.name, f"{batch.event.code}-certificates.zip", "application/zip")
-
-
-@login_required
-@require_GET
-def delegation_download(
-    request: HttpRequest, batch_id: int, delegation_code: str
-) -> HttpResponseBase:
-    batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
-    delegation = get_object_or_404(Delegation, code=delegation_code)
-    _login_or_403(request, visibility.may_download_delegation_zip(batch, delegation, request.user))
-    z = batch.delegation_zips.filter(delegation=delegation).first()
-    if z is None or not batches.batch_files_available(batch):
-        return HttpResponse(_("These files have expired or are not ready."), status=410)
-    return _stream(z.file.name, f"{batch.event.code}-{delegation.code}.zip", "application/zip")
-
-
-@login_required
-@require_GET
 def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
     """A delegation lead's certificates of one event and their zip."""
     event = get_object_or_404(Event, code=event_code)
@@ -217,10 +177,15 @@ def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
         raise PermissionDenied
     batch = (
         CertificateBatch.objects.filter(event=event, status=CertificateBatch.Status.DONE)
+        .select_related("archive")
         .order_by("-finished_at")
         .first()
     )
-    z = batch.delegation_zips.filter(delegation=delegation).first() if batch else None
+    z = (
+        batch.delegation_zips.filter(delegation=delegation).select_related("generated").first()
+        if batch
+        else None
+    )
     certs = (
         Certificate.objects.filter(event=event, delegation=delegation, revoked=False)
         .select_related("athlete", "entry__skill")

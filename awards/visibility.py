@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from competitions.models import Event
+from files import permissions as file_rules
+from files.models import GeneratedFile
 from teams import roles
 from teams.models import Delegation
 
 from .models import (
+    BatchDelegationZip,
     Certificate,
     CertificateBatch,
 )
@@ -42,3 +45,28 @@ def may_download_delegation_zip(batch: CertificateBatch, delegation: Delegation,
     return (
         lead_of is not None and lead_of.pk == delegation.pk and results_visible(batch.event, user)
     )
+
+
+# ------------------------------------------------------------------ generated files
+
+# The download rules of the batches' zips (files.permissions), registered
+# when the app starts (AwardsConfig.ready).
+BATCH_RULE = "awards.batch_archive"
+DELEGATION_ZIP_RULE = "awards.delegation_zip"
+
+
+@file_rules.rule(BATCH_RULE)
+def may_download_batch_archive(generated: GeneratedFile, user) -> bool:
+    """The zip of every certificate goes to organisers only."""
+    return roles.is_organiser(user)
+
+
+@file_rules.rule(DELEGATION_ZIP_RULE)
+def may_download_delegation_zip_file(generated: GeneratedFile, user) -> bool:
+    """A delegation's zip: ``may_download_delegation_zip`` of its batch."""
+    z = (
+        BatchDelegationZip.objects.select_related("batch__event", "delegation")
+        .filter(generated=generated)
+        .first()
+    )
+    return z is not None and may_download_delegation_zip(z.batch, z.delegation, user)

@@ -11,15 +11,17 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from files import services as file_services
 from teams.models import Delegation
 
-from .batches import batch_ttl, refresh_batch_counts
+from .batches import ZIP, batch_ttl, refresh_batch_counts
 from .models import (
     BatchDelegationZip,
     Certificate,
     CertificateBatch,
 )
 from .rendering import certificates_for_render
+from .visibility import BATCH_RULE, DELEGATION_ZIP_RULE
 
 
 def _zip_name(cert: Certificate) -> str:
@@ -43,18 +45,18 @@ def finish_batch(batch_id: int) -> CertificateBatch:
     return batch
 
 
-def _pack(batch: CertificateBatch) -> None:
+def _write_zips(batch: CertificateBatch, tmpdir: Path) -> dict[int, tuple[Path, int]]:
+    """Write ``all.zip`` and one zip per delegation into ``tmpdir``; returns
+    delegation id → (its zip, how many certificates)."""
     ids = [i for c in batch.chunks.all() for i in c.certificate_ids]
     certs = (
         certificates_for_render(ids)
         .exclude(file="")
         .order_by("delegation__code", "entry__skill__code", "serial")
     )
-    prefix = f"awards/batches/{batch.pk}"
-    with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        everything = zipfile.ZipFile(tmpdir / "all.zip", "w", zipfile.ZIP_STORED)
-        per_delegation: dict[int, tuple[zipfile.ZipFile, Path, list[int]]] = {}
+    per_delegation: dict[int, tuple[zipfile.ZipFile, Path, list[int]]] = {}
+    # PDFs are compressed already: storing is as small and much faster.
+    with zipfile.ZipFile(tmpdir / "all.zip", "w", zipfile.ZIP_STORED) as everything:
         for cert in certs:
             try:
                 with default_storage.open(cert.file.name, "rb") as fh:
@@ -62,41 +64,53 @@ def _pack(batch: CertificateBatch) -> None:
             except OSError:
                 continue
             name = _zip_name(cert)
-            # PDFs are compressed already: storing is as small and much faster.
             everything.writestr(f"{cert.delegation.code}/{name}", pdf)
             if cert.delegation_id not in per_delegation:
                 path = tmpdir / f"{cert.delegation_id}.zip"
-                per_delegation[cert.delegation_id] = (
-                    zipfile.ZipFile(path, "w", zipfile.ZIP_STORED),
-                    path,
-                    [0],
-                )
+                zf = zipfile.ZipFile(path, "w", zipfile.ZIP_STORED)
+                per_delegation[cert.delegation_id] = (zf, path, [0])
             zf, _path, count = per_delegation[cert.delegation_id]
             zf.writestr(name, pdf)
             count[0] += 1
-        everything.close()
-        for old in batch.delegation_zips.all():
-            default_storage.delete(old.file.name)
-            old.delete()
-        if batch.zip_file:
-            default_storage.delete(batch.zip_file.name)
-        with open(tmpdir / "all.zip", "rb") as fh:
-            zip_name = default_storage.save(f"{prefix}/{batch.event.code}-certificates.zip", fh)
-        codes = dict(Delegation.objects.filter(pk__in=per_delegation).values_list("pk", "code"))
-        for delegation_id, (zf, path, count) in per_delegation.items():
-            zf.close()
-            with open(path, "rb") as fh:
-                name = default_storage.save(
-                    f"{prefix}/{batch.event.code}-{codes[delegation_id]}.zip", fh
-                )
-            BatchDelegationZip.objects.create(
-                batch=batch, delegation_id=delegation_id, file=name, count=count[0]
+    for zf, _path, _count in per_delegation.values():
+        zf.close()
+    return {d: (path, count[0]) for d, (_zf, path, count) in per_delegation.items()}
+
+
+def _pack(batch: CertificateBatch) -> None:
+    """Store the zips as generated files: the batch's archive (written into
+    the row made with the batch, so a second packing replaces its file) and
+    a new file per delegation, after deleting those of an earlier packing."""
+    ttl = batch_ttl()
+    code = batch.event.code
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        zips = _write_zips(batch, tmpdir)
+        for old in batch.delegation_zips.select_related("generated"):
+            file_services.delete(old.generated)  # the row goes by cascade
+        archive_id = batch.archive_id
+        if archive_id is None:  # packed again after its zip expired
+            archive_id = file_services.create(
+                "awards.batch", BATCH_RULE, ttl=ttl, content_type=ZIP
+            ).pk
+        file_services.store(
+            archive_id,
+            tmpdir / "all.zip",
+            filename=f"{code}-certificates.zip",
+            ttl=ttl,
+            content_type=ZIP,
+        )
+        codes = dict(Delegation.objects.filter(pk__in=zips).values_list("pk", "code"))
+        for delegation_id, (path, count) in zips.items():
+            name = f"{code}-{codes[delegation_id]}.zip"
+            generated = file_services.create(
+                "awards.delegation_zip", DELEGATION_ZIP_RULE, ttl=ttl, content_type=ZIP
             )
-    now = timezone.now()
+            file_services.store(generated.pk, path, filename=name, ttl=ttl)
+            BatchDelegationZip.objects.create(
+                batch=batch, delegation_id=delegation_id, generated=generated, count=count
+            )
     refresh_batch_counts(batch.pk)
     CertificateBatch.objects.filter(pk=batch.pk).update(
-        zip_file=zip_name,
-        status=CertificateBatch.Status.DONE,
-        finished_at=now,
-        expires_at=now + batch_ttl(),
+        archive_id=archive_id, status=CertificateBatch.Status.DONE, finished_at=timezone.now()
     )

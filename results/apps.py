@@ -6,3 +6,7 @@ class ResultsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "results"
     verbose_name = _("Results and rankings")
+
+    def ready(self) -> None:
+        # Registers the workbooks' download rule (files.permissions).
+        from . import services  # noqa: F401

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
@@ -39,6 +38,9 @@ from awards.charts import MedalChart
 from awards.models import Award, AwardSettings, Certificate
 from competitions import publication
 from competitions.models import Event, PublicationLog, Skill, SkillPublication
+from files import permissions as file_rules
+from files import services as file_services
+from files.models import GeneratedFile
 from scoring.models import DiscrepancyAcknowledgement, EntryResult, Mark, SkillMarking
 from scoring.results import compute_skills, results_for
 from teams import roles
@@ -52,6 +54,9 @@ log = logging.getLogger(__name__)
 
 NAME_SEPARATOR = "、"  # as in the rankings sheet (scoring.exporters)
 EXPORT_TTL = dt.timedelta(hours=getattr(settings, "RESULTS_EXPORT_TTL_HOURS", 24))
+# The download rule of the workbooks' files (files.permissions).
+EXPORT_RULE = "results.export"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Workbooks for people are Chinese whoever asks (the column titles are), so
 # sheet names, captions and statuses are too — in a request or a worker.
 WORKBOOK_LANGUAGE = "zh-hans"
@@ -787,6 +792,13 @@ def may_download(job: ExportJob, user) -> bool:
     return job.requested_by_id == user.pk or roles.is_organiser(user)
 
 
+@file_rules.rule(EXPORT_RULE)
+def may_download_export_file(generated: GeneratedFile, user) -> bool:
+    """The download rule of a workbook's file (files.permissions): the job's."""
+    job = ExportJob.objects.filter(generated=generated).first()
+    return job is not None and may_download(job, user)
+
+
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -803,33 +815,26 @@ def rankings_export_job(event: Event, user) -> tuple[ExportJob, bool]:
         kind=ExportJob.Kind.RANKINGS,
         event=event,
         requested_by=user,
-        expires_at__gt=now,
-        status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING, ExportJob.Status.DONE],
+        generated__expires_at__gt=now,
+        generated__status__in=[
+            GeneratedFile.Status.PENDING,
+            GeneratedFile.Status.RUNNING,
+            GeneratedFile.Status.DONE,
+        ],
     )
     if last_change is not None:
         reusable = reusable.filter(created_at__gt=last_change)
-    job = reusable.order_by("-created_at").first()
+    job = reusable.select_related("generated").order_by("-created_at").first()
     if job is not None:
         return job, False
+    generated = file_services.create(
+        "results.rankings", EXPORT_RULE, owner=user, ttl=EXPORT_TTL, content_type=XLSX
+    )
     job = ExportJob.objects.create(
         kind=ExportJob.Kind.RANKINGS,
         event=event,
         delegation=roles.lead_delegation(user),
         requested_by=user,
-        expires_at=now + EXPORT_TTL,
+        generated=generated,
     )
     return job, True
-
-
-def purge_expired(now: dt.datetime | None = None) -> int:
-    """Delete the files and rows of expired jobs; returns how many."""
-    now = now or timezone.now()
-    expired = list(ExportJob.objects.filter(expires_at__lte=now))
-    for job in expired:
-        if job.file:
-            try:
-                default_storage.delete(job.file.name)
-            except OSError:
-                log.warning("could not delete %s", job.file.name)
-    ExportJob.objects.filter(pk__in=[j.pk for j in expired]).delete()
-    return len(expired)

@@ -15,18 +15,17 @@ from typing import TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from awards import visibility
 from competitions import stages
 from competitions.models import Event
+from files import views as file_views
 from portal.http import AuthenticatedRequest
 from scoring import ledger
 from teams import roles
@@ -191,7 +190,9 @@ def _lead_event(request: HttpRequest, event_code: str):
 def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpResponse:
     delegation, event, events = _lead_event(request, event_code)
     dash = services.lead_dashboard(request.user, delegation, event)
-    jobs = ExportJob.objects.filter(event=event, requested_by=request.user)[:5]
+    jobs = ExportJob.objects.filter(event=event, requested_by=request.user).select_related(
+        "generated"
+    )[:5]
     # Links into the awards app only where it serves this lead (its own rule).
     linkable = dash.certificates is not None and visibility.results_visible(event, request.user)
     certificates = [
@@ -247,15 +248,10 @@ def rankings_export(request: HttpRequest, event_code: str) -> HttpResponse:
 
 
 def _job(request: HttpRequest, job_id: int) -> ExportJob:
-    job = get_object_or_404(ExportJob.objects.select_related("event"), pk=job_id)
+    job = get_object_or_404(ExportJob.objects.select_related("event", "generated"), pk=job_id)
     if not services.may_download(job, request.user):
         raise Http404  # someone else's file: not even its existence
     return job
-
-
-def _job_context(request: HttpRequest, job: ExportJob) -> dict:
-    auto = bool(request.headers.get("HX-Request") or request.GET.get("start"))
-    return {"job": job, "auto_download": auto and job.downloadable()}
 
 
 def _login_first(view):
@@ -272,30 +268,11 @@ def _login_first(view):
 @_login_first
 @require_GET
 def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job's page: the file's progress partial (files app), which polls
+    itself and offers the download."""
     job = _job(request, job_id)
-    return _private(render(request, "results/export_job.html", _job_context(request, job)))
-
-
-@_login_first
-@never_cache
-@require_GET
-def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job(request, job_id)
-    return _private(render(request, "results/_export_status.html", _job_context(request, job)))
-
-
-@_login_first
-@require_GET
-def export_download(request: HttpRequest, job_id: int) -> HttpResponseBase:
-    job = _job(request, job_id)
-    if not job.downloadable():
-        return HttpResponse(_("This file has expired or is not ready."), status=410)
-    try:
-        fh = default_storage.open(job.file.name, "rb")
-    except OSError as exc:
-        raise Http404 from exc
-    filename = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
-    return _private(FileResponse(fh, as_attachment=True, filename=filename, content_type=XLSX))
+    context = {"job": job, **file_views.progress_context(request, job.generated)}
+    return _private(render(request, "results/export_job.html", context))
 
 
 # ------------------------------------------------------------------ organiser

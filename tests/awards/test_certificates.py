@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 
 from awards import awarding, batches, certificates, issuing, layouts, rendering, tasks, zips
 from awards.models import Certificate, CertificateBatch, CertificateChunk
+from files import services as file_services
 from tests import debian
 from tests import factories as f
 
@@ -126,10 +127,10 @@ def test_batch_renders_all_then_rerun_renders_nothing(world, django_capture_on_c
     } == mtimes
 
     # the zips: all four, and per delegation only that delegation's
-    with zipfile.ZipFile(default_storage.path(again.zip_file.name)) as zf:
+    with zipfile.ZipFile(default_storage.path(again.archive.file.name)) as zf:
         assert len(zf.namelist()) == 4
     nj = again.delegation_zips.get(delegation__code="NJ")
-    with zipfile.ZipFile(default_storage.path(nj.file.name)) as zf:
+    with zipfile.ZipFile(default_storage.path(nj.generated.file.name)) as zf:
         names = zf.namelist()
     assert len(names) == nj.count == 2  # ranks 1 and 4 are NJ's (delegations in turn)
     assert all(n.endswith(".pdf") for n in names)
@@ -226,12 +227,18 @@ def test_expired_zips_are_purged(world, django_capture_on_commit_callbacks):
 
     award_world(world)
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
-    path = Path(default_storage.path(batch.zip_file.name))
-    assert path.exists()
-    assert batches.purge_expired_batches(now=timezone.now()) == 0
-    assert batches.purge_expired_batches(now=batch.expires_at + dt.timedelta(seconds=1)) == 1
+    path = Path(default_storage.path(batch.archive.file.name))
+    nj_path = Path(
+        default_storage.path(batch.delegation_zips.get(delegation__code="NJ").generated.file.name)
+    )
+    assert path.exists() and nj_path.exists()
+    # One purge for every generated file: the batch's zip and each delegation's.
+    zips = 1 + batch.delegation_zips.count()
+    assert file_services.purge_expired(now=timezone.now()) == 0
+    after = batch.archive.expires_at + dt.timedelta(seconds=1)
+    assert file_services.purge_expired(now=after) == zips
     batch.refresh_from_db()
-    assert not batch.zip_file and not path.exists()
+    assert batch.archive is None and not path.exists() and not nj_path.exists()
     assert not batch.delegation_zips.exists()
     assert Certificate.objects.exclude(file="").count() == 4  # the certificates stay
 
@@ -239,3 +246,27 @@ def test_expired_zips_are_purged(world, django_capture_on_commit_callbacks):
 def test_empty_event_batch_finishes(world, django_capture_on_commit_callbacks):
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
     assert batch.status == "done" and batch.total == 0
+
+
+@needs_fonts
+def test_packing_again_leaves_one_set_of_zips(world, settings, django_capture_on_commit_callbacks):
+    """A redelivered packing message (the batch back to "packing") stores the
+    zips again in place of the first ones: no second set of files or rows."""
+    from files.models import GeneratedFile
+
+    award_world(world)
+    batch = run_batch(world["event"], django_capture_on_commit_callbacks)
+    media = Path(settings.MEDIA_ROOT) / "generated"
+    before = sorted(p.name for p in media.rglob("*.zip"))
+    rows = GeneratedFile.objects.count()
+    assert rows == 1 + batch.delegation_zips.count()
+
+    CertificateBatch.objects.filter(pk=batch.pk).update(status=CertificateBatch.Status.ZIPPING)
+    tasks.finish_certificate_batch.apply(args=[batch.pk])
+    batch.refresh_from_db()
+    assert batch.status == CertificateBatch.Status.DONE
+    assert GeneratedFile.objects.count() == rows
+    assert sorted(p.name for p in media.rglob("*.zip")) == before
+    assert len(list(media.rglob("*.zip"))) == rows
+    with zipfile.ZipFile(default_storage.path(batch.archive.file.name)) as zf:
+        assert len(zf.namelist()) == 4

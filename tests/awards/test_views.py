@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from awards import issuing, layouts, medals
 from awards.models import Certificate, CertificateBatch
+from files.models import GeneratedFile
 from tests import factories as f
 
 from .conftest import publish_all
@@ -95,16 +96,18 @@ def test_certificate_pdf_download_permissions(client, produced, monkeypatch):
 @pytest.mark.usefixtures("cjk_fonts")
 def test_zip_downloads_permissions(client, produced, monkeypatch):
     batch = produced["batch"]
-    full = reverse("awards:batch_download", args=[batch.pk])
-    nj_zip = reverse("awards:delegation_download", args=[batch.pk, "NJ"])
+    full = reverse("files:download", args=[batch.archive_id])
+    nj = batch.delegation_zips.get(delegation__code="NJ")
+    nj_zip = reverse("files:download", args=[nj.generated_id])
     assert client.get(full).status_code == 302
     assert client.get(nj_zip).status_code == 302
     publish_all(produced["event"], produced["organiser"])
+    # A file somebody may not have answers as one that does not exist (404).
     client.force_login(produced["lead_sz"])
-    assert client.get(full).status_code == 403
-    assert client.get(nj_zip).status_code == 403  # another delegation's lead
+    assert client.get(full).status_code == 404
+    assert client.get(nj_zip).status_code == 404  # another delegation's lead
     client.force_login(produced["lead_nj"])
-    assert client.get(full).status_code == 403  # leads get their own zip only
+    assert client.get(full).status_code == 404  # leads get their own zip only
     r = client.get(nj_zip)
     assert r.status_code == 200 and r["Content-Type"] == "application/zip"
     assert "private" in r["Cache-Control"]
@@ -118,11 +121,11 @@ def test_expired_zip_is_gone(client, produced):
     from django.utils import timezone
 
     batch = produced["batch"]
-    CertificateBatch.objects.filter(pk=batch.pk).update(
+    GeneratedFile.objects.filter(pk=batch.archive_id).update(
         expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
     client.force_login(produced["organiser"])
-    assert client.get(reverse("awards:batch_download", args=[batch.pk])).status_code == 410
+    assert client.get(reverse("files:download", args=[batch.archive_id])).status_code == 410
 
 
 def test_lead_certificates_page(client, produced, monkeypatch):
@@ -168,9 +171,14 @@ def test_certificates_page_starts_a_batch_and_reports_progress(
     assert f"batch={batch.pk}" in r["Location"]
     page = client.get(r["Location"])
     assert page.status_code == 200
-    progress = client.get(reverse("awards:batch_progress", args=[batch.pk])).json()
-    assert progress["finished"] and progress["done"] == progress["total"] == 4
-    assert progress["download_url"] == reverse("awards:batch_download", args=[batch.pk])
+    html = page.content.decode()
+    assert '<span id="batch-done">4</span> / <span id="batch-total">4</span>' in html
+    # The progress partial of the files app, as for a results workbook.
+    status = client.get(reverse("files:status", args=[batch.archive_id]), HTTP_HX_REQUEST="true")
+    assert status.status_code == 200 and b"hx-trigger" not in status.content  # finished
+    download = reverse("files:download", args=[batch.archive_id])
+    assert f'data-auto-download="{download}"' in status.content.decode()
+    assert client.get(download).status_code == 200
 
 
 @pytest.mark.usefixtures("cjk_fonts")

@@ -185,7 +185,7 @@ def test_certificate_batch_end_to_end_on_a_real_worker(worker, settings):
     assert (done.total, done.done, done.errors, done.rendered) == (16, 16, 0, 16)
     assert done.chunks.count() == 4 and all(c.completed for c in done.chunks.all())
     media = Path(settings.MEDIA_ROOT)
-    with zipfile.ZipFile(media / done.zip_file.name) as zf:
+    with zipfile.ZipFile(media / done.archive.file.name) as zf:
         assert len(zf.namelist()) == 16
     assert sum(z.count for z in done.delegation_zips.all()) == 16
     assert Certificate.objects.filter(file="").count() == 0

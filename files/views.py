@@ -1,0 +1,69 @@
+"""The download of a generated file and its progress partial: one view each
+for every kind of file. Both ask the file's own rule (``permissions``); a
+file the asker may not have answers exactly as an id that does not exist
+(404), so ids cannot be probed."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import permissions
+from .models import GeneratedFile
+
+
+def _private(response: HttpResponseBase) -> HttpResponseBase:
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _file(request: HttpRequest, file_id: uuid.UUID) -> GeneratedFile:
+    generated = GeneratedFile.objects.filter(pk=file_id).first()
+    if generated is None or not permissions.may_download(generated, request.user):
+        raise Http404
+    return generated
+
+
+@never_cache
+@require_GET
+def download(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    generated = _file(request, file_id)
+    if not generated.downloadable():
+        return _private(HttpResponse(_("This file has expired or is not ready."), status=410))
+    try:
+        fh = default_storage.open(generated.file.name, "rb")
+    except OSError as exc:
+        raise Http404 from exc
+    name = generated.filename or generated.file.name.rsplit("/", 1)[-1]
+    response = FileResponse(
+        fh, as_attachment=True, filename=name, content_type=generated.content_type
+    )
+    return _private(response)
+
+
+@never_cache
+@require_GET
+def status(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
+    """The progress partial (htmx polls it until the file is finished)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    generated = _file(request, file_id)
+    return _private(render(request, "files/_progress.html", progress_context(request, generated)))
+
+
+def progress_context(request: HttpRequest, generated: GeneratedFile) -> dict:
+    """What ``files/_progress.html`` needs; pages that include the partial
+    pass the same. The download starts by itself when the page was opened
+    right after the request (``?start=1``) or is being polled."""
+    auto = bool(request.headers.get("HX-Request") or request.GET.get("start"))
+    return {"generated": generated, "auto_download": auto and generated.downloadable()}
