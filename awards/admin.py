@@ -20,8 +20,6 @@ from .models import (
     Certificate,
     CertificateBatch,
     CertificateLayout,
-    MedalTable,
-    MedalTableRow,
 )
 
 
@@ -113,28 +111,6 @@ class AwardAdmin(ReadOnlyAdmin):
             return str(AwardPolicy(obj.policy).label)
         except ValueError:
             return obj.policy
-
-
-class MedalTableRowInline(admin.TabularInline):
-    model = MedalTableRow
-    readonly_fields = ("place", "delegation", "gold", "silver", "bronze", "excellence")
-    fields = readonly_fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        from teams.roles import is_organiser
-
-        return is_organiser(request.user)
-
-
-@admin.register(MedalTable)
-class MedalTableAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "programme", "event", "computed_at"]
-    inlines = [MedalTableRowInline]
 
 
 @admin.register(CertificateBatch)

@@ -1,4 +1,5 @@
-"""Awards, medal tables, certificates and their layouts (docs/awards.md).
+"""Awards, certificates and their layouts (docs/awards.md). The medal table
+is counted from the awards when read (``awards.medals``).
 
 Rules live in ``awards.policies`` (pure) and the modules named by question
 (``awarding``, ``issuing``, ``batches``…) that write;
@@ -184,52 +185,6 @@ class Award(models.Model):
         if not self.title:
             return ""
         return self.title_kind or policies.TECHNICAL_EXPERT
-
-
-class MedalTable(models.Model):
-    """A stored medal table, for one event or (event empty) a whole programme."""
-
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="medal_tables")
-    event = models.OneToOneField(
-        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="medal_table"
-    )
-    computed_at = models.DateTimeField(_("computed at"))
-
-    class Meta:
-        verbose_name = _("medal table")
-        verbose_name_plural = _("medal tables")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["programme"],
-                condition=Q(event__isnull=True),
-                name="medal_table_one_per_programme",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return str(self.event or self.programme)
-
-
-class MedalTableRow(models.Model):
-    table = models.ForeignKey(MedalTable, on_delete=models.CASCADE, related_name="rows")
-    place = models.PositiveIntegerField(_("place"))
-    delegation = models.ForeignKey(
-        Delegation, on_delete=models.CASCADE, related_name="+", verbose_name=_("delegation")
-    )
-    gold = models.PositiveIntegerField(_("gold"), default=0)
-    silver = models.PositiveIntegerField(_("silver"), default=0)
-    bronze = models.PositiveIntegerField(_("bronze"), default=0)
-    excellence = models.PositiveIntegerField(_("excellence"), default=0)
-    position = models.PositiveIntegerField()  # the order of the table (places repeat)
-
-    class Meta:
-        ordering = ["table", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["table", "delegation"], name="medal_row_once"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.place}. {self.delegation_id}"
 
 
 class PageSize(models.TextChoices):

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from competitions.models import Event, Skill
 
-from . import awarding, batches, medals, zips
+from . import awarding, batches, zips
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ RETRY: dict[str, Any] = {
 
 @shared_task(name="awards.compute_skill_awards", **RETRY)
 def compute_skill_awards(skill_id: int) -> int:
-    """Awards of one skill, then the medal tables of its event and programme."""
+    """Awards of one skill (the medal tables count them when read: awards.medals)."""
     skill = Skill.objects.select_related("event").get(pk=skill_id)
     try:
         awards = awarding.compute_awards(skill)
@@ -47,17 +47,7 @@ def compute_skill_awards(skill_id: int) -> int:
         # Reopened again before the worker got to it: the next sign-off queues us.
         log.info("awards for skill %s not computed: %s", skill_id, exc)
         return 0
-    event_id = skill.event_id
-    transaction.on_commit(lambda: compute_medal_table.delay(event_id))
     return len(awards)
-
-
-@shared_task(name="awards.compute_medal_table", **RETRY)
-def compute_medal_table(event_id: int) -> int:
-    event = Event.objects.select_related("programme").get(pk=event_id)
-    table = medals.compute_medal_table(event)
-    medals.compute_programme_medal_table(event.programme)
-    return table.pk
 
 
 class BatchTask(Task):
@@ -127,27 +117,18 @@ def finish_certificate_batch(batch_id: int) -> int:
 
 
 def request_skill_awards(skill: Skill) -> None:
-    """Awards of the skill (then its medal tables), by a worker once the
+    """Awards of the skill, by a worker once the
     caller's transaction commits. Queued when scoring reports new final
     results (``receivers.queue_awards_of_changed_results``)."""
     skill_id = skill.pk
     transaction.on_commit(lambda: compute_skill_awards.delay(skill_id))
 
 
-def request_medal_table(event: Event) -> None:
-    """The medal table of an event (and its programme), after commit."""
-    event_id = event.pk
-    transaction.on_commit(lambda: compute_medal_table.delay(event_id))
-
-
 def request_event_recompute(event: Event) -> int:
-    """On demand: recompute awards of every signed-off skill of the event (each
-    then queues the medal tables); with none, just the medal tables."""
+    """On demand: recompute awards of every signed-off skill of the event."""
     skills = awarding.signed_off_skills(event)
     for skill in skills:
         request_skill_awards(skill)
-    if not skills:
-        request_medal_table(event)
     return len(skills)
 
 

@@ -41,7 +41,7 @@ from . import (
     visibility,
 )
 from .forms import LayoutForm
-from .models import Certificate, CertificateBatch, MedalTable
+from .models import Certificate, CertificateBatch
 
 
 def _login_or_403(request: HttpRequest, allowed: bool) -> None:
@@ -53,9 +53,9 @@ def _login_or_403(request: HttpRequest, allowed: bool) -> None:
 # ------------------------------------------------------------------ medal tables
 
 
-def _chart(rows) -> charts.MedalChart:
+def _chart(lines) -> charts.MedalChart:
     return charts.medal_chart(
-        rows, code=lambda r: r.delegation.code, name=lambda r: r.delegation.name
+        lines, code=lambda m: m.delegation_code, name=lambda m: m.delegation_name
     )
 
 
@@ -73,18 +73,20 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
             _("Recomputation queued for %(n)d signed-off skills.") % {"n": queued},
         )
         return redirect("awards:medal_table", event_code=event.code)
-    table = MedalTable.objects.filter(event=event).first()
-    rows = list(table.rows.select_related("delegation")) if table else []
+    # Organisers also count the signed-off skills not yet published.
+    organiser = roles.is_organiser(request.user)
+    table = medals.event_medal_table(event, include_unpublished=organiser)
     return render(
         request,
         "awards/medal_table.html",
         {
             "event": event,
             "table": table,
-            "rows": rows,
-            "chart": _chart(rows),
+            "rows": table.lines,
+            "chart": _chart(table.lines),
+            "include_unpublished": organiser,
             "skills": medals.skill_medals(event),
-            "is_organiser": roles.is_organiser(request.user),
+            "is_organiser": organiser,
         },
     )
 
@@ -96,16 +98,17 @@ def programme_medal_table(request: HttpRequest, programme_code: str) -> HttpResp
     events = list(programme.events.all())
     if not events or not all(visibility.results_visible(e, request.user) for e in events):
         raise PermissionDenied
-    table = MedalTable.objects.filter(programme=programme, event__isnull=True).first()
-    rows = list(table.rows.select_related("delegation")) if table else []
+    organiser = roles.is_organiser(request.user)
+    table = medals.programme_medal_table(programme, include_unpublished=organiser)
     return render(
         request,
         "awards/programme_medal_table.html",
         {
             "programme": programme,
             "table": table,
-            "rows": rows,
-            "chart": _chart(rows),
+            "rows": table.lines,
+            "chart": _chart(table.lines),
+            "include_unpublished": organiser,
             "events": events,
         },
     )

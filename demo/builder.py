@@ -40,7 +40,7 @@ from django.db.models import Model, ProtectedError, Q
 from django.utils import timezone
 
 from appeals.models import Appeal
-from awards import awarding, medals
+from awards import awarding
 from awards.models import Award, Certificate
 from competitions import publication
 from competitions.models import (
@@ -2033,8 +2033,7 @@ def _create_marks(plan: _Plan, rng: random.Random, timer: _Timer) -> None:
         for s in published:
             publishing.publish(plan.skills[s].obj, organiser)
             ph.rows += 1
-        medals.compute_medal_table(plan.final)
-        medals.compute_programme_medal_table(plan.programme)
+        # The medal tables are counted from these awards when read (awards.medals).
 
 
 def _request_remark(plan: _Plan, marked: _Marked, chief_user: User) -> None:

@@ -4,11 +4,8 @@ Views are thin; every rule is here.
 Visibility comes from ``competitions.publication`` only. Public pages and
 workbooks read **published skills only**: the queries start from
 ``published_skills(event)`` so nothing of an unpublished skill is loaded,
-let alone rendered. In particular the public medal table is tallied here
-from the awards of published skills (the same counting and ordering rules as
-``awards.policies``), not read from the stored ``MedalTable``, which counts
-every signed-off skill as soon as awards are computed. Once every skill of
-the event is published the two are the same table.
+let alone rendered. The medal table is ``awards.medals``' (counted when read,
+over the published skills here).
 
 Stored results: a published skill is signed off, and a signed-off skill's
 marks cannot change (the mark service refuses writes), so its stored
@@ -35,6 +32,7 @@ from django.utils import timezone
 from appeals.models import Appeal
 from awards import charts, policies
 from awards.charts import MedalChart
+from awards.medals import MedalLine, MedalTableView, event_medal_table
 from awards.models import Award, AwardSettings, Certificate
 from competitions import publication
 from competitions.models import Event, PublicationLog, Skill, SkillPublication
@@ -306,63 +304,10 @@ def skill_rankings(skill: Skill) -> list[RankingLine]:
 # ------------------------------------------------------------------ medal table
 
 
-@dataclass(frozen=True)
-class MedalLine:
-    place: int
-    delegation_code: str
-    delegation_name: str
-    gold: int
-    silver: int
-    bronze: int
-    excellence: int
-
-    @property
-    def total(self) -> int:
-        return self.gold + self.silver + self.bronze + self.excellence
-
-
-@dataclass(frozen=True)
-class MedalTableView:
-    lines: list[MedalLine]
-    published: int  # skills counted
-    skills: int  # skills of the event with entries
-
-    @property
-    def complete(self) -> bool:
-        return self.skills > 0 and self.published >= self.skills
-
-
 def published_medal_table(event: Event) -> MedalTableView:
-    """The medal table over the published skills only (docs/awards.md rules:
-    a team counts once; gold, silver, bronze, excellence, then code)."""
-    published = publication.published_skills(event)
-    pairs = list(
-        Award.objects.filter(
-            skill__in=published, kind__in=[*policies.MEDALS, policies.EXCELLENCE]
-        ).values_list("entry__delegation__code", "kind")
-    )
-    tallies = policies.order_medal_table(policies.tally(pairs).values())
-    names = dict(
-        Delegation.objects.filter(code__in=[t.delegation_code for t in tallies]).values_list(
-            "code", "name"
-        )
-    )
-    lines = [
-        MedalLine(
-            place=t.place,
-            delegation_code=t.delegation_code,
-            delegation_name=names.get(t.delegation_code, t.delegation_code),
-            gold=t.gold,
-            silver=t.silver,
-            bronze=t.bronze,
-            excellence=t.excellence,
-        )
-        for t in tallies
-    ]
-    skills_with_entries = (
-        Skill.objects.filter(event=event, entries__isnull=False).distinct().count()
-    )
-    return MedalTableView(lines=lines, published=published.count(), skills=skills_with_entries)
+    """The medal table over the published skills only (``awards.medals``,
+    the one computation every page and workbook uses)."""
+    return event_medal_table(event)
 
 
 def medal_chart(lines: Sequence[MedalLine], limit: int | None = None) -> MedalChart:
