@@ -94,6 +94,32 @@ def test_qr_code_carries_the_verification_url(world):
     assert len(matrix) >= 21  # a real QR symbol (version ≥ 1)
 
 
+@needs_fonts
+def test_printed_qr_code_scans_to_the_verification_url(world, tmp_path):
+    """The QR code as printed (the PDF rasterised at a phone-camera-like
+    resolution) decodes to the certificate's /verify/ URL."""
+    debian.require("poppler-utils", "zbar-tools")
+    _skill, entries = award_world(world)
+    issuing.issue_certificates(world["event"])
+    cert = Certificate.objects.get(entry=entries[0])
+    layout = layouts.layout_for(world["programme"])
+    rendering.render_certificate(cert, layout)
+    pdf = tmp_path / "c.pdf"
+    with default_storage.open(cert.file.name, "rb") as fh:
+        pdf.write_bytes(fh.read())
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf), str(tmp_path / "c")],
+        check=True,
+    )
+    scanned = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(tmp_path / "c.png")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert scanned == [rendering.verify_url(cert.serial)]
+
+
 def test_rare_character_falls_back_to_a_font_that_has_it():
     # The preferred family (song: AR PL UMing) and the wide fallback (hei).
     debian.require("fonts-arphic-uming", "fonts-wqy-zenhei")
