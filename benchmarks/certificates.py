@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"built {args.count} awards in {time.perf_counter() - t0:.1f} s")
 
     def batch_run() -> tuple[float, float, float, CertificateBatch]:
-        batch = CertificateBatch.objects.create(event=event, chunk_size=args.chunk)
+        batch = batches.create_batch(event, size=args.chunk)
         t = time.perf_counter()
         chunk_ids = batches.prepare_batch(batch)
         t_prepare = time.perf_counter() - t
