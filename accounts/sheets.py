@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from competitions.models import Event
+from portal import spreadsheets
 from portal.problems import CellProblem
 from teams.models import Delegation, Judge, JudgeAssignment
 
@@ -74,27 +75,12 @@ def _text(value: Any) -> str:
 
 def _rows(ws, required: tuple[str, ...], report: BulkReport):
     """(Excel row number, {key: text}) after the key row; letters by key."""
-    positions: dict[str, int] | None = None
-    for number, raw in enumerate(ws.iter_rows(values_only=True), start=1):
-        if number > MAX_ROWS + HEADER_SEARCH_ROWS:
-            report.problems.append(
-                CellProblem(ws.title, number, None, None, _("The sheet has more than 5000 rows."))
-            )
-            return
-        cells = [_text(v) for v in raw]
-        if positions is None:
-            found = {c.lower(): i for i, c in reversed(list(enumerate(cells))) if c}
-            if set(required) <= found.keys():
-                positions = found
-            elif number >= HEADER_SEARCH_ROWS:
-                break
-            continue
-        if not any(cells):
-            continue
-        values = {k: (cells[i] if i < len(cells) else "") for k, i in positions.items()}
-        letters = {k: get_column_letter(i + 1) for k, i in positions.items()}
-        yield number, values, letters
-    if positions is None:
+    numbered = (
+        (number, tuple(_text(v) for v in raw))
+        for number, raw in enumerate(ws.iter_rows(values_only=True), start=1)
+    )
+    header = spreadsheets.find_header(numbered, required, HEADER_SEARCH_ROWS)
+    if header is None:
         report.problems.append(
             CellProblem(
                 ws.title,
@@ -105,6 +91,19 @@ def _rows(ws, required: tuple[str, ...], report: BulkReport):
                 {"keys": ", ".join(required), "n": HEADER_SEARCH_ROWS},
             )
         )
+        return
+    _header_row, positions = header
+    letters = {k: get_column_letter(i + 1) for k, i in positions.items()}
+    for number, cells in numbered:
+        if number > MAX_ROWS + HEADER_SEARCH_ROWS:
+            report.problems.append(
+                CellProblem(ws.title, number, None, None, _("The sheet has more than 5000 rows."))
+            )
+            return
+        if not any(cells):
+            continue
+        values = {k: (cells[i] if i < len(cells) else "") for k, i in positions.items()}
+        yield number, values, letters
 
 
 def _error(report, sheet, number, letters, column, message, /, **params) -> None:

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from competitions.models import Skill
+from portal.authz import permission_required
 from teams import roles
 
 from . import forms, services, sheets
@@ -62,7 +63,7 @@ def _issue(user: User, by, method: str) -> services.Credential:
     return services.issue_link(user, by)
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def account_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
@@ -100,7 +101,7 @@ def _initial_from_query(request: HttpRequest) -> dict:
     return initial
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def account_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -163,7 +164,7 @@ def _act(request: HttpRequest, user: User, action: str) -> None:
         messages.error(request, _("Unknown action."))
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _account(pk)
@@ -190,7 +191,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_POST
 def account_reset(request: HttpRequest, pk: int) -> HttpResponse:
     user = _account(pk)
@@ -204,7 +205,7 @@ def account_reset(request: HttpRequest, pk: int) -> HttpResponse:
     return _sheet(request, [credential])
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def bulk(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -220,7 +221,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return _sheet(request, [_issue(u, request.user, method) for u in report.created])
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def leads_template(request: HttpRequest) -> HttpResponse:
     buffer = io.BytesIO()

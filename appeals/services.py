@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
+import rules
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -166,20 +167,20 @@ def _is_docx(upload: UploadedFile) -> bool:
 
 
 def may_see(user, appeal: Appeal) -> bool:
-    if user is None or not user.is_authenticated:
-        return False
-    if roles.is_organiser(user) or roles.is_chief_of(user, appeal.skill):
-        return True
-    lead_of = roles.lead_delegation(user)
-    return lead_of is not None and lead_of.pk == appeal.delegation_id
+    """``appeals.see`` (appeals/permissions.py)."""
+    return (
+        user is not None and user.is_authenticated and rules.has_perm("appeals.see", user, appeal)
+    )
 
 
 def may_answer(user, appeal: Appeal) -> bool:
-    return user is not None and (roles.is_organiser(user) or roles.is_chief_of(user, appeal.skill))
+    """``appeals.answer`` (appeals/permissions.py)."""
+    return user is not None and rules.has_perm("appeals.answer", user, appeal)
 
 
 def may_decide(user, appeal: Appeal) -> bool:
-    return user is not None and roles.is_organiser(user)
+    """``appeals.decide`` (appeals/permissions.py)."""
+    return user is not None and rules.has_perm("appeals.decide", user, appeal)
 
 
 def visible_appeals(user) -> QuerySet[Appeal]:
@@ -237,18 +238,11 @@ def appealable_entries(user, *, now: dt.datetime | None = None) -> list[Appealab
 # ---------------------------------------------------------------- steps
 
 
-def file_appeal(
-    entry: Entry,
-    by_user,
-    text: str,
-    attachments: Sequence[UploadedFile] = (),
-    *,
-    now: dt.datetime | None = None,
-) -> Appeal:
-    """A lead appeals their own entry's published result within the window."""
-    lead_of = roles.lead_delegation(by_user) if by_user is not None else None
-    if lead_of is None or lead_of.pk != entry.delegation_id:
-        raise PermissionDenied(_("Only the lead of the entry's delegation may appeal its result."))
+def _checked_filing(
+    text: str, attachments: Sequence[UploadedFile]
+) -> tuple[str, list[tuple[UploadedFile, str]]]:
+    """The appeal's text and its files with their checked content types;
+    ``AppealRefused`` when either is out of bounds (docs/uploads.md)."""
     text = (text or "").strip()
     if not text:
         raise AppealRefused(_("Please write what the appeal is about."), code="text_required")
@@ -263,8 +257,35 @@ def file_appeal(
             _("At most %(n)d files can be attached.") % {"n": MAX_ATTACHMENTS},
             code="too_many_attachments",
         )
-    checked = [(upload, check_attachment(upload)) for upload in attachments]
+    return text, [(upload, check_attachment(upload)) for upload in attachments]
 
+
+def _attach(appeal: Appeal, checked: list[tuple[UploadedFile, str]], now: dt.datetime) -> None:
+    for upload, content_type in checked:
+        attachment = AppealAttachment(
+            appeal=appeal,
+            original_name=PurePath(upload.name or "").name[:200],
+            content_type=content_type,
+            size=upload.size or 0,
+            uploaded_at=now,
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+
+
+def file_appeal(
+    entry: Entry,
+    by_user,
+    text: str,
+    attachments: Sequence[UploadedFile] = (),
+    *,
+    now: dt.datetime | None = None,
+) -> Appeal:
+    """A lead appeals their own entry's published result within the window."""
+    lead_of = roles.lead_delegation(by_user) if by_user is not None else None
+    if lead_of is None or lead_of.pk != entry.delegation_id:
+        raise PermissionDenied(_("Only the lead of the entry's delegation may appeal its result."))
+    text, checked = _checked_filing(text, attachments)
     now = now or timezone.now()
     skill = entry.skill
     with transaction.atomic():
@@ -285,16 +306,7 @@ def file_appeal(
             filed_at=now,
             deadline=deadline,
         )
-        for upload, content_type in checked:
-            attachment = AppealAttachment(
-                appeal=appeal,
-                original_name=PurePath(upload.name or "").name[:200],
-                content_type=content_type,
-                size=upload.size or 0,
-                uploaded_at=now,
-            )
-            attachment.file.save(upload.name, upload, save=False)
-            attachment.save()
+        _attach(appeal, checked, now)
         AppealEvent.objects.create(
             appeal=appeal, action=AppealEvent.Action.FILED, actor=by_user, text=text, at=now
         )

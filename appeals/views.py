@@ -1,4 +1,5 @@
-"""Appeal pages. Thin: every rule and permission is in ``appeals.services``.
+"""Appeal pages. Thin: the rules are in ``appeals.services``, who may do what
+in ``appeals.permissions`` (docs/roles.md).
 
 Access: anonymous → login. An appeal or entry of another delegation is a 404
 for a lead (its existence is not confirmed); a role with no business with
@@ -8,15 +9,13 @@ appeals (a judge who is not the skill's chief, a user with no role) gets 403.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from teams import roles
+from portal.authz import objectgetter, permission_required
 from teams.models import Entry
 
 from . import services
@@ -24,28 +23,13 @@ from .forms import AppealForm
 from .models import Appeal, AppealAttachment
 
 
-def _has_appeal_role(user) -> bool:
-    return (
-        roles.is_organiser(user)
-        or roles.chief_skills(user).exists()
-        or roles.lead_delegation(user) is not None
-    )
-
-
-def _visible_or_404(request: HttpRequest, appeal: Appeal) -> None:
-    if not services.may_see(request.user, appeal):
-        # Someone who works with appeals but not this one must not learn it exists.
-        if _has_appeal_role(request.user):
-            raise Http404
-        raise PermissionDenied
+def _attachment_appeal(request: HttpRequest, pk: int) -> Appeal:
+    return get_object_or_404(AppealAttachment.objects.select_related("appeal__skill"), pk=pk).appeal
 
 
 @require_http_methods(["GET"])
+@permission_required("appeals.use")
 def appeal_list(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not _has_appeal_role(request.user):
-        raise PermissionDenied
     appeals = services.visible_appeals(request.user)
     return render(
         request,
@@ -59,16 +43,12 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required(
+    "appeals.file", fn=objectgetter(Entry, "entry_id"), role="teams.lead", hide=True
+)
 def appeal_file(request: HttpRequest, entry_id: int) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    own = roles.lead_delegation(request.user)
-    if own is None:
-        raise PermissionDenied
     entry = get_object_or_404(
-        Entry.objects.select_related("skill__event__programme", "delegation"),
-        pk=entry_id,
-        delegation=own,
+        Entry.objects.select_related("skill__event__programme", "delegation"), pk=entry_id
     )
     form = AppealForm(request.POST or None, request.FILES or None)
     error = ""
@@ -102,13 +82,11 @@ def appeal_file(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("appeals.see", fn=objectgetter(Appeal), role="appeals.use", hide=True)
 def appeal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     appeal = get_object_or_404(
         Appeal.objects.select_related("entry", "skill__event", "delegation", "filed_by"), pk=pk
     )
-    _visible_or_404(request, appeal)
     error = ""
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -139,8 +117,6 @@ def appeal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "appeal": appeal,
             "events": appeal.events.select_related("actor"),
             "attachments": appeal.attachments.all(),
-            "may_answer": appeal.is_open and services.may_answer(request.user, appeal),
-            "may_decide": appeal.is_open and services.may_decide(request.user, appeal),
             "deadline_text": deadline_text,
             "error": error,
         },
@@ -149,11 +125,9 @@ def appeal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
+@permission_required("appeals.see", fn=_attachment_appeal, role="appeals.use", hide=True)
 def appeal_attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     attachment = get_object_or_404(AppealAttachment.objects.select_related("appeal__skill"), pk=pk)
-    _visible_or_404(request, attachment.appeal)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

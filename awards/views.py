@@ -1,18 +1,19 @@
-"""Pages of the awards app. Thin: permissions here, rules in the modules
-named by question (``visibility``, ``batches``, ``layouts``…).
+"""Pages of the awards app. Thin: who may do what in ``awards.permissions``
+(docs/roles.md), the rules in the modules named by question (``batches``,
+``layouts``, ``medals``…).
 
-Generated files are streamed through these views after a permission check,
-never linked as public media URLs.
+Certificate PDFs are streamed here after a permission check; the batches'
+zips are generated files, downloaded through the files app's checked view
+(docs/exports.md). Nothing is linked as a public media URL.
 """
 
 from __future__ import annotations
 
 import copy
 
+import rules
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -25,30 +26,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from competitions.models import Event, Programme, Skill
 from operations import ratelimit
+from portal.authz import objectgetter, permission_required
 from scoring.models import SkillMarking
 from teams import roles
 
-from . import (
-    batches,
-    charts,
-    layouts,
-    medals,
-    previews,
-    rendering,
-    serials,
-    tasks,
-    verification,
-    visibility,
-)
+from . import batches, charts, layouts, medals, previews, rendering, serials, tasks, verification
 from .forms import LayoutForm
 from .models import Certificate, CertificateBatch
-
-
-def _login_or_403(request: HttpRequest, allowed: bool) -> None:
-    # login_required has already sent anonymous users to the login page.
-    if not allowed:
-        raise PermissionDenied
-
 
 # ------------------------------------------------------------------ medal tables
 
@@ -59,14 +43,12 @@ def _chart(lines) -> charts.MedalChart:
     )
 
 
-@login_required
+@permission_required("awards.see_medal_table", fn=objectgetter(Event, "event_code", "code"))
+@permission_required("awards.recompute_medals", methods=["POST"])
 @require_http_methods(["GET", "POST"])
 def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
     event = get_object_or_404(Event.objects.select_related("programme"), code=event_code)
-    _login_or_403(request, visibility.results_visible(event, request.user))
     if request.method == "POST":
-        if not roles.is_organiser(request.user):
-            raise PermissionDenied
         queued = tasks.request_event_recompute(event)
         messages.success(
             request,
@@ -74,7 +56,7 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
         )
         return redirect("awards:medal_table", event_code=event.code)
     # Organisers also count the signed-off skills not yet published.
-    organiser = roles.is_organiser(request.user)
+    organiser = rules.has_perm("teams.organiser", request.user)
     table = medals.event_medal_table(event, include_unpublished=organiser)
     return render(
         request,
@@ -86,19 +68,19 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
             "chart": _chart(table.lines),
             "include_unpublished": organiser,
             "skills": medals.skill_medals(event),
-            "is_organiser": organiser,
         },
     )
 
 
-@login_required
+@permission_required(
+    "awards.see_programme_medal_table",
+    fn=objectgetter(Programme, "programme_code", "code"),
+)
 @require_GET
 def programme_medal_table(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme = get_object_or_404(Programme, code=programme_code)
     events = list(programme.events.all())
-    if not events or not all(visibility.results_visible(e, request.user) for e in events):
-        raise PermissionDenied
-    organiser = roles.is_organiser(request.user)
+    organiser = rules.has_perm("teams.organiser", request.user)
     table = medals.programme_medal_table(programme, include_unpublished=organiser)
     return render(
         request,
@@ -117,12 +99,11 @@ def programme_medal_table(request: HttpRequest, programme_code: str) -> HttpResp
 # ------------------------------------------------------------------ certificates
 
 
-@login_required
+@permission_required("awards.manage_certificates")
 @require_http_methods(["GET", "POST"])
 def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
     """The organiser starts a batch here and watches it run."""
     event = get_object_or_404(Event.objects.select_related("programme"), code=event_code)
-    _login_or_403(request, roles.is_organiser(request.user))
     if request.method == "POST":
         with transaction.atomic():
             batch = tasks.start_batch(event, request.user)
@@ -170,14 +151,12 @@ def _stream(name: str, filename: str, content_type: str) -> FileResponse:
     return response
 
 
-@login_required
+@permission_required("awards.see_lead_certificates", fn=objectgetter(Event, "event_code", "code"))
 @require_GET
 def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
     """A delegation lead's certificates of one event and their zip."""
     event = get_object_or_404(Event, code=event_code)
-    delegation = roles.lead_delegation(request.user)
-    if delegation is None or not visibility.results_visible(event, request.user):
-        raise PermissionDenied
+    delegation = roles.own_delegation(request.user)
     batch = (
         CertificateBatch.objects.filter(event=event, status=CertificateBatch.Status.DONE)
         .select_related("archive")
@@ -207,11 +186,13 @@ def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(
+    "awards.download_certificate",
+    fn=objectgetter(Certificate.objects.select_related("event"), "serial", "serial"),
+)
 @require_GET
 def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponseBase:
     cert = get_object_or_404(Certificate.objects.select_related("event"), serial=serial)
-    _login_or_403(request, visibility.may_download_certificate(cert, request.user))
     if not cert.file:
         raise Http404
     return _stream(cert.file.name, f"{cert.serial}.pdf", "application/pdf")
@@ -220,11 +201,10 @@ def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponseBase:
 # ------------------------------------------------------------------ layout editor
 
 
-@login_required
+@permission_required("awards.manage_certificates")
 @require_http_methods(["GET", "POST"])
 def layout_editor(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme = get_object_or_404(Programme, code=programme_code)
-    _login_or_403(request, roles.is_organiser(request.user))
     layout = layouts.layout_for(programme)
     if request.method == "POST":
         form = LayoutForm(request.POST, request.FILES, layout=layout)
@@ -264,13 +244,12 @@ def layout_editor(request: HttpRequest, programme_code: str) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required("awards.manage_certificates")
 @require_http_methods(["GET", "POST"])
 def layout_preview(request: HttpRequest, programme_code: str) -> HttpResponse:
     """A PNG (or ``?format=pdf``) of the sample certificate, drawn by the same
     code as real ones; POST previews the editor's unsaved values."""
     programme = get_object_or_404(Programme, code=programme_code)
-    _login_or_403(request, roles.is_organiser(request.user))
     layout = layouts.layout_for(programme)
     background = None
     if request.method == "POST":

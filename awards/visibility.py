@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import rules
+
 from competitions.models import Event
 from files import permissions as file_rules
 from files.models import GeneratedFile
-from teams import roles
 from teams.models import Delegation
 
 from .models import (
@@ -26,25 +27,14 @@ def results_visible(event: Event, user) -> bool:
 
 
 def may_download_certificate(cert: Certificate, user) -> bool:
-    if roles.is_organiser(user):
-        return True
-    delegation = roles.lead_delegation(user)
-    return (
-        delegation is not None
-        and delegation.pk == cert.delegation_id
-        and not cert.revoked
-        and results_visible(cert.event, user)
-    )
+    """``awards.download_certificate`` (awards/permissions.py)."""
+    return rules.has_perm("awards.download_certificate", user, cert)
 
 
 def may_download_delegation_zip(batch: CertificateBatch, delegation: Delegation, user) -> bool:
-    """A per-delegation zip goes to that delegation's lead (and organisers)."""
-    if roles.is_organiser(user):
-        return True
-    lead_of = roles.lead_delegation(user)
-    return (
-        lead_of is not None and lead_of.pk == delegation.pk and results_visible(batch.event, user)
-    )
+    """``awards.download_delegation_zip`` (awards/permissions.py): a
+    per-delegation zip goes to that delegation's lead (and organisers)."""
+    return rules.has_perm("awards.download_delegation_zip", user, (batch, delegation))
 
 
 # ------------------------------------------------------------------ generated files
@@ -57,8 +47,8 @@ DELEGATION_ZIP_RULE = "awards.delegation_zip"
 
 @file_rules.rule(BATCH_RULE)
 def may_download_batch_archive(generated: GeneratedFile, user) -> bool:
-    """The zip of every certificate goes to organisers only."""
-    return roles.is_organiser(user)
+    """The zip of every certificate: ``awards.manage_certificates`` (organisers)."""
+    return rules.has_perm("awards.manage_certificates", user)
 
 
 @file_rules.rule(DELEGATION_ZIP_RULE)

@@ -11,13 +11,24 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from benchmarks import certificates, hostile, scoring, seed, tablets, workbook
+from benchmarks import (
+    certificates,
+    concurrency,
+    hostile,
+    scoring,
+    seed,
+    tablet_pages,
+    tablets,
+    workbook,
+)
 
 BENCHMARKS: dict[str, ModuleType] = {
     "seed": seed,
     "scoring": scoring,
     "certificates": certificates,
     "tablets": tablets,
+    "concurrency": concurrency,
+    "tablet_pages": tablet_pages,
     "workbook": workbook,
     "hostile": hostile,
 }

@@ -118,7 +118,7 @@ def make_bomb(path: Path, size: int = 512 * 1024**2) -> Path:
 def make_national(path: Path, seed: int) -> Path:
     """The national final with every mark, written as its event workbook:
     every registered sheet with the resources' columns, as
-    ``competitions.workbook.build_workbook`` writes it, but streamed
+    ``interchange.event_workbook.writer.build_workbook`` writes it, but streamed
     (openpyxl write-only; the marks sheet from one ``values_list``): the
     in-memory export of half a million rows takes tens of minutes and
     gigabytes, and the export is not what is measured here."""
@@ -126,8 +126,8 @@ def make_national(path: Path, seed: int) -> Path:
 
     from benchmarks import scoring
     from competitions.models import Event
-    from competitions.workbook import SHEET_REGISTRY
     from demo.builder import DEMO_EVENT_CODES
+    from interchange.event_workbook.sheets import SHEET_REGISTRY
     from scoring.models import AspectKind, Mark
 
     final = Event.objects.filter(code=DEMO_EVENT_CODES[-1]).first()
@@ -173,7 +173,7 @@ def _measure_child(path: str, event: str) -> None:
     import django
 
     django.setup()
-    from competitions.workbook import import_workbook
+    from interchange.event_workbook.importer import import_workbook
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()

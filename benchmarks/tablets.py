@@ -19,7 +19,14 @@ PostgreSQL over loopback, against pgbench's single-row upsert.
    what Django + gunicorn + this client can do at all on this machine),
    then on separate marks ``burst`` (every tablet taps as fast as answers
    come: throughput) and ``paced`` (a judge's pace, ``--think-ms`` between
-   taps: latency). Each phase prints the CPU per request of the gunicorn
+   taps: latency), and ``signin`` (every judge signs in by code and PIN at
+   once, ``POST /tablet/login/``; ``signin_pbkdf2`` the same with PINs
+   stored as the older PBKDF2 hashes, which are checked once and re-hashed).
+   The burst reports its ratio to the ceiling and how many gunicorn workers
+   were restarted during it (new worker pids). gunicorn runs with
+   ``deploy/gunicorn.conf.py`` (``--max-requests`` overrides its recycling,
+   e.g. ``--max-requests 2000 --max-requests-jitter 200`` as before).
+   Each phase prints the CPU per request of the gunicorn
    workers, the PostgreSQL backends of this database and the client (from
    /proc; a backend that closed during the phase is not counted).
 4. Checks the database: every planned mark present with its value, one
@@ -73,10 +80,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
     parser.add_argument(
         "--phases",
-        default="ceiling,burst,paced",
+        default="ceiling,signin,burst,paced",
         help="comma-separated: ceiling (GET /healthz: what Django + gunicorn + this "
-        "client can do at all), burst, paced",
+        "client can do at all), signin, signin_pbkdf2 (PINs stored the old way), burst, paced",
     )
+    parser.add_argument(
+        "--max-requests", type=int, default=None, help="override deploy/gunicorn.conf.py"
+    )
+    parser.add_argument("--max-requests-jitter", type=int, default=None)
     # A judge looks at the work before each tap: one tap every 5 s is brisk.
     parser.add_argument("--think-ms", type=int, default=5000, help="mean pause in the paced phase")
     parser.add_argument(
@@ -195,7 +206,7 @@ def _build(args: argparse.Namespace) -> dict:
                     pairs.append((entry_id, aspect_id, kinds[aspect_id]))
             rng.shuffle(pairs)
             _session, token = services.start_session(judge, via="pin", device=f"load-{judge.code}")
-            tablets.append({"judge": judge.pk, "token": token, "pairs": pairs})
+            tablets.append({"judge": judge.pk, "code": judge.code, "token": token, "pairs": pairs})
     return {"skills": [s.pk for s in skills], "tablets": tablets}
 
 
@@ -242,8 +253,21 @@ def _free_port() -> int:
 
 
 def _start_gunicorn(
-    url: str, port: int, workers: int, worker_class: str = "sync", threads: int = 1
+    url: str,
+    port: int,
+    workers: int,
+    worker_class: str = "sync",
+    threads: int = 1,
+    max_requests: int | None = None,
+    max_requests_jitter: int | None = None,
 ) -> subprocess.Popen:
+    """gunicorn as deployed (``deploy/gunicorn.conf.py``) on 127.0.0.1:port,
+    with the workers, class and threads given; no access log."""
+    recycle = []
+    if max_requests is not None:
+        recycle += ["--max-requests", str(max_requests)]
+    if max_requests_jitter is not None:
+        recycle += ["--max-requests-jitter", str(max_requests_jitter)]
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -254,23 +278,26 @@ def _start_gunicorn(
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no collectstatic here
+        "GUNICORN_ACCESS_LOG": "/dev/null",
+        "GUNICORN_CONTROL_SOCKET": "",
     }
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     proc = subprocess.Popen(
         [
             gunicorn,
             "portal.wsgi:application",
+            "--config",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            *recycle,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
             "--worker-class",
             worker_class,
-            *(
-                ["--threads", str(threads), "--keep-alive", "75"]
-                if worker_class == "gthread"
-                else []
-            ),
+            # sync with threads > 1 would silently become gthread.
+            "--threads",
+            str(threads if worker_class == "gthread" else 1),
             "--backlog",
             "2048",
             "--log-level",
@@ -324,13 +351,15 @@ class Tablet:
     async def post(self, body: bytes) -> tuple[int, bytes]:
         return await self.request("POST", "/tablet/api/mark", body)
 
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes = b"", content_type: str = "application/json"
+    ) -> tuple[int, bytes]:
         if self.reader is None or self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         head = (
             f"{method} {path} HTTP/1.1\r\n"
             f"Host: 127.0.0.1:{self.port}\r\n"
-            "Content-Type: application/json\r\n"
+            f"Content-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\n"
             f"Cookie: {self.cookie}\r\n"
             f"X-CSRFToken: {self.csrf}\r\n"
@@ -440,6 +469,30 @@ async def _ceiling_run(tab: dict, plan: dict, stats: dict, deadline: float) -> N
         await client.close()
 
 
+async def _signin_run(tab: dict, plan: dict, stats: dict, deadline: float) -> None:
+    """One judge signing in by code and PIN, as the login form posts it
+    (a 302 to the tablet's home page is a success)."""
+    client = Tablet(plan["port"], "none")
+    body = f"code={tab['code']}&pin={tab['pin']}&device=load".encode()
+    try:
+        t0 = time.perf_counter()
+        try:
+            status, _data = await asyncio.wait_for(
+                client.request("POST", "/tablet/login/", body, "application/x-www-form-urlencoded"),
+                max(plan["timeout"], deadline - time.monotonic()),
+            )
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            stats["retries"] += 1
+            return
+        stats["latencies"].append(time.perf_counter() - t0)
+        if status == 302:
+            stats["saved"] += 1
+        else:
+            stats["refused"].append({"status": status, "code": tab["code"]})
+    finally:
+        await client.close()
+
+
 async def _client_async(plan: dict) -> dict:
     stats = {
         "latencies": [],
@@ -453,7 +506,7 @@ async def _client_async(plan: dict) -> dict:
     }
     deadline = time.monotonic() + plan["max_seconds"]
     started = time.perf_counter()
-    runner = _ceiling_run if plan.get("ceiling") else _tablet_run
+    runner = {"ceiling": _ceiling_run, "signin": _signin_run}.get(plan["mode"], _tablet_run)
     await asyncio.gather(*(runner(t, plan, stats, deadline) for t in plan["tablets"]))
     stats["seconds"] = time.perf_counter() - started
     return stats
@@ -602,7 +655,10 @@ def _phase(name: str, args, plan_tablets, port: int, think_ms: int, rng) -> tupl
             }
             marks.append(mark)
         planned += marks
-        tablets.append({"judge": tab["judge"], "token": tab["token"], "marks": marks})
+        tablets.append(
+            {"judge": tab["judge"], "token": tab["token"], "marks": marks}
+            | {k: tab[k] for k in ("code", "pin") if k in tab}
+        )
     plan = {
         "port": port,
         "tablets": tablets,
@@ -610,10 +666,11 @@ def _phase(name: str, args, plan_tablets, port: int, think_ms: int, rng) -> tupl
         "timeout": args.timeout,
         "resend": args.resend,
         "max_seconds": args.max_seconds,
-        "ceiling": name == "ceiling",
+        "mode": "signin" if name.startswith("signin") else name,
     }
     server_pid = args.server_pid
     cpu_before = _cpu_snapshot(server_pid, args.database_url)
+    workers_before = set(cpu_before["gunicorn"])
     client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         plan_path, out_path = Path(tmp, "plan.json"), Path(tmp, "out.json")
@@ -634,8 +691,12 @@ def _phase(name: str, args, plan_tablets, port: int, think_ms: int, rng) -> tupl
         )
         stats = json.loads(out_path.read_text())
     client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_after = _cpu_snapshot(server_pid, args.database_url)
+    # A worker restarted during the phase has a new pid (its CPU before the
+    # restart is not counted: a restart makes the figure look better, not worse).
+    stats["restarts"] = len(set(cpu_after["gunicorn"]) - workers_before)
     stats["cpu"] = {
-        **_cpu_used(cpu_before, _cpu_snapshot(server_pid, args.database_url)),
+        **_cpu_used(cpu_before, cpu_after),
         "client": (client_after.ru_utime + client_after.ru_stime)
         - (client_before.ru_utime + client_before.ru_stime),
     }
@@ -657,7 +718,7 @@ def _report(name: str, stats: dict, check: dict | None, think_ms: int) -> float:
         f"p99 {_pct(stats['latencies'], 0.99):.1f} ms · "
         f"mean {statistics.fmean(stats['latencies']) * 1000 if n else 0:.1f} ms"
     )
-    if name == "ceiling":
+    if name == "ceiling" or name.startswith("signin"):
         print(f"  errors {len(stats['refused'])} · timeouts {stats['retries']}")
     else:
         print(
@@ -678,9 +739,87 @@ def _report(name: str, stats: dict, check: dict | None, think_ms: int) -> float:
             f"{len(stats['done_keys'])} marks · lost {check['lost']} · "
             f"duplicated {check['duplicated']}"
         )
+    print(f"  gunicorn workers restarted during the phase: {stats['restarts']}")
     if stats["refused"] and name != "ceiling":
         print(f"  first refusal: {stats['refused'][0]}")
     return throughput
+
+
+def _wait_idle(server_pid: int, limit: float = 180.0) -> None:
+    """Until the workers stop using CPU: requests a client gave up on are
+    still being served, and must not be counted in the next phase."""
+    deadline = time.monotonic() + limit
+    last = -1.0
+    while time.monotonic() < deadline:
+        workers = [
+            int(p.parent.name) for p in Path("/proc").glob("[0-9]*/stat") if _ppid(p) == server_pid
+        ]
+        used = sum(_proc_cpu(pid) for pid in workers)
+        if used - last < 0.05:
+            return
+        last = used
+        time.sleep(1.0)
+
+
+def _ppid(stat: Path) -> int:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _set_pins(tablets: list[dict], scheme: str) -> list[dict]:
+    """Give every tablet's judge a PIN stored as ``scheme`` ("hmac", or
+    "pbkdf2": Django's password hash, as PINs were stored before
+    ``tablets.pin_hashing``); the tablets with their code and PIN."""
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from tablets import pin_hashing
+    from tablets.models import JudgeCredential, PinFailure
+
+    pin = f"{random.Random(scheme).randrange(10**6):06d}"
+    stored = pin_hashing.hash_pin(pin) if scheme == "hmac" else make_password(pin)  # one slow hash
+    judges = [t["judge"] for t in tablets]
+    JudgeCredential.objects.filter(judge_id__in=judges).delete()
+    PinFailure.objects.all().delete()
+    JudgeCredential.objects.bulk_create(
+        JudgeCredential(judge_id=j, pin_hash=stored, set_at=timezone.now()) for j in judges
+    )
+    return [{**t, "pin": pin} for t in tablets]
+
+
+def _summary(results: dict, floor: float | None, tablets: int) -> None:
+    """Ratios against the floors timed in this run, and the targets."""
+    burst = results["burst"][0] if "burst" in results else None
+    if floor and burst:
+        print(
+            f"  floor {floor:.0f} tps · mark endpoint {burst:.0f} req/s → ratio {burst / floor:.3f}"
+        )
+    if floor and "ceiling" in results:
+        ceiling = results["ceiling"][0]
+        print(f"  ceiling (GET /healthz) {ceiling:.0f} req/s → ratio {ceiling / floor:.3f}")
+    if burst and "ceiling" in results:
+        print(
+            f"  burst / ceiling: {burst / results['ceiling'][0]:.2f} × (target ≥ 0.5), "
+            f"workers restarted during the burst: {results['burst'][1]['restarts']} (target 0)"
+        )
+    for name in ("signin_pbkdf2", "signin"):
+        if name in results:
+            stats = results[name][1]
+            n = len(stats["latencies"]) or 1
+            cpu = sum(v for k, v in stats["cpu"].items() if k != "client")
+            print(
+                f"  {name}: p50 {_pct(stats['latencies'], 0.5) / 1000:.2f} s · "
+                f"p95 {_pct(stats['latencies'], 0.95) / 1000:.2f} s (target ≤ 2 s) · "
+                f"server CPU per sign-in {cpu * 1000 / n:.1f} ms"
+            )
+    p95 = _pct(results["paced"][1]["latencies"], 0.95) if "paced" in results else float("nan")
+    ratio = burst / floor if floor and burst else float("nan")
+    print(
+        f"\ntargets: p95 ≤ 100 ms at {tablets} tablets (paced): {p95:.1f} ms; "
+        f"throughput ≥ 0.3 × floor: {ratio:.3f} ×"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -691,8 +830,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.reuse:
         _recreate_database(url)
     os.environ["DATABASE_URL"] = url
-    # One ledger key for this process and gunicorn's (DEBUG off): one chain.
+    # One ledger key for this process and gunicorn's (DEBUG off): one chain;
+    # one PIN key, so PINs stored here sign in there.
     os.environ.setdefault("PORTAL_LEDGER_KEY", "benchmark-ledger-" + secrets.token_urlsafe(24))
+    os.environ.setdefault("PORTAL_PIN_KEY", "benchmark-pins-" + secrets.token_urlsafe(24))
     from benchmarks import django_env
 
     started = time.perf_counter()
@@ -704,51 +845,57 @@ def run(args: argparse.Namespace) -> int:
     )
     rng = random.Random(args.seed)
     wanted = [p.strip() for p in args.phases.split(",") if p.strip()]
-    if unknown := set(wanted) - {"ceiling", "burst", "paced"}:
+    if unknown := set(wanted) - {"ceiling", "signin", "signin_pbkdf2", "burst", "paced"}:
         raise SystemExit(f"unknown phases: {', '.join(sorted(unknown))}")
     counts = {"ceiling": args.marks, "burst": args.marks, "paced": args.paced_marks}
-    thinks = {"ceiling": 0, "burst": 0, "paced": args.think_ms}
+    counts |= {"signin": 0, "signin_pbkdf2": 0}
+    thinks = {"ceiling": 0, "burst": 0, "paced": args.think_ms, "signin": 0, "signin_pbkdf2": 0}
+    marking = {"burst", "paced"}
     for tab in built["tablets"]:
-        need = sum(counts[p] for p in wanted if p != "ceiling")
+        need = sum(counts[p] for p in wanted if p in marking)
         if len(tab["pairs"]) < need:
             raise SystemExit(f"a tablet has only {len(tab['pairs'])} marks to give; lower --marks")
     port = _free_port()
     from django.db import connections
 
     connections.close_all()
-    server = _start_gunicorn(url, port, args.workers, args.worker_class, args.threads)
+    server = _start_gunicorn(
+        url,
+        port,
+        args.workers,
+        args.worker_class,
+        args.threads,
+        args.max_requests,
+        args.max_requests_jitter,
+    )
     args.server_pid = server.pid
     threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
-    print(f"gunicorn: {args.workers} {args.worker_class} workers{threads}")
+    recycle = (
+        "deploy/gunicorn.conf.py's"
+        if args.max_requests is None
+        else f"{args.max_requests} + 0..{args.max_requests_jitter or 0}"
+    )
+    print(f"gunicorn: {args.workers} {args.worker_class} workers{threads}, max requests {recycle}")
     results = {}
     try:
         first = 0
         for name in wanted:
             count = counts[name]
             tablets = [{**t, "take": t["pairs"][first : first + count]} for t in built["tablets"]]
-            if name != "ceiling":
+            if name in marking:
                 first += count
+            _wait_idle(server.pid)
+            if name.startswith("signin"):
+                tablets = _set_pins(tablets, "pbkdf2" if name == "signin_pbkdf2" else "hmac")
+                connections.close_all()
             stats, planned = _phase(name, args, tablets, port, thinks[name], rng)
-            check = _verify(planned) if name != "ceiling" else None
+            check = _verify(planned) if name in marking else None
             results[name] = (_report(name, stats, check, thinks[name]), stats, check)
     finally:
         _stop(server)
     print(f"\npgbench: single-row upsert, {args.pgbench_clients} clients, {args.pgbench_seconds} s")
     floor = _pgbench(url, args.pgbench_clients, args.pgbench_seconds)
-    burst = results["burst"][0] if "burst" in results else None
-    if floor and burst:
-        print(
-            f"  floor {floor:.0f} tps · mark endpoint {burst:.0f} req/s → ratio {burst / floor:.3f}"
-        )
-    if floor and "ceiling" in results:
-        ceiling = results["ceiling"][0]
-        print(f"  ceiling (GET /healthz) {ceiling:.0f} req/s → ratio {ceiling / floor:.3f}")
-    p95 = _pct(results["paced"][1]["latencies"], 0.95) if "paced" in results else float("nan")
-    ratio = burst / floor if floor and burst else float("nan")
-    print(
-        f"\ntargets: p95 ≤ 100 ms at {len(built['tablets'])} tablets (paced): {p95:.1f} ms; "
-        f"throughput ≥ 0.3 × floor: {ratio:.3f} ×"
-    )
+    _summary(results, floor, len(built["tablets"]))
     bad = sum(r[2]["lost"] + r[2]["duplicated"] for r in results.values() if r[2] is not None)
     print(f"lost + duplicated marks: {bad}")
     print(f"uptime after: {_load()}")

@@ -120,9 +120,9 @@ class EventAdmin(OrganiserModelAdmin):
     def workbook(self, obj: Event) -> str:
         return format_html(
             '<a href="{}">{}</a> · <a href="{}?event={}">{}</a>',
-            reverse("competitions:event_workbook_export", args=[obj.code]),
+            reverse("interchange:event_workbook_export", args=[obj.code]),
             _("download"),
-            reverse("competitions:event_workbook"),
+            reverse("interchange:event_workbook"),
             obj.code,
             _("import"),
         )
@@ -169,6 +169,6 @@ class SkillAdmin(BoundedImportExportMixin, OrganiserModelAdmin):
             return "—"
         return format_html(
             '<a href="{}">{}</a>',
-            reverse("scoring:skill_scheme", args=[obj.pk]),
+            reverse("interchange:skill_scheme", args=[obj.pk]),
             _("Marking scheme (view, upload CIS)"),
         )

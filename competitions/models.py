@@ -392,7 +392,7 @@ class AdvancedEntry(models.Model):
 
 class ImportJob(models.Model):
     """An event workbook uploaded in the browser, imported by a Celery worker
-    (``competitions.imports``): the page polls it for progress and shows its
+    (``interchange.jobs``): the page polls it for progress and shows its
     report (every problem with sheet, row and column) when it is finished."""
 
     class Status(models.TextChoices):

@@ -3,7 +3,7 @@ django-import-export resources.
 
 One resource per sheet defines the sheet's column keys, how each cell is
 cleaned (the widgets below) and how a row is exported. The same classes serve
-``competitions.workbook`` (import, export, templates) and the admin's
+``interchange.event_workbook`` (import, export, templates) and the admin's
 import/export buttons, so a column is defined exactly once.
 
 The widgets raise ``ValidationError`` with translatable English messages so

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models import Model, ProtectedError, Q
@@ -68,6 +68,7 @@ from scoring.models import (
     SubCriterion,
 )
 from scoring.results import recompute_skill
+from tablets import pin_hashing
 from tablets.models import JudgeCredential
 from tablets.services import request_remark
 from teams import idnumbers, roles
@@ -484,7 +485,7 @@ def demo_logins() -> list[DemoLogin]:
     final = Event.objects.filter(code=DEMO_EVENT_CODES[-1]).first()
     event_code = final.code if final else DEMO_EVENT_CODES[-1]
     password = f"password {DEMO_PASSWORD}"
-    checked: dict[str, bool] = {}  # PIN hash -> holds DEMO_PIN (each check is slow)
+    checked: dict[str, bool] = {}  # PIN hash -> holds DEMO_PIN
     logins = []
     for role, username in DEMO_USERNAMES.items():
         user = users.get(username)
@@ -529,7 +530,7 @@ def _pin_text(judge: Judge | None, checked: dict[str, bool]) -> tuple[str, ...]:
     if credential is None:
         return ()
     if credential.pin_hash not in checked:
-        checked[credential.pin_hash] = check_password(DEMO_PIN, credential.pin_hash)
+        checked[credential.pin_hash] = pin_hashing.pin_matches(DEMO_PIN, credential.pin_hash)
     if checked[credential.pin_hash]:
         return (f"tablet: judge code {judge.code} + PIN {DEMO_PIN}",)
     return (f"tablet: judge code {judge.code} (PIN changed since the demo was built)",)
@@ -1784,10 +1785,9 @@ def _create_groups(plan: _Plan) -> int:
 
 def _create_pins(plan: _Plan) -> int:
     """The demo judge and chief judge sign in on the tablet with DEMO_PIN,
-    hashed exactly as ``tablets.services.generate_pin`` stores a PIN (one
-    hash for both: it is slow on purpose, and these are demo accounts)."""
+    hashed exactly as ``tablets.services.generate_pin`` stores a PIN."""
     judges = [j for j in (plan.demo_chief, plan.demo_judge) if j is not None]
-    pin_hash = make_password(DEMO_PIN)
+    pin_hash = pin_hashing.hash_pin(DEMO_PIN)
     now = timezone.now()
     JudgeCredential.objects.filter(judge__in=judges).delete()
     _bulk(

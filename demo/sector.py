@@ -306,15 +306,11 @@ def _mark(
 
 
 def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
-    """Build the sector programme (see the module docstring); inside the caller's transaction."""
+    """Build the sector programme (see the module docstring); inside the caller's
+    transaction. The steps run in this order because the random draws of
+    ``rng`` must stay in it: the demo is the same on every machine."""
     lead = DelegationLead.objects.filter(user__username="lead").select_related("delegation").first()
-    pool = list(
-        Delegation.objects.filter(entries__skill__event__programme__code="demo")
-        .distinct()
-        .order_by("code")[:DELEGATIONS]
-    )
-    if lead is not None and lead.delegation not in pool:
-        pool = [lead.delegation, *pool[: DELEGATIONS - 1]]
+    pool = _pool(lead)
     programme, r1, r2, final = _programme(today)
     r1_skill, r2_skill, final_skill = (
         Skill.objects.create(
@@ -324,8 +320,54 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
     )
     aspects = {s.pk: _scheme(s) for s in (r1_skill, r2_skill, final_skill)}
     judges = _judges([r1_skill, r2_skill, final_skill], pool)
+    ability: dict[int, float] = {}
+
+    def run(skill: Skill, entries: list[Entry]) -> None:
+        _mark(skill, entries, aspects[skill.pk], judges, ability, rng, organiser)
+        awarding.compute_awards(skill)
+        publishing.publish(skill, organiser)
+
+    r1_entries = _enter_round_one(r1_skill, r2_skill, pool, rng, today, ability)
+    run(r1_skill, r1_entries)
+    # Round 2: the round's top 24 advance (as an organiser does on the advancement page).
+    advancement.advance(
+        r1_skill, organiser, top_n=ADVANCING, today=cast(dt.date, r2.starts_on) - dt.timedelta(1)
+    )
+    Event.objects.filter(pk=r2.pk).update(status=Event.Status.CLOSED)
+    r2_entries = _entries(r2_skill, ability, rng, mean=0.77)
+    run(r2_skill, r2_entries)
+    _nominate(final_skill, pool, [r2_entries, r1_entries], lead, organiser)
+    _draw_the_rest(final_skill, r2, today, rng, organiser)
+    Event.objects.filter(pk=final.pk).update(status=Event.Status.CLOSED)
+    run(final_skill, _entries(final_skill, ability, rng, mean=0.78))
+    _rewards(programme)
+    return programme
+
+
+def _pool(lead: DelegationLead | None) -> list[Delegation]:
+    """The delegations taking part: the demo lead's first, then by code."""
+    pool = list(
+        Delegation.objects.filter(entries__skill__event__programme__code="demo")
+        .distinct()
+        .order_by("code")[:DELEGATIONS]
+    )
+    if lead is not None and lead.delegation not in pool:
+        pool = [lead.delegation, *pool[: DELEGATIONS - 1]]
+    return pool
+
+
+def _enter_round_one(
+    r1_skill: Skill,
+    r2_skill: Skill,
+    pool: list[Delegation],
+    rng: random.Random,
+    today: dt.date,
+    ability: dict[int, float],
+) -> list[Entry]:
+    """Round one's athletes and entries, both rounds' quotas, and each entry's ability."""
     athletes = _athletes(rng, pool, today)
     numbers = rng.sample(range(1000, 10000), len(athletes))
+    r1 = r1_skill.event
     entries = Entry.objects.bulk_create(
         [
             Entry(skill=r1_skill, delegation=a.delegation, competitor_no=str(n))
@@ -342,40 +384,43 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
             for d in pool
         ]
     )
-    ability = {e.pk: min(0.97, max(0.45, rng.gauss(0.75, 0.1))) for e in entries}
-    r1_entries = list(
+    ability.update({e.pk: min(0.97, max(0.45, rng.gauss(0.75, 0.1))) for e in entries})
+    return list(
         Entry.objects.filter(skill=r1_skill)
         .prefetch_related("members__athlete")
         .order_by("competitor_no")
     )
-    _mark(r1_skill, r1_entries, aspects[r1_skill.pk], judges, ability, rng, organiser)
-    awarding.compute_awards(r1_skill)
-    publishing.publish(r1_skill, organiser)
 
-    # Round 2: the round's top 24 advance (as an organiser does on the advancement page).
-    advancement.advance(
-        r1_skill, organiser, top_n=ADVANCING, today=cast(dt.date, r2.starts_on) - dt.timedelta(1)
-    )
-    Event.objects.filter(pk=r2.pk).update(status=Event.Status.CLOSED)
-    r2_entries = list(
-        Entry.objects.filter(skill=r2_skill)
+
+def _entries(
+    skill: Skill, ability: dict[int, float], rng: random.Random, *, mean: float
+) -> list[Entry]:
+    """A later round's entries (in athlete order: their numbers are random, the
+    demo is seeded), each with a fresh ability around ``mean``."""
+    entries = list(
+        Entry.objects.filter(skill=skill)
         .prefetch_related("members__athlete")
         .order_by("members__athlete_id")
     )
-    for e in r2_entries:
-        ability[e.pk] = min(0.97, max(0.45, rng.gauss(0.77, 0.08)))
-    _mark(r2_skill, r2_entries, aspects[r2_skill.pk], judges, ability, rng, organiser)
-    awarding.compute_awards(r2_skill)
-    publishing.publish(r2_skill, organiser)
+    for e in entries:
+        ability[e.pk] = min(0.97, max(0.45, rng.gauss(mean, 0.08)))
+    return entries
 
-    # Nominations: each delegation's best of the latest round it reached, quota one.
+
+def _nominate(
+    final_skill: Skill,
+    pool: list[Delegation],
+    rounds: list[list[Entry]],
+    lead: DelegationLead | None,
+    organiser: User,
+) -> None:
+    """Each delegation nominates its best of the latest round it reached, quota one."""
     Quota.objects.bulk_create([Quota(skill=final_skill, delegation=d, max_entries=1) for d in pool])
     best: dict[int, Entry] = {}
-    # Every demo entry competed, so every one has a rank.
-    for e in sorted(r2_entries, key=lambda e: cast(int, e.result.rank)):
-        best.setdefault(e.delegation_id, e)
-    for e in sorted(r1_entries, key=lambda e: cast(int, e.result.rank)):
-        best.setdefault(e.delegation_id, e)
+    for entries in rounds:  # latest round first
+        # Every demo entry competed, so every one has a rank.
+        for e in sorted(entries, key=lambda e: cast(int, e.result.rank)):
+            best.setdefault(e.delegation_id, e)
     for d in pool:
         source = best[d.pk]
         created = team_services.register_entry(
@@ -389,7 +434,13 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
             source_competitor_no=source.competitor_no,
             by=lead.user if lead is not None and lead.delegation_id == d.pk else organiser,
         )
-    # The rest of the final is drawn from round 2's other entries.
+
+
+def _draw_the_rest(
+    final_skill: Skill, r2: Event, today: dt.date, rng: random.Random, organiser: User
+) -> None:
+    """The rest of the final is drawn from round 2's other entries, the day
+    before the final (the times are set as it happened)."""
     day = today - dt.timedelta(days=13)
     draws.close_pool(final_skill, r2, SEED_SOURCE.format(day=day.isoformat()), organiser)
     draws.draw(
@@ -400,24 +451,13 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
         f"{rng.randint(0, 9)} {rng.randint(0, 9)} {rng.randint(0, 9)}",
         user=organiser,
     )
-    # As it happened: the pool closed and the draw made the day before the final.
     closed_at = timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
     PoolClosure.objects.filter(skill=final_skill).update(at=closed_at)
     Nomination.objects.filter(skill=final_skill).update(at=closed_at - dt.timedelta(days=3))
     Draw.objects.filter(skill=final_skill).update(at=closed_at + dt.timedelta(hours=1))
-    Event.objects.filter(pk=final.pk).update(status=Event.Status.CLOSED)
 
-    final_entries = list(
-        Entry.objects.filter(skill=final_skill)
-        .prefetch_related("members__athlete")
-        # Not by number: the final's numbers are random, the demo is seeded.
-        .order_by("members__athlete_id")
-    )
-    for e in final_entries:
-        ability[e.pk] = min(0.97, max(0.45, rng.gauss(0.78, 0.08)))
-    _mark(final_skill, final_entries, aspects[final_skill.pk], judges, ability, rng, organiser)
-    awarding.compute_awards(final_skill)
-    publishing.publish(final_skill, organiser)
+
+def _rewards(programme: Programme) -> None:
     Reward.objects.bulk_create(
         [
             Reward(
@@ -443,4 +483,3 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
             ),
         ]
     )
-    return programme

@@ -1048,7 +1048,7 @@ class Day:
         )
 
         # A PIN for every marking judge, from the tablets service (as the board's
-        # "new PIN" button). Two threads: PBKDF2 releases the GIL.
+        # "new PIN" button).
         def pin(judge: Judge) -> tuple[str, str]:
             try:
                 return judge.code, tablets.generate_pin(judge, organiser)

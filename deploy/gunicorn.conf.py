@@ -46,9 +46,16 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
 
 # Recycle workers now and then so a slow leak in a library never grows into a
-# problem on day three of a final; jitter keeps them from restarting together.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# problem on day three of a final. A restart costs a worker ~1 s of CPU (Django
+# imported afresh) and its share of requests waits meanwhile, so it must be
+# rare and never all workers at once. The old 2000 (+ up to 200) recycled
+# every worker of a node within seconds of each other about once a minute at a
+# national final's rate (~900 requests/s over ~20 workers, deploy/README.md),
+# and mid-burst in benchmarks/tablets.py. 50,000 + up to 25,000 recycles a
+# worker every ~20-30 minutes there, spread over a window of ~9 minutes; each
+# worker draws its own jitter again on every restart, so they drift apart.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 50_000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2)
 
 # Only nginx may tell us the original scheme (X-Forwarded-Proto); Django reads
 # the same header through SECURE_PROXY_SSL_HEADER.

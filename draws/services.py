@@ -301,6 +301,54 @@ def _check_count(count: int, pool_size: int) -> None:
         )
 
 
+def _refuse_redraw_without_reason(final: Skill, earlier: Draw | None, reason: str) -> None:
+    if earlier is not None and not reason:
+        raise DrawRefused(
+            _(
+                "%(skill)s was already drawn (draw %(seq)d, %(at)s). A further draw "
+                "needs a reason, which is published beside the first."
+            )
+            % {
+                "skill": final,
+                "seq": earlier.seq,
+                "at": timezone.localtime(earlier.at).strftime("%Y-%m-%d %H:%M"),
+            },
+            code="redraw_needs_reason",
+        )
+
+
+def _check_closure(closure: PoolClosure | None, source: Skill, numbers: list[str]) -> None:
+    """A closed pool is drawn from as it was closed, on the event it was closed on."""
+    if closure is None:
+        return
+    if closure.source_skill_id != source.pk:
+        raise DrawRefused(_("The pool was closed on another source event."), code="closed")
+    if sorted(closure.pool, key=number_order) != numbers:
+        raise DrawRefused(
+            _("The pool changed since it was closed; close it again before drawing."),
+            code="pool_changed",
+        )
+
+
+def _enter_drawn(final: Skill, pool: list[Entry], seed: str, count: int) -> list[dict]:
+    """Enter the drawn entries in the final; the draw's published result rows."""
+    by_number = {e.competitor_no: e for e in pool}
+    taken = set(Entry.objects.filter(skill=final).values_list("competitor_no", flat=True))
+    result = []
+    for no, key in drawn_numbers(seed, list(by_number), count):
+        source_entry = by_number[no]
+        created = _enter(final, source_entry, taken)
+        result.append(
+            {
+                "competitor_no": no,
+                "key": key,
+                "final_no": created.competitor_no,
+                "delegation": source_entry.delegation.code,
+            }
+        )
+    return result
+
+
 def draw(
     final: Skill,
     source_event: Event,
@@ -323,45 +371,13 @@ def draw(
         # The final skill's row serialises draws, closures and nominations.
         final = Skill.objects.select_for_update().select_related("event").get(pk=final.pk)
         earlier = final.draws.order_by("-seq").first()
-        if earlier is not None and not reason:
-            raise DrawRefused(
-                _(
-                    "%(skill)s was already drawn (draw %(seq)d, %(at)s). A further draw "
-                    "needs a reason, which is published beside the first."
-                )
-                % {
-                    "skill": final,
-                    "seq": earlier.seq,
-                    "at": timezone.localtime(earlier.at).strftime("%Y-%m-%d %H:%M"),
-                },
-                code="redraw_needs_reason",
-            )
+        _refuse_redraw_without_reason(final, earlier, reason)
         source = source_skill_for(final, source_event)
         pool = pool_entries(final, source)
         numbers = [e.competitor_no for e in pool]
         closure = open_closure(final)
-        if closure is not None and closure.source_skill_id != source.pk:
-            raise DrawRefused(_("The pool was closed on another source event."), code="closed")
-        if closure is not None and sorted(closure.pool, key=number_order) != numbers:
-            raise DrawRefused(
-                _("The pool changed since it was closed; close it again before drawing."),
-                code="pool_changed",
-            )
+        _check_closure(closure, source, numbers)
         _check_count(count, len(numbers))
-        by_number = {e.competitor_no: e for e in pool}
-        taken = set(Entry.objects.filter(skill=final).values_list("competitor_no", flat=True))
-        result = []
-        for no, key in drawn_numbers(seed, numbers, count):
-            source_entry = by_number[no]
-            created = _enter(final, source_entry, taken)
-            result.append(
-                {
-                    "competitor_no": no,
-                    "key": key,
-                    "final_no": created.competitor_no,
-                    "delegation": source_entry.delegation.code,
-                }
-            )
         return Draw.objects.create(
             skill=final,
             source_skill=source,
@@ -371,7 +387,7 @@ def draw(
             seed=seed,
             algorithm=ALGORITHM,
             pool=numbers,
-            result=result,
+            result=_enter_drawn(final, pool, seed, count),
             reason=reason,
             by=user,
         )

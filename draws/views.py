@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from competitions.models import Event, Skill
+from portal.authz import permission_required
 from teams import roles
 from teams.models import Entry, Quota
 
@@ -59,12 +60,11 @@ def skill_draws(request: HttpRequest, event_code: str, skill_code: str) -> HttpR
             "skill": skill,
             "draws": draws,
             "closure": services.open_closure(skill),
-            "is_organiser": roles.is_organiser(request.user),
         },
     )
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, event_code: str, skill_code: str) -> HttpResponse:
     event = _event(event_code)
@@ -129,7 +129,7 @@ def manage(request: HttpRequest, event_code: str, skill_code: str) -> HttpRespon
     )
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 @require_GET
 def nominate_page(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
@@ -158,7 +158,7 @@ def nominate_page(request: HttpRequest, event_code: str) -> HttpResponse:
     )
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 @require_POST
 def nominate(request: HttpRequest, event_code: str, skill_code: str) -> HttpResponse:
     event = _event(event_code)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -16,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import permissions
+from portal.authz import objectgetter, permission_required
+
 from .models import GeneratedFile
 
 
@@ -25,19 +25,16 @@ def _private(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
-def _file(request: HttpRequest, file_id: uuid.UUID) -> GeneratedFile:
-    generated = GeneratedFile.objects.filter(pk=file_id).first()
-    if generated is None or not permissions.may_download(generated, request.user):
-        raise Http404
-    return generated
+# ``files.download`` (files/permissions.py): the file's own rule; someone
+# else's file answers 404, as a guessed id does.
+guard = permission_required("files.download", fn=objectgetter(GeneratedFile, "file_id"), hide=True)
 
 
+@guard
 @never_cache
 @require_GET
 def download(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    generated = _file(request, file_id)
+    generated = GeneratedFile.objects.get(pk=file_id)
     if not generated.downloadable():
         return _private(HttpResponse(_("This file has expired or is not ready."), status=410))
     try:
@@ -51,13 +48,12 @@ def download(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
     return _private(response)
 
 
+@guard
 @never_cache
 @require_GET
 def status(request: HttpRequest, file_id: uuid.UUID) -> HttpResponseBase:
     """The progress partial (htmx polls it until the file is finished)."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    generated = _file(request, file_id)
+    generated = GeneratedFile.objects.get(pk=file_id)
     return _private(render(request, "files/_progress.html", progress_context(request, generated)))
 
 

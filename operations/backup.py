@@ -384,33 +384,9 @@ def create_backup(
         db_info.update({"file": dump_name, "sha256": sha256_file(workdir / dump_name)})
 
         partial = workdir / "archive.tar"
-        files: list[dict[str, Any]] = []
-        missing: list[str] = []
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
             tar.add(workdir / dump_name, arcname=dump_name)
-            for key, name in selection.items:
-                storage = storages[key]
-                if not storage.exists(name):
-                    missing.append(f"{key}:{name}")
-                    continue
-                size = storage.size(name)
-                info = tarfile.TarInfo(_member_name(key, name))
-                info.size = size
-                info.mtime = int(stamp.timestamp())
-                with storage.open(name, "rb") as fh:
-                    reader = _HashingReader(fh)
-                    tar.addfile(info, reader)
-                if reader.size != size:
-                    raise BackupError(f"{name} changed while it was being copied")
-                files.append(
-                    {
-                        "storage": key,
-                        "name": name,
-                        "size": size,
-                        "sha256": reader.digest.hexdigest(),
-                    }
-                )
-
+            files, missing = _add_files(tar, selection, storages, int(stamp.timestamp()))
             manifest: dict[str, Any] = {
                 "format": FORMAT_VERSION,
                 "created_at": stamp.isoformat(),
@@ -442,6 +418,33 @@ def create_backup(
         # Appear under the final name only when complete.
         os.replace(partial, final)
     return BackupResult(final, manifest)
+
+
+def _add_files(
+    tar: tarfile.TarFile, selection: FileSelection, storages: dict[str, Storage], mtime: int
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Copy the selected stored files into the archive, hashing as they go:
+    the manifest's file entries, and the names the storage no longer has."""
+    files: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for key, name in selection.items:
+        storage = storages[key]
+        if not storage.exists(name):
+            missing.append(f"{key}:{name}")
+            continue
+        size = storage.size(name)
+        info = tarfile.TarInfo(_member_name(key, name))
+        info.size = size
+        info.mtime = mtime
+        with storage.open(name, "rb") as fh:
+            reader = _HashingReader(fh)
+            tar.addfile(info, reader)
+        if reader.size != size:
+            raise BackupError(f"{name} changed while it was being copied")
+        files.append(
+            {"storage": key, "name": name, "size": size, "sha256": reader.digest.hexdigest()}
+        )
+    return files, missing
 
 
 def _storage_has_root(storage: Storage) -> bool:

@@ -1,11 +1,15 @@
 """The admin is the organisers' console: only organisers get in."""
 
+import rules
 from django.contrib import admin
 from django.contrib.admin.filters import FieldListFilter, RelatedFieldListFilter
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.utils.translation import gettext_lazy as _
 
-from teams.roles import is_organiser
+
+def is_organiser(user) -> bool:
+    """The ``teams.organiser`` permission (teams/permissions.py, docs/roles.md)."""
+    return rules.has_perm("teams.organiser", user)
 
 
 def choice_label(obj) -> str:

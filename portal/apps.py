@@ -1,4 +1,6 @@
 from django.contrib.admin.apps import AdminConfig
+from django.utils.module_loading import autodiscover_modules
+from rules.apps import RulesConfig
 
 from portal import checks  # noqa: F401  (registers the portal's system checks)
 
@@ -15,3 +17,13 @@ class PortalAdminConfig(AdminConfig):
         # any model, admin module or view, so nothing has loaded a catalogue yet.
         i18n.compile_stale()
         super().__init__(app_name, app_module)
+
+
+class AuthzConfig(RulesConfig):
+    """django-rules, discovering each app's ``permissions.py`` instead of
+    ``rules.py`` (scoring/rules.py holds the marking rules, not
+    authorization): the named permissions of docs/roles.md are registered
+    when the apps are ready."""
+
+    def ready(self) -> None:
+        autodiscover_modules("permissions")

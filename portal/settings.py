@@ -8,6 +8,8 @@ switch to PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,15 @@ PORTAL_ALLOW_DEMO: bool = DEBUG if ENV["PORTAL_ALLOW_DEMO"] is None else ENV["PO
 # accepted while DEBUG is on (portal/environment.py refuses to start otherwise).
 PORTAL_LEDGER_KEY: str = ENV["PORTAL_LEDGER_KEY"] or "dev-only-ledger-key-do-not-use-in-production"
 
+# The HMAC key of the tablet PINs (docs/tablet-pins.md), outside the database
+# like the ledger's: a stolen database then cannot be used to test the 10^6
+# possible PINs. Unset, it is derived from SECRET_KEY (already required in
+# production) under its own label, so it is never the secret key itself.
+PORTAL_PIN_KEY: str = (
+    ENV["PORTAL_PIN_KEY"]
+    or hmac.new(SECRET_KEY.encode("utf-8"), b"portal.tablets.pin-key", hashlib.sha256).hexdigest()
+)
+
 ALLOWED_HOSTS: list[str] = ENV["DJANGO_ALLOWED_HOSTS"]
 CSRF_TRUSTED_ORIGINS: list[str] = ENV["DJANGO_CSRF_TRUSTED_ORIGINS"]
 
@@ -50,6 +61,9 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "simple_history",
+    # The authorization layer (django-rules): template tags, and each app's
+    # permissions.py registered when the apps are ready (docs/roles.md).
+    "portal.apps.AuthzConfig",
     "competitions",
     "teams",
     "files",
@@ -57,6 +71,7 @@ INSTALLED_APPS = [
     "awards",
     "tablets",
     "appeals",
+    "interchange",
     "results",
     "accounts",
     "draws",
@@ -123,6 +138,8 @@ else:
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # The named permissions of docs/roles.md (user.has_perm, {% has_perm %}).
+    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -12,7 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("competitions/", include("competitions.urls")),
+    path("", include("interchange.urls")),
     path("scoring/", include("scoring.urls")),
     path("tablet/", include("tablets.urls")),
     path("appeals/", include("appeals.urls")),

@@ -302,6 +302,39 @@ def _create_entry(target: Skill, source: Entry, taken: set[str]) -> Entry:
     )
 
 
+def _enter_qualifiers(advancement: Advancement, found: AdvancementPlan) -> None:
+    """Enter each qualifier in the target skill under a new number, with its
+    members, and record where it came from. Inside ``advance``'s transaction."""
+    assert found.target is not None
+    taken = set(Entry.objects.filter(skill=found.target).values_list("competitor_no", flat=True))
+    for q in found.qualifiers:
+        # The old number is excluded too: a new round, a new anonymity.
+        created = _create_entry(found.target, q.entry, taken | {q.entry.competitor_no})
+        taken.add(created.competitor_no)
+        try:
+            with transaction.atomic():
+                for member in q.entry.members.all():
+                    EntryMember.objects.create(entry=created, athlete_id=member.athlete_id)
+        except IntegrityError:
+            # A lead entered one of them after our check: refuse everything.
+            raise AdvancementRefused(
+                _("Already entered in %(event)s: %(names)s. An athlete may compete once per event.")
+                % {"event": found.target.event.name, "names": q.names},
+                code="already_entered",
+            ) from None
+        AdvancedEntry.objects.create(
+            advancement=advancement,
+            source_entry=q.entry,
+            created_entry=created,
+            delegation_id=q.entry.delegation_id,
+            source_competitor_no=q.entry.competitor_no,
+            source_rank=q.rank,
+            source_final_score=q.final_score,
+            competitor_no=created.competitor_no,
+            names=q.names[:500],
+        )
+
+
 def advance(
     skill: Skill,
     by_user,
@@ -331,38 +364,7 @@ def advance(
             min_score=min_score,
             by=by_user,
         )
-        taken = set(
-            Entry.objects.filter(skill=found.target).values_list("competitor_no", flat=True)
-        )
-        for q in found.qualifiers:
-            # The old number is excluded too: a new round, a new anonymity.
-            created = _create_entry(found.target, q.entry, taken | {q.entry.competitor_no})
-            taken.add(created.competitor_no)
-            try:
-                with transaction.atomic():
-                    for member in q.entry.members.all():
-                        EntryMember.objects.create(entry=created, athlete_id=member.athlete_id)
-            except IntegrityError:
-                # A lead entered one of them after our check: refuse everything.
-                raise AdvancementRefused(
-                    _(
-                        "Already entered in %(event)s: %(names)s. "
-                        "An athlete may compete once per event."
-                    )
-                    % {"event": found.target.event.name, "names": q.names},
-                    code="already_entered",
-                ) from None
-            AdvancedEntry.objects.create(
-                advancement=advancement,
-                source_entry=q.entry,
-                created_entry=created,
-                delegation_id=q.entry.delegation_id,
-                source_competitor_no=q.entry.competitor_no,
-                source_rank=q.rank,
-                source_final_score=q.final_score,
-                competitor_no=created.competitor_no,
-                names=q.names[:500],
-            )
+        _enter_qualifiers(advancement, found)
     return advancement
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from competitions.models import Advancement, Skill
-from teams.roles import organiser_required
+from portal.authz import permission_required
 
 from . import advancement
 
@@ -53,7 +53,7 @@ class AdvancementRuleForm(forms.Form):
         return {"min_score": self.cleaned_data["min_score"]}
 
 
-@organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def advancement_skill(request: HttpRequest, skill_id: int) -> HttpResponse:
     skill = get_object_or_404(Skill.objects.select_related("event__programme"), pk=skill_id)
@@ -92,7 +92,7 @@ def advancement_skill(request: HttpRequest, skill_id: int) -> HttpResponse:
     )
 
 
-@organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def advancement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     done = get_object_or_404(

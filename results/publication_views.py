@@ -19,18 +19,18 @@ from django.views.decorators.http import require_http_methods
 
 from competitions import publication
 from competitions.models import Event, PublicationLog, Skill, SkillPublication
-from teams.roles import organiser_required
+from portal.authz import permission_required
 
 from . import publishing
 
 
-@organiser_required
+@permission_required("teams.organiser")
 def publication_index(request: HttpRequest) -> HttpResponse:
     events = Event.objects.select_related("programme").annotate(skill_count=Count("skills"))
     return render(request, "results/publication_index.html", {"events": events})
 
 
-@organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def publication_event(request: HttpRequest, code: str) -> HttpResponse:
     event = get_object_or_404(Event.objects.select_related("programme"), code=code)
@@ -93,7 +93,7 @@ def _publication_of(skill: Skill) -> SkillPublication | None:
         return None
 
 
-@organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def publication_unpublish(request: HttpRequest, skill_id: int) -> HttpResponse:
     skill = get_object_or_404(

@@ -129,7 +129,7 @@ def _scheme_item(skill: Skill, state: SchemeState) -> CheckItem:
         state.ok,
         _("The marking scheme totals 100"),
         state.detail(),
-        reverse("scoring:skill_scheme", args=[skill.pk]),
+        reverse("interchange:skill_scheme", args=[skill.pk]),
         _("Marking scheme"),
     )
 
@@ -177,7 +177,7 @@ def _judges_item(
             False,
             label,
             _("No marking scheme yet."),
-            reverse("scoring:skill_scheme", args=[skill.pk]),
+            reverse("interchange:skill_scheme", args=[skill.pk]),
             _("Marking scheme"),
         )
     if not j_aspects:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import rules
 from django.conf import settings
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
@@ -726,15 +727,15 @@ def _publication(skill: Skill) -> SkillPublication | None:
 
 
 def may_export_rankings(user) -> bool:
-    """The full published rankings: delegation leads and organisers."""
-    return roles.is_organiser(user) or roles.lead_delegation(user) is not None
+    """``results.export_rankings`` (results/permissions.py): the full
+    published rankings, for delegation leads and organisers."""
+    return rules.has_perm("results.export_rankings", user)
 
 
 def may_download(job: ExportJob, user) -> bool:
-    """Generated files go to whoever asked for them, and to organisers."""
-    if not user.is_authenticated:
-        return False
-    return job.requested_by_id == user.pk or roles.is_organiser(user)
+    """``results.download_export`` (results/permissions.py): generated files
+    go to whoever asked for them, and to organisers."""
+    return rules.has_perm("results.download_export", user, job)
 
 
 @file_rules.rule(EXPORT_RULE)

@@ -1,12 +1,12 @@
 """Included at the site root: ``path("", include("results.urls"))``."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from . import advancement_views, publication_views, views
 
 app_name = "results"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     # public
     path("results/", views.results_index, name="index"),
     path("results/exports/<int:job_id>/", views.export_job, name="export_job"),

@@ -13,8 +13,6 @@ from __future__ import annotations
 import io
 from typing import TypeVar
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +24,7 @@ from awards import visibility
 from competitions import stages
 from competitions.models import Event
 from files import views as file_views
+from portal.authz import objectgetter, permission_required
 from portal.http import AuthenticatedRequest
 from scoring import ledger
 from teams import roles
@@ -166,7 +165,7 @@ def scoreboard_live(request: HttpRequest, event_code: str) -> HttpResponse:
 # ------------------------------------------------------------------ delegation lead
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 @require_GET
 def lead_home(request: HttpRequest) -> HttpResponse:
     delegation = roles.own_delegation(request.user)
@@ -185,7 +184,7 @@ def _lead_event(request: HttpRequest, event_code: str):
     return delegation, event, events
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 @require_GET
 def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpResponse:
     delegation, event, events = _lead_event(request, event_code)
@@ -219,7 +218,7 @@ def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpRespon
     )
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 @require_GET
 def lead_workbook(request: HttpRequest, event_code: str) -> HttpResponse:
     """(a) A small workbook: written in the request."""
@@ -236,41 +235,25 @@ def lead_workbook(request: HttpRequest, event_code: str) -> HttpResponse:
 
 
 @require_POST
+@permission_required("results.export_rankings")
 def rankings_export(request: HttpRequest, event_code: str) -> HttpResponse:
     """(b) The full published rankings: a Celery job, then the polling page."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not services.may_export_rankings(request.user):
-        raise PermissionDenied
     event = _event(event_code)
     job = tasks.request_rankings_export(event, request.user)
     return redirect(f"{reverse('results:export_job', args=[job.pk])}?start=1")
 
 
 def _job(request: HttpRequest, job_id: int) -> ExportJob:
-    job = get_object_or_404(ExportJob.objects.select_related("event", "generated"), pk=job_id)
-    if not services.may_download(job, request.user):
-        raise Http404  # someone else's file: not even its existence
-    return job
+    """The job of a view behind ``results.download_export`` (someone else's
+    file answers 404: not even its existence, docs/roles.md)."""
+    return get_object_or_404(ExportJob.objects.select_related("event", "generated"), pk=job_id)
 
 
-def _login_first(view):
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-@_login_first
+@permission_required("results.download_export", fn=objectgetter(ExportJob, "job_id"), hide=True)
 @require_GET
 def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The job's page: the file's progress partial (files app), which polls
-    itself and offers the download."""
     job = _job(request, job_id)
+    # The file's progress partial (files app) polls itself and offers the download.
     context = {"job": job, **file_views.progress_context(request, job.generated)}
     return _private(render(request, "results/export_job.html", context))
 
@@ -278,14 +261,14 @@ def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
 # ------------------------------------------------------------------ organiser
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def organiser_events(request: HttpRequest) -> HttpResponse:
     events = Event.objects.select_related("programme")
     return render(request, "results/organiser_events.html", {"events": events})
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)

@@ -425,3 +425,47 @@ def expected_judgement_judges(skill: Skill | int) -> dict[tuple[int, int], froze
         else:
             result.update(((entry_id, a), expected.for_aspect(a)) for a in aspect_ids)
     return result
+
+
+def allowed_by_entry(
+    panel: Panel,
+    judge_id: int,
+    entries: Iterable[tuple[int, int | None]],
+    aspects: Iterable[tuple[int, str]],
+) -> dict[int, frozenset[int]]:
+    """Entry id → ids of the aspects ``judge_id`` may mark, for the given
+    (entry id, delegation id) and (aspect id, kind) of the panel's skill.
+
+    The rules of ``Panel.check`` (assigned; not of the entry's delegation;
+    a chief judge gives no J score; covered by a group of theirs, if any),
+    worked out per entry and per group rather than per (entry, aspect), and
+    without building a refusal message: what a tablet page needs for one
+    judge. Entries with the same covering groups share one frozenset.
+    No query: the caller has loaded the panel, entries and aspects.
+    """
+    entries = list(entries)
+    if judge_id not in panel.judges:
+        return {entry_id: frozenset() for entry_id, _d in entries}
+    own = panel.judges[judge_id]
+    chief = judge_id in panel.chiefs
+    base = frozenset(a for a, kind in aspects if not (chief and kind == AspectKind.JUDGEMENT))
+    covers = panel.groups.get(judge_id)
+    result: dict[int, frozenset[int]] = {}
+    shared: dict[tuple[int, ...], frozenset[int]] = {}
+    for entry_id, delegation_id in entries:
+        if delegation_id == own:
+            result[entry_id] = frozenset()
+        elif covers is None:
+            result[entry_id] = base
+        else:
+            key = tuple(
+                i for i, c in enumerate(covers) if c.entries is None or entry_id in c.entries
+            )
+            if key not in shared:
+                found: set[int] = set()
+                for i in key:
+                    cover_aspects = covers[i].aspects
+                    found |= base if cover_aspects is None else cover_aspects & base
+                shared[key] = frozenset(found)
+            result[entry_id] = shared[key]
+    return result

@@ -11,14 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
 from competitions.models import Skill
+from portal.authz import objectgetter, permission_required
 from teams import roles
 from teams.models import Entry, EntryMember
 
@@ -30,15 +29,9 @@ from .results import compute_skill
 HALF = 50
 
 
-def _managed_skill(request: HttpRequest, skill_id: int) -> Skill | HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    skill = get_object_or_404(
-        Skill.objects.select_related("event", "event__programme"), pk=skill_id
-    )
-    if not (roles.is_organiser(request.user) or roles.is_chief_of(request.user, skill)):
-        raise PermissionDenied
-    return skill
+def _managed_skill(request: HttpRequest, skill_id: int) -> Skill:
+    """The skill of a view behind ``scoring.manage_skill``."""
+    return get_object_or_404(Skill.objects.select_related("event", "event__programme"), pk=skill_id)
 
 
 def _revealed(request: HttpRequest, skill: Skill) -> bool:
@@ -50,10 +43,9 @@ def _revealed(request: HttpRequest, skill: Skill) -> bool:
 
 
 @require_GET
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_id"))
 def skill_results(request: HttpRequest, skill_id: int) -> HttpResponse:
     skill = _managed_skill(request, skill_id)
-    if isinstance(skill, HttpResponse):
-        return skill
     results = compute_skill(skill)
     revealed = _revealed(request, skill)
     people: dict[int, tuple[str, str]] = {}
@@ -107,10 +99,9 @@ def _bar(deviation: Fraction | None, largest: Fraction) -> dict:
 
 
 @require_GET
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_id"))
 def skill_consistency(request: HttpRequest, skill_id: int) -> HttpResponse:
     skill = _managed_skill(request, skill_id)
-    if isinstance(skill, HttpResponse):
-        return skill
     judges = judge_consistency(skill)
     largest = max((abs(j.deviation) for j in judges if j.deviation), default=Fraction(0))
     rows = [{"j": j, "bar": _bar(j.deviation, largest)} for j in judges]

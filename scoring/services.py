@@ -45,7 +45,6 @@ try:  # only PostgreSQL uses it (hot_cursor); SQLite installs need not have it
 except ImportError:  # pragma: no cover
     psycopg = None  # type: ignore[assignment]  # checked before use
 
-from teams import roles
 from teams.models import Entry, Judge, JudgeAssignment
 
 from . import ledger, panels, schemes, signals
@@ -59,6 +58,7 @@ from .models import (
     MarkingGroup,
     SkillMarking,
 )
+from .permissions import may_manage
 
 if TYPE_CHECKING:
     from competitions.models import Skill
@@ -1305,11 +1305,6 @@ def marking_status(skill: Skill) -> MarkingStatus:
 
 
 # ---------------------------------------------------------------- sign-off
-
-
-def may_manage(user, skill: Skill) -> bool:
-    """The skill's chief judge or an organiser."""
-    return roles.is_organiser(user) or roles.is_chief_of(user, skill)
 
 
 def _require_manager(user, skill: Skill) -> None:

@@ -2,7 +2,7 @@
 rankings and judge consistency in results_views.py. Each module keeps its own
 ``urlpatterns`` list."""
 
-from . import results_views, scheme_views, views
+from . import results_views, views
 
 app_name = "scoring"
-urlpatterns = [*views.urlpatterns, *results_views.urlpatterns, *scheme_views.urlpatterns]
+urlpatterns = [*views.urlpatterns, *results_views.urlpatterns]

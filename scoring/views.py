@@ -4,14 +4,13 @@ The chief judge's sign-off page for a skill: status, incomplete entries by
 what is missing, discrepancies to acknowledge (scores side by side by judge
 code), sign-off (confirming what other apps warn about, such as open
 re-mark requests) and reopen with a reason. Only the skill's chief judge and
-organisers reach it (``services.may_manage``); the services check again.
+organisers reach it (``scoring.manage_skill``, docs/roles.md); the services
+check again.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from competitions.models import Skill
+from portal.authz import objectgetter, permission_required
 from teams.models import Entry
 
 from . import schemes, services
@@ -26,12 +26,9 @@ from .models import Aspect, LedgerRecord, SkillMarking
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_id"))
 def sign_off_page(request: HttpRequest, skill_id: int) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     skill = get_object_or_404(Skill.objects.select_related("event"), pk=skill_id)
-    if not services.may_manage(request.user, skill):
-        raise PermissionDenied
 
     if request.method == "POST":
         action = request.POST.get("action", "")

@@ -44,6 +44,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from competitions.models import Event, Skill
+from portal import spreadsheets
 from portal.problems import CellProblem
 from scoring import panels, services
 from scoring.models import Aspect, AspectKind, Criterion
@@ -132,18 +133,19 @@ def _read(source: IO[bytes] | str, report: TheoryReport) -> _Sheet | None:
         return None
     try:
         ws = book["theory"] if "theory" in book.sheetnames else book.worksheets[0]
-        header_row, letters, index = None, {}, {}
+        numbered = enumerate(ws.iter_rows(values_only=True), start=1)
+        header = spreadsheets.find_header(numbered, ["skill_code"], HEADER_SEARCH_ROWS)
+        if header is None:
+            fail(
+                _("No row of column keys (skill_code, score, out_of …) in sheet %(sheet)s."),
+                sheet=ws.title,
+            )
+            return None
+        header_row, found = header
+        index = {k: i for k, i in found.items() if k in KEYS}
+        letters = {k: get_column_letter(i + 1) for k, i in index.items()}
         rows: list[tuple[int, dict[str, Any]]] = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            if header_row is None:
-                keys = [_text(v).lower() for v in values]
-                if "skill_code" in keys:
-                    header_row = number
-                    index = {k: i for i, k in reversed(list(enumerate(keys))) if k in KEYS}
-                    letters = {k: get_column_letter(i + 1) for k, i in index.items()}
-                elif number >= HEADER_SEARCH_ROWS:
-                    break
-                continue
+        for number, values in numbered:
             if all(v is None or _text(v) == "" for v in values):
                 continue
             if len(rows) >= MAX_ROWS:
@@ -151,12 +153,6 @@ def _read(source: IO[bytes] | str, report: TheoryReport) -> _Sheet | None:
                 return None
             cells = {key: values[i] if i < len(values) else None for key, i in index.items()}
             rows.append((number, cells))
-        if header_row is None:
-            fail(
-                _("No row of column keys (skill_code, score, out_of …) in sheet %(sheet)s."),
-                sheet=ws.title,
-            )
-            return None
         missing = [k for k in REQUIRED_KEYS if k not in letters]
         if "competitor_no" not in letters and "id_number" not in letters:
             missing.append("competitor_no / id_number")

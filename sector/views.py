@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from competitions import publication, stages
 from competitions.models import Event, Programme
 from draws.models import Draw
+from portal.authz import permission_required
 from teams import roles
 from teams.models import Athlete, Delegation, Entry
 
@@ -67,12 +68,11 @@ def programme_page(request: HttpRequest, code: str) -> HttpResponse:
                 rewards.register_of(programme).values(),
                 key=lambda r: rewards.OUTCOME_ORDER[r.outcome],
             ),
-            "is_organiser": roles.is_organiser(request.user),
         },
     )
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def rewards_edit(request: HttpRequest, code: str) -> HttpResponse:
     programme = _programme(code)
@@ -94,7 +94,7 @@ def rewards_edit(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def rewards_download(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
@@ -103,7 +103,7 @@ def rewards_download(request: HttpRequest, event_code: str) -> HttpResponse:
     return _xlsx(buffer, f"{event.code}-rewards.xlsx")
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 @require_GET
 def lead_rewards_download(request: HttpRequest, event_code: str) -> HttpResponse:
     """The lead's own delegation, once every skill of the event is published
@@ -119,7 +119,7 @@ def lead_rewards_download(request: HttpRequest, event_code: str) -> HttpResponse
     return _xlsx(buffer, f"{event.code}-{delegation.code}-rewards.xlsx")
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_http_methods(["GET", "POST"])
 def theory_upload(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
@@ -144,7 +144,7 @@ def theory_upload(request: HttpRequest, event_code: str) -> HttpResponse:
     )
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def funnel_page(request: HttpRequest, code: str) -> HttpResponse:
     programme = _programme(code)
@@ -179,7 +179,7 @@ def funnel_page(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@roles.organiser_required
+@permission_required("teams.organiser")
 @require_GET
 def athlete_path(request: HttpRequest, code: str, athlete_id: int) -> HttpResponse:
     programme = _programme(code)

@@ -1,7 +1,7 @@
 """The event workbook's optional ``rewards`` sheet: outcome, bonus_yuan,
 credits — the programme's rewards register (docs/rewards.md).
 
-Registered with ``competitions.workbook`` through its sheet registry (found
+Registered with ``interchange.event_workbook.sheets`` through its registry (found
 by ``autodiscover_modules("workbook_sheets")``), after every other sheet:
 it refers to nothing earlier in the file. The rows listed are brought up
 to date; outcomes the sheet does not list are left alone, as every sheet of
@@ -16,15 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, widgets
 
 from competitions.resources import ChoiceWidget, SheetResource, cell_text
-from competitions.workbook import (
-    CREATED,
-    UNCHANGED,
-    UPDATED,
-    ImportContext,
-    ParsedSheet,
-    SheetDefinition,
-    register_sheet,
-)
+from interchange.event_workbook.context import ImportContext, ParsedSheet, SheetDefinition
+from interchange.event_workbook.report import CREATED, UNCHANGED, UPDATED
+from interchange.event_workbook.sheets import register_sheet
 
 from .models import Outcome, Reward
 from .rewards import parse_amount

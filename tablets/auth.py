@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from portal import authz
+
 from . import services
 from .models import TabletSession
 
@@ -60,6 +62,11 @@ def clear_cookie(response: HttpResponse) -> None:
     response.delete_cookie(COOKIE, path=COOKIE_PATH, samesite="Lax")
 
 
+# What guards the tablet pages: a judge's PIN session, not a user's permission
+# (docs/roles.md); recorded on each view for the URL test.
+SESSION_GUARD = "tablet PIN session"
+
+
 def tablet_required(*, api: bool = False) -> Callable:
     """Views behind a live tablet session; sets ``request.tablet``.
     Pages send a signed-out tablet to the sign-in page; the API answers 401
@@ -87,6 +94,7 @@ def tablet_required(*, api: bool = False) -> Callable:
             cast(TabletRequest, request).tablet = session
             return view(request, *args, **kwargs)
 
+        authz.guarded_by(wrapped, SESSION_GUARD)
         return wrapped
 
     return decorator

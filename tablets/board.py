@@ -17,8 +17,6 @@ from io import BytesIO
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from competitions.models import Skill
+from portal.authz import objectgetter, permission_required
 from scoring import services as scoring
 from scoring.models import Aspect
 from teams import roles
@@ -38,17 +37,20 @@ from .models import JudgeCredential, TabletSession
 
 
 def _managed_skill(request: HttpRequest, skill_pk: int) -> Skill:
-    skill = get_object_or_404(Skill.objects.select_related("event"), pk=skill_pk)
-    if not services.may_manage_skill(request.user, skill):
-        raise PermissionDenied
-    return skill
+    """The skill of a view behind ``scoring.manage_skill``."""
+    return get_object_or_404(Skill.objects.select_related("event"), pk=skill_pk)
 
 
-def _skill_judge(skill: Skill, judge_pk: int) -> Judge:
+def _skill_judge(skill: Skill | int, judge_pk: int) -> Judge:
     judge = Judge.objects.filter(pk=judge_pk, assignments__skill=skill).first()
     if judge is None:
         raise Http404
     return judge
+
+
+def _judge_of_skill(request: HttpRequest, skill_pk: int, judge_pk: int) -> Judge:
+    """The judge of the URL, assigned to its skill (404 otherwise)."""
+    return _skill_judge(skill_pk, judge_pk)
 
 
 def _back(skill: Skill, anchor: str = "") -> HttpResponse:
@@ -56,7 +58,7 @@ def _back(skill: Skill, anchor: str = "") -> HttpResponse:
     return redirect(f"{url}#{anchor}" if anchor else url)
 
 
-@login_required
+@permission_required("tablets.board_index")
 def index(request: HttpRequest) -> HttpResponse:
     if roles.is_organiser(request.user):
         skills = Skill.objects.select_related("event").order_by("event__code", "code")
@@ -78,7 +80,7 @@ def _discrepancies(skill: Skill, status: scoring.MarkingStatus) -> list[dict]:
 
 
 @never_cache
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def board(request: HttpRequest, skill_pk: int) -> HttpResponse:
     skill = _managed_skill(request, skill_pk)
     status = scoring.marking_status(skill)
@@ -104,7 +106,7 @@ def board(request: HttpRequest, skill_pk: int) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def grid(request: HttpRequest, skill_pk: int) -> HttpResponse:
     """The progress grid alone, fetched by the board every few seconds."""
     skill = _managed_skill(request, skill_pk)
@@ -116,7 +118,7 @@ def grid(request: HttpRequest, skill_pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def remark(request: HttpRequest, skill_pk: int) -> HttpResponse:
     skill = _managed_skill(request, skill_pk)
     entry = get_object_or_404(Entry, pk=request.POST.get("entry"), skill=skill)
@@ -141,7 +143,7 @@ def remark(request: HttpRequest, skill_pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def acknowledge(request: HttpRequest, skill_pk: int) -> HttpResponse:
     skill = _managed_skill(request, skill_pk)
     entry = get_object_or_404(Entry, pk=request.POST.get("entry"), skill=skill)
@@ -154,7 +156,7 @@ def acknowledge(request: HttpRequest, skill_pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def acknowledge_all(request: HttpRequest, skill_pk: int) -> HttpResponse:
     """The discrepancies the board showed (``pair`` = "entry:aspect"), with one note."""
     skill = _managed_skill(request, skill_pk)
@@ -181,7 +183,7 @@ def acknowledge_all(request: HttpRequest, skill_pk: int) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def sign_off(request: HttpRequest, skill_pk: int) -> HttpResponse:
     """GET asks for confirmation; POST signs off once confirmed, and with open
     re-mark requests only when the chief judge confirms that too."""
@@ -218,7 +220,7 @@ def sign_off(request: HttpRequest, skill_pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def reopen(request: HttpRequest, skill_pk: int) -> HttpResponse:
     skill = _managed_skill(request, skill_pk)
     try:
@@ -231,7 +233,7 @@ def reopen(request: HttpRequest, skill_pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def revoke_session(request: HttpRequest, skill_pk: int, pk: int) -> HttpResponse:
     skill = _managed_skill(request, skill_pk)
     session = get_object_or_404(TabletSession, pk=pk, judge__assignments__skill=skill)
@@ -241,14 +243,13 @@ def revoke_session(request: HttpRequest, skill_pk: int, pk: int) -> HttpResponse
 
 
 @require_POST
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
+@permission_required("tablets.manage_judge", fn=_judge_of_skill)
 def new_pin(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
     """Shows the new PIN on this response only: it is stored hashed and never
     put in a message (messages may live in a cookie)."""
     skill = _managed_skill(request, skill_pk)
     judge = _skill_judge(skill, judge_pk)
-    if not services.may_manage_judge(request.user, judge):
-        raise PermissionDenied
     first = not JudgeCredential.objects.filter(judge=judge).exists()
     pin = services.generate_pin(judge, request.user)
     response = render(
@@ -267,20 +268,19 @@ def new_pin(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
+@permission_required("tablets.manage_judge", fn=_judge_of_skill)
 def unlock_pin(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
     """Lift the PIN lock of a judge's code, from every address."""
     skill = _managed_skill(request, skill_pk)
     judge = _skill_judge(skill, judge_pk)
-    if not services.may_manage_judge(request.user, judge):
-        raise PermissionDenied
     services.unlock_pin(judge)
     messages.success(request, _("PIN sign-in of %(code)s unlocked.") % {"code": judge.code})
     return _back(skill, "judges")
 
 
 @require_POST
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def revoke_links(request: HttpRequest, skill_pk: int, judge_pk: int) -> HttpResponse:
     skill = _managed_skill(request, skill_pk)
     judge = _skill_judge(skill, judge_pk)
@@ -299,7 +299,7 @@ def _qr_svg(url: str) -> str:
 
 
 @never_cache
-@login_required
+@permission_required("scoring.manage_skill", fn=objectgetter(Skill, "skill_pk"))
 def qr_sheet(request: HttpRequest, skill_pk: int) -> HttpResponse:
     """GET explains; POST makes a fresh link per judge (earlier links of these
     judges stop working) and shows the printable sheet once."""

@@ -2,10 +2,10 @@
 
 A tablet is authenticated by its ``TabletSession`` (a random token in a
 cookie, stored here only as its SHA-256), not by a Django user: most judges
-have no user account. Secrets are never stored in clear: PINs are hashed with
-Django's password hasher (they are short, so they need a slow hash); session
-and link tokens are 256-bit random values, so a plain SHA-256 is enough and
-lets the token be looked up by its hash.
+have no user account. Secrets are never stored in clear: PINs as an HMAC under
+a key kept outside the database (``tablets.pin_hashing``, docs/tablet-pins.md);
+session and link tokens are 256-bit random values, so a plain SHA-256 is
+enough and lets the token be looked up by its hash.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import parse_etags, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -115,10 +115,9 @@ def logout(request: TabletRequest) -> HttpResponse:
 
 
 def _skill_for(request: TabletRequest, skill_pk: int) -> Skill:
-    skill = get_object_or_404(Skill.objects.select_related("event"), pk=skill_pk)
-    if not services.is_assigned(request.tablet.judge, skill):
-        raise Http404
-    return skill
+    """The skill if the judge is assigned to it (one query), else 404."""
+    assigned = Skill.objects.filter(assignments__judge=request.tablet.judge)
+    return get_object_or_404(assigned.select_related("event"), pk=skill_pk)
 
 
 @gzip_page
@@ -189,7 +188,7 @@ def entry(request: TabletRequest, skill_pk: int, no: str) -> HttpResponse:
             "total": total,
             "next": services.next_unmarked(scope, after_no=found.competitor_no),
             "locked": revealed,
-            "names": services._names([found]).get(found.pk, "") if revealed else "",
+            "names": services.entry_names([found]).get(found.pk, "") if revealed else "",
         },
     )
 
@@ -208,13 +207,23 @@ def api_mark(request: TabletRequest) -> JsonResponse:
 @never_cache
 @require_GET
 @tablet_required(api=True)
-def api_poll(request: TabletRequest, skill_pk: int) -> JsonResponse:
-    skill = _skill_for(request, skill_pk)
-    entry = None
-    if request.GET.get("entry", "").isdigit():
-        scope = services.load_scope(skill, request.tablet.judge)
-        entry = next((e for e in scope.entries if e.pk == int(request.GET["entry"])), None)
-    return JsonResponse(services.poll(request.tablet.judge, skill, entry))
+def api_poll(request: TabletRequest, skill_pk: int) -> HttpResponse:
+    """Answered 304 when nothing the judge is shown changed since the ETag
+    the tablet sends back (one indexed read); else the poll, with its ETag."""
+    judge = request.tablet.judge
+    raw = request.GET.get("entry", "")
+    entry_id = int(raw) if raw.isdigit() else None
+    etag = services.poll_etag(judge, skill_pk, entry_id)
+    if etag is None:
+        raise Http404  # not assigned to the skill: as an unknown skill
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        skill = _skill_for(request, skill_pk)
+        entry = services.offered_entry(skill, judge, entry_id) if entry_id else None
+        response = JsonResponse(services.poll(judge, skill, entry))
+    response["ETag"] = etag
+    return response
 
 
 @require_GET

@@ -3,7 +3,7 @@
 
 See ``competitions.resources`` for the conventions (``sheet_name``,
 ``optional_columns``, ``required_values``, ``titles_zh``). Import of the
-``entries`` and ``judges`` sheets goes through ``competitions.workbook``:
+``entries`` and ``judges`` sheets goes through ``interchange.event_workbook``:
 their rules span rows (team members share a competitor number; one chief
 judge per skill; one athlete once per event) which django-import-export's
 row-at-a-time import cannot check, so these resources provide the columns,

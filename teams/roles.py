@@ -1,4 +1,6 @@
-"""Who is who. Every view asks these functions, never the user model directly.
+"""Who is who. The permissions (teams/permissions.py and each app's
+``permissions.py``, docs/roles.md) ask these functions, never the user model
+directly.
 
 Roles (docs/roles.md): organiser (a member of the ``organiser`` group, or a
 superuser), chief judge and judge (a user linked to a Judge; chief for the
@@ -8,11 +10,8 @@ Delegation through DelegationLead).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
@@ -50,7 +49,7 @@ def judge_of(user) -> Judge | None:
 
 
 def own_delegation(user) -> Delegation:
-    """The lead's delegation, in a view behind ``lead_required``."""
+    """The lead's delegation, in a view behind the ``teams.lead`` permission."""
     delegation = lead_delegation(user)
     if delegation is None:
         raise PermissionDenied
@@ -58,7 +57,7 @@ def own_delegation(user) -> Delegation:
 
 
 def own_judge(user) -> Judge:
-    """The user's judge record, in a view behind ``judge_required``."""
+    """The user's judge record, in a view behind the ``teams.judge`` permission."""
     judge = judge_of(user)
     if judge is None:
         raise PermissionDenied
@@ -111,22 +110,3 @@ def role_context(request) -> dict:
         return {"roles": []}
     return {"roles": role_names(user)}
 
-
-def _requiring(test: Callable[[object], bool]):
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not test(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-organiser_required = _requiring(is_organiser)
-lead_required = _requiring(lambda u: lead_delegation(u) is not None)
-judge_required = _requiring(lambda u: judge_of(u) is not None)

@@ -7,13 +7,14 @@ delegation, so another delegation's id is a 404, never a peek.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Skill
+from portal.authz import objectgetter, permission_required
 
 from . import roles, services
 from .forms import AthleteForm, RegisterEntryForm
@@ -24,7 +25,7 @@ def _flatten(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 def delegation(request: HttpRequest) -> HttpResponse:
     own = roles.own_delegation(request.user)
     athletes = own.athletes.order_by("name").prefetch_related("memberships__entry__skill")
@@ -40,7 +41,7 @@ def delegation(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 def athlete_add(request: HttpRequest) -> HttpResponse:
     own = roles.own_delegation(request.user)
     form = AthleteForm(request.POST or None)
@@ -55,7 +56,7 @@ def athlete_add(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/athlete_form.html", {"form": form, "delegation": own})
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 def athlete_edit(request: HttpRequest, pk: int) -> HttpResponse:
     own = roles.own_delegation(request.user)
     athlete = get_object_or_404(Athlete, pk=pk, delegation=own)
@@ -82,7 +83,7 @@ def athlete_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 def register_entry(request: HttpRequest, skill_pk: int) -> HttpResponse:
     own = roles.own_delegation(request.user)
     skill = get_object_or_404(Skill.objects.select_related("event"), pk=skill_pk)
@@ -112,7 +113,7 @@ def register_entry(request: HttpRequest, skill_pk: int) -> HttpResponse:
     )
 
 
-@roles.lead_required
+@permission_required("teams.lead")
 def withdraw_entry(request: HttpRequest, pk: int) -> HttpResponse:
     own = roles.own_delegation(request.user)
     entry = get_object_or_404(Entry.objects.select_related("skill__event"), pk=pk, delegation=own)
@@ -144,12 +145,10 @@ def withdraw_entry(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@roles.judge_required
+@permission_required("teams.judge_skill", fn=objectgetter(Skill), role="teams.judge")
 def judge_skill(request: HttpRequest, pk: int) -> HttpResponse:
     judge = roles.own_judge(request.user)
     skill = get_object_or_404(Skill.objects.select_related("event"), pk=pk)
-    if not roles.judged_skills(request.user).filter(pk=skill.pk).exists():
-        raise PermissionDenied
     is_chief = roles.is_chief_of(request.user, skill)
     revealed = services.names_revealed(skill)
     return render(

@@ -247,11 +247,22 @@
   }
 
   /* ------------------------------------------------ polling the server */
+  // The server versions what it would answer (ETag): sent back, an
+  // unchanged answer costs a 304 with no body, and the page stays as it is.
+  var pollTag = '';
   function poll() {
     if (!root || !root.dataset.poll || !navigator.onLine || signedOut) return;
-    fetch(root.dataset.poll, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-      .then(function (r) { if (r.status === 401) signedOutNow(); return r.ok ? r.json() : null; })
-      .then(function (body) { if (body) applyPoll(body); })
+    var headers = { Accept: 'application/json' };
+    if (pollTag) headers['If-None-Match'] = pollTag;
+    fetch(root.dataset.poll, { credentials: 'same-origin', headers: headers })
+      .then(function (r) {
+        if (r.status === 401) signedOutNow();
+        if (!r.ok) return null;  // 304: nothing changed; 5xx: try at the next poll
+        return r.json().then(function (body) {
+          applyPoll(body);
+          pollTag = r.headers.get('ETag') || '';
+        });
+      })
       .catch(function () {});
   }
 

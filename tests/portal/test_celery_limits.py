@@ -25,7 +25,7 @@ def test_every_late_acknowledged_task_stops_before_redelivery():
 
 
 def test_the_long_import_is_acknowledged_on_receipt_and_bounded():
-    from competitions.tasks import run_import_job
+    from interchange.tasks import run_import_job
 
     assert run_import_job.acks_late is False
     assert run_import_job.soft_time_limit < run_import_job.time_limit

@@ -9,7 +9,7 @@ import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("portal", "operations", "competitions", "teams", "scoring", "awards", "appeals",
-        "tablets", "results", "draws", "sector", "accounts", "demo")  # fmt: skip
+        "tablets", "interchange", "results", "draws", "sector", "accounts", "demo")  # fmt: skip
 
 
 def test_the_layers_contract_is_kept():

@@ -119,11 +119,11 @@ def _expect(role: str) -> list[str]:
             reverse("accounts:list"),
             reverse("accounts:new"),
             reverse("accounts:bulk"),
-            reverse("competitions:event_workbook"),
+            reverse("interchange:event_workbook"),
             reverse("results:publication_index"),
             reverse("appeals:list"),
             reverse("admin:index"),
-            reverse("scoring:skill_scheme", args=[skill.pk]),
+            reverse("interchange:skill_scheme", args=[skill.pk]),
             reverse("scoring:sign_off", args=[skill.pk]),
             reverse("results:index"),
         ]
@@ -132,7 +132,7 @@ def _expect(role: str) -> list[str]:
         return [
             reverse("tablets:board_index"),
             reverse("tablets:board", args=[chief.skill_id]),
-            reverse("scoring:skill_scheme", args=[chief.skill_id]),
+            reverse("interchange:skill_scheme", args=[chief.skill_id]),
             reverse("scoring:sign_off", args=[chief.skill_id]),
             reverse("scoring:results", args=[chief.skill_id]),
         ]

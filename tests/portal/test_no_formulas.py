@@ -15,17 +15,20 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from competitions.models import Event
-from competitions.workbook import build_workbook, import_workbook
+from interchange.cis.reader import read_scheme
+from interchange.cis.workbook import load_scheme_workbook
+from interchange.cis.writer import export_workbook
+from interchange.event_workbook.importer import import_workbook
+from interchange.event_workbook.writer import build_workbook
 from portal import spreadsheet_formats
 from portal.exporters import Column, Presentation, SheetExporter, csv_text, write_workbook
 from results import exporters as result_exporters
-from scoring import scheme_io
 from scoring.models import Aspect, Criterion
 from teams.admin import DelegationAdmin
 from teams.models import Athlete, Delegation
 from teams.resources import DelegationResource
 from tests import factories as f
-from tests.competitions.test_workbook_import import sample, write_book
+from tests.interchange.test_workbook_import import sample, write_book
 from tests.results.builders import world
 from tests.scoring.builders import scheme_skill
 
@@ -128,7 +131,7 @@ def test_marking_scheme_export_both_formats_and_reimport(tmp_path):
     Criterion.objects.filter(skill=s.skill).update(name=EVIL_TOO)
     for fmt in ("aspects", "cis"):
         out = tmp_path / f"{fmt}.xlsx"
-        scheme_io.export_workbook(s.skill, fmt).save(out)
+        export_workbook(s.skill, fmt).save(out)
         book = load_workbook(out)
         formulas = [c.value for c in cells(book) if c.data_type == "f"]
         # The CIS layout's own totals stay formulas; nothing else is one.
@@ -136,7 +139,7 @@ def test_marking_scheme_export_both_formats_and_reimport(tmp_path):
         for text in (EVIL, EVIL_TOO):
             found = [c for c in cells(book) if c.value == text]
             assert found and {c.data_type for c in found} == {"s"}
-        data = scheme_io.read_scheme(scheme_io.load_scheme_workbook(out), s.skill.code)
+        data = read_scheme(load_scheme_workbook(out), s.skill.code)
         assert not data.errors, data.errors
         assert EVIL in [a.description for a in data.aspects()]
         assert {c.name for c in data.criteria} == {EVIL_TOO}

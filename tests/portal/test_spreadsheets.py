@@ -17,13 +17,15 @@ from openpyxl import Workbook, load_workbook
 
 from appeals.services import AppealRefused, check_attachment
 from competitions.models import Event, ImportJob
-from competitions.workbook import import_workbook
+from interchange.cis.data import SchemeImportError
+from interchange.cis.reader import read_scheme
+from interchange.cis.workbook import load_scheme_workbook
+from interchange.event_workbook.importer import import_workbook
 from portal import spreadsheets
-from scoring.scheme_io import SchemeImportError, load_scheme_workbook, read_scheme
 from teams.models import Athlete, Delegation
 from tests import factories
-from tests.competitions.test_workbook_import import sample, write_book
-from tests.competitions.test_workbook_scoring import model_counts
+from tests.interchange.test_workbook_import import sample, write_book
+from tests.interchange.test_workbook_scoring import model_counts
 
 FAST = 5.0  # seconds: a refusal comes within seconds
 
@@ -220,7 +222,7 @@ def test_the_page_refuses_a_zip_bomb_in_the_request_and_queues_nothing(client, t
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:
         z.writestr("xl/media/bomb.xml", b"0" * (16 * 1024 * 1024))
     response = client.post(
-        reverse("competitions:event_workbook"),
+        reverse("interchange:event_workbook"),
         {"event": "final", "file": SimpleUploadedFile("bomb.xlsx", path.read_bytes())},
     )
     assert response.status_code == 200
@@ -235,7 +237,7 @@ def test_the_page_refuses_a_declared_dimension_in_the_request(client, tmp_path):
     client.force_login(factories.organiser())
     path = declare_dimension(write_book(tmp_path / "d.xlsx", sample()), "skills", "A1:XFD1048576")
     response = client.post(
-        reverse("competitions:event_workbook"),
+        reverse("interchange:event_workbook"),
         {"event": "final", "file": SimpleUploadedFile("d.xlsx", path.read_bytes())},
     )
     html = response.content.decode()
@@ -254,7 +256,7 @@ def test_the_job_page_shows_a_sheet_refused_while_read(client, tmp_path, setting
     book.save(path)
     drop_dimension(path, "skills")
     response = client.post(
-        reverse("competitions:event_workbook"),
+        reverse("interchange:event_workbook"),
         {"event": "final", "file": SimpleUploadedFile("w.xlsx", path.read_bytes())},
         follow=True,
     )
@@ -264,7 +266,7 @@ def test_the_job_page_shows_a_sheet_refused_while_read(client, tmp_path, setting
     assert "<td>skills</td><td>3</td>" in html and "XFD" in html
     assert not Event.objects.exists()
     # The polled box is the same, and stops polling once finished.
-    box = client.get(reverse("competitions:import_job_progress", args=[job.pk]))
+    box = client.get(reverse("interchange:import_job_progress", args=[job.pk]))
     assert "XFD" in box.content.decode()
     assert "hx-trigger" not in box.content.decode()
 

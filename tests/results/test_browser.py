@@ -137,26 +137,71 @@ def test_scoreboard_shows_a_result_published_while_open(live_server, browser):
     context.close()
 
 
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_screenshots_of_pages(live_server, browser):
+    """Each screenshot is taken of a page that shows what a visitor checks on
+    it: the published ranking in order, the medal chart's labelled lanes,
+    the organiser's skill table; and never the unpublished skill's data."""
     w = world()
     w.publish()
     base = live_server.url
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+
     page.goto(f"{base}/results/{w.event.code}/skills/{w.skill.code}/")
+    text = page.locator("main").inner_text()
+    # The ranking, in place order, with the winner's total as published.
+    where = [text.index(name) for name in w.public_after[:4]]
+    assert where == sorted(where), "athletes out of place order"
+    assert "91.25" in text and "88.50" in text
+    assert not [s for s in w.secrets if s in page.content()]
     shot(page, "public_skill")
+
     page.goto(f"{base}/results/{w.event.code}/medals/")
+    rows = page.locator(".medal-lanes .ml-row[data-delegation]")
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.delegation)") == ["QXZ", "WVK"]
+    first = rows.nth(0)
+    assert "鹤岗市青山代表团" in first.locator(".ml-label").inner_text()
+    counts = first.locator(".ml-lane[data-kind]").evaluate_all(
+        "ls => Object.fromEntries(ls.map(l => [l.dataset.kind, l.innerText.trim()]))"
+    )
+    assert counts["gold"] == "1" and counts["bronze"] == "1"
+    # Every lane is named in the head row, and each bar is drawn.
+    head = page.locator(".medal-lanes .ml-head").inner_text()
+    assert "金牌" in head or "Gold" in head
+    assert first.locator(".ml-lane.gold rect").get_attribute("width") not in (None, "0")
+    assert not [s for s in w.secrets if s in page.content()]
     shot(page, "public_medals")
+
     page.goto(f"{base}/results/{w.event.code}/")
+    assert w.skill.name in page.locator("main").inner_text()
+    assert not [s for s in w.secrets if s in page.content()]
     shot(page, "public_event")
+
     log_in(page, base, w.organiser.username)
     page.goto(f"{base}/organiser/events/{w.event.code}/")
     page.wait_for_selector(".org-table")
+    # Both skills are signed off: the readiness list says so (not "no skills"),
+    # and the progress table lists each with its state.
+    readiness = page.locator(".readiness-table").inner_text()
+    assert "没有赛项" not in readiness and "No skills" not in readiness
+    for skill in (w.skill, w.hidden):
+        assert page.locator(f"#skill-{skill.code}").get_attribute("data-stage")
+    assert "✓" in page.locator(f"#skill-{w.skill.code}").inner_text()
+    assert no_sideways_scroll(page)
     shot(page, "organiser_event")
+
     narrow = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone = narrow.new_page()
     phone.goto(f"{base}/results/{w.event.code}/skills/{w.skill.code}/")
+    assert w.public_after[0] in phone.locator("main").inner_text()
+    assert no_sideways_scroll(phone), "the phone page scrolls sideways"
     shot(phone, "public_skill_phone")
     narrow.close()
     context.close()

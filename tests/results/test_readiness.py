@@ -76,7 +76,7 @@ def test_dashboard_shows_the_checklist_with_fix_links():
     row = re.search(r'<tr id="ready-W07" data-ready="(\w+)">(.*?)</tr>', html, re.S)
     assert row and row.group(1) == "no"
     assert reverse("tablets:board", args=[w.skill.pk]) in row.group(2)
-    assert reverse("scoring:skill_scheme", args=[w.skill.pk]) in row.group(2)
+    assert reverse("interchange:skill_scheme", args=[w.skill.pk]) in row.group(2)
     assert 'data-check="pins" data-ok="no"' in row.group(2)
 
 
@@ -91,7 +91,7 @@ def test_a_skill_without_a_scheme_is_not_reported_complete():
     row = re.search(r'<tr id="skill-S02"[^>]*>(.*?)</tr>', html, re.S).group(1)
     assert "3/3" not in row
     assert "评分标准不完整" in row
-    assert reverse("scoring:skill_scheme", args=[skill.pk]) in row
+    assert reverse("interchange:skill_scheme", args=[skill.pk]) in row
 
 
 def test_batched_scheme_check_agrees_with_the_scoring_rules():

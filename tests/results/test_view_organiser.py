@@ -55,7 +55,7 @@ def test_dashboard_rows_and_actions(client):
         reverse("results:advancement_skill", args=[w.skill.pk]),
         reverse("results:publication_unpublish", args=[w.skill.pk]),
         reverse("results:rankings_export", args=[w.event.code]),
-        reverse("competitions:event_workbook_export", args=[w.event.code]),
+        reverse("interchange:event_workbook_export", args=[w.event.code]),
     ):
         assert url in page
     # W99 is signed off and not published: its publish button is on the row.

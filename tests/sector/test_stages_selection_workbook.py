@@ -12,8 +12,9 @@ from openpyxl import Workbook
 
 from competitions import stages
 from competitions.models import Phase
-from competitions.workbook import build_workbook, import_workbook
 from draws import services as draws
+from interchange.event_workbook.importer import import_workbook
+from interchange.event_workbook.writer import build_workbook
 from scoring.models import EntryResult
 from sector import selection
 from sector.models import Reward

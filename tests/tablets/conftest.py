@@ -17,10 +17,11 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from competitions.models import Skill
 from scoring.models import Aspect, AspectKind, Criterion, JudgementDescriptor, SubCriterion
-from tablets import services
+from tablets import pin_hashing, services
 from tablets.auth import COOKIE
 from tablets.models import TabletSession
 from teams.models import Athlete, Delegation, Entry, Judge
@@ -107,7 +108,7 @@ def build_world() -> World:
         from tablets.models import JudgeCredential
 
         JudgeCredential.objects.create(
-            judge=judge, pin_hash=services.make_password(PIN), set_at=services.timezone.now()
+            judge=judge, pin_hash=pin_hashing.hash_pin(PIN), set_at=timezone.now()
         )
     secrets = [*ATHLETE_NAMES[:4]]
     for d in dels:

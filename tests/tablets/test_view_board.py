@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.hashers import check_password
 from django.test import Client
 
 from scoring import services as scoring
 from scoring.models import SkillMarking
-from tablets import services
+from tablets import pin_hashing, services
 from tablets.models import JudgeCredential, JudgeLink, RemarkRequest, TabletSession
 from tests import factories as f
 
@@ -141,7 +140,7 @@ def test_new_pin_is_shown_once_stored_hashed_and_works(world):
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     pin = re.search(r'<p class="pin" id="pin">(\d{6})</p>', response.content.decode()).group(1)
     credential = JudgeCredential.objects.get(judge=world.jc)
-    assert pin not in credential.pin_hash and check_password(pin, credential.pin_hash)
+    assert pin not in credential.pin_hash and pin_hashing.pin_matches(pin, credential.pin_hash)
     assert pin not in chief.get(board_url(world)).content.decode()
     tablet_login = Client().post("/tablet/login/", {"code": "JC03", "pin": pin})
     assert tablet_login.status_code == 302

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tablets import services
+from tablets import pin_hashing
 from tablets.models import JudgeCredential
 from tests import factories as f
 
@@ -28,13 +28,15 @@ CIS_EXAMPLE = (
 def cis_world():
     """A skill with the shared CIS example as its scheme, one judge with the
     test PIN and one entry, 201."""
-    from scoring.scheme_io import apply_scheme, load_scheme_workbook, read_cis
+    from interchange.cis.cis_sheet import read_cis
+    from interchange.cis.store import apply_scheme
+    from interchange.cis.workbook import load_scheme_workbook
 
     skill = f.skill(code="S17", name="网站设计与开发")
     apply_scheme(skill, read_cis(load_scheme_workbook(CIS_EXAMPLE)))
     judge = f.judge(skill, code="JW01")
     JudgeCredential.objects.create(
-        judge=judge, pin_hash=services.make_password(PIN), set_at=timezone.now()
+        judge=judge, pin_hash=pin_hashing.hash_pin(PIN), set_at=timezone.now()
     )
     entry = f.entry(skill, competitor_no="201")
     return skill, judge, entry
