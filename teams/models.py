@@ -135,7 +135,9 @@ class Athlete(models.Model):
             stored = None
             if self.pk is not None:
                 stored = (
-                    Athlete.objects.filter(pk=self.pk).values(*identity.IDENTITY_FIELDS).first()
+                    Athlete.objects.filter(pk=self.pk)
+                    .values(*identity.IDENTITY_FIELDS)
+                    .first()
                 )
             super().save(*args, **kwargs)
             # Whoever saved, a changed name or ID number is announced (the

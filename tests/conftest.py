@@ -21,6 +21,7 @@ _default_profile = "ci" if os.environ.get("CI") else "dev"
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default_profile))
 
 
+
 @pytest.fixture(autouse=True)
 def _english_off(settings):
     # Tests run in the default language (Chinese) unless a test switches.

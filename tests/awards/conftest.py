@@ -22,6 +22,8 @@ def _awards_env(settings, tmp_path):
     settings.PORTAL_BASE_URL = "https://portal.example.org"
 
 
+
+
 def sign_off(skill: Skill) -> SkillMarking:
     # As scoring.services.sign_off leaves it: signed off, and when.
     marking, _ = SkillMarking.objects.update_or_create(

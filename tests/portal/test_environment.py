@@ -28,12 +28,8 @@ def test_every_bad_value_is_reported_at_once():
             }
         )
     message = str(caught.value)
-    for name in (
-        "DJANGO_DEBUG",
-        "DATABASE_CONN_MAX_AGE",
-        "CELERY_VISIBILITY_TIMEOUT",
-        "PORTAL_STORAGE",
-    ):
+    for name in ("DJANGO_DEBUG", "DATABASE_CONN_MAX_AGE", "CELERY_VISIBILITY_TIMEOUT",
+                 "PORTAL_STORAGE"):
         assert name in message
 
 

@@ -103,7 +103,11 @@ def test_every_catalogue_entry_is_translated():
         f"{path.relative_to(ROOT)}: {m.id!r}"
         for path, messages in _catalogues().items()
         for m in messages
-        if m.id and (not (m.string if isinstance(m.string, str) else all(m.string)) or m.fuzzy)
+        if m.id
+        and (
+            not (m.string if isinstance(m.string, str) else all(m.string))
+            or m.fuzzy
+        )
     ]
     assert untranslated == []
 
