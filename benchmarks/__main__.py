@@ -15,6 +15,7 @@ from benchmarks import (
     certificates,
     concurrency,
     hostile,
+    pages,
     scoring,
     seed,
     tablet_pages,
@@ -31,6 +32,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "tablet_pages": tablet_pages,
     "workbook": workbook,
     "hostile": hostile,
+    "pages": pages,
 }
 
 

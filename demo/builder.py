@@ -54,7 +54,7 @@ from competitions.models import (
     Skill,
 )
 from demo import sector as sector_demo
-from results import publishing
+from results import publishing, refresh
 from scoring import ledger, panels, services
 from scoring.models import (
     Aspect,
@@ -551,6 +551,9 @@ def build_demo(
     ``marks`` the marks, sign-offs, awards and publications (see the module
     docstring). Raises ``DemoExists`` when a demo is present and ``reset`` is
     false, so running twice never half-builds or crashes on unique codes.
+
+    Longer than most functions on purpose: it is the list of timed phases
+    (``benchmarks seed`` prints them), in the order the data depends on.
     """
     sizes.check()
     rng = random.Random(seed)
@@ -590,6 +593,10 @@ def build_demo(
                 ph.rows = _create_pins(plan)
             if marks:
                 _create_marks(plan, srng, timer)
+                with timer.phase("progress") as ph:
+                    # What the organiser's dashboard shows for skills still
+                    # marking, stored as a worker would (docs/dashboards.md).
+                    ph.rows = _store_progress(plan)
                 with timer.phase("sector") as ph:
                     # A health commission's 岗位练兵技术比武: stages, a drawn
                     # final, titles, rewards, a theory exam (demo.sector).
@@ -605,6 +612,15 @@ def build_demo(
     )
     result.counts = count_demo(plan.final)
     return result
+
+
+def _store_progress(plan: _Plan) -> int:
+    open_skills = Skill.objects.filter(event=plan.final).exclude(
+        marking__status=SkillMarking.Status.SIGNED_OFF
+    )
+    for skill in open_skills:
+        refresh.store_progress(skill)
+    return len(open_skills)
 
 
 def delete_demo() -> int:
@@ -884,12 +900,13 @@ def _create_programme(
         issuing_body="人力资源和社会保障部" if national else "省人力资源和社会保障厅",
         default_award_policy=AwardPolicy.NATIONAL if national else AwardPolicy.RATIO,
     )
-
-    def days(n: int) -> dt.date:
-        return final_start + dt.timedelta(days=n)
-
     phases = [
-        Phase(programme=programme, kind=kind, starts_on=days(start), ends_on=days(end))
+        Phase(
+            programme=programme,
+            kind=kind,
+            starts_on=final_start + dt.timedelta(days=start),
+            ends_on=final_start + dt.timedelta(days=end),
+        )
         for kind, start, end in (
             (Phase.Kind.MOBILISATION, -150, -121),
             (Phase.Kind.TRAINING, -120, -1),
@@ -898,7 +915,33 @@ def _create_programme(
         )
     ]
     _bulk(Phase, phases)
-    final_venue = "国家会展中心（天津）" if national else "南京国际博览中心"
+    events = _create_events(programme, final_start, national)
+    final = events[2]
+    specs = _skill_specs(sizes)
+    skills = _create_skills(final, specs, rng)
+    plans = _allocate_entries(skills, specs, sizes.entries, rng, len(delegations))
+    quotas, lead = _plan_quotas(plans, rng, len(delegations))
+    for q in quotas:
+        q.delegation = delegations[q.delegation_id].obj  # index -> object
+    _bulk(Quota, quotas)
+    return _Plan(
+        sizes=sizes,
+        programme=programme,
+        final=final,
+        delegations=delegations,
+        skills=plans,
+        lead_delegation=lead,
+        final_start=final_start,
+        rows=1 + len(phases) + len(events) + len(skills) + len(quotas),
+    )
+
+
+def _create_events(programme: Programme, final_start: dt.date, national: bool) -> list[Event]:
+    """The two selection rounds (closed) and the final (registration open)."""
+
+    def days(n: int) -> dt.date:
+        return final_start + dt.timedelta(days=n)
+
     events = [
         Event(
             programme=programme,
@@ -928,14 +971,15 @@ def _create_programme(
             status=Event.Status.REGISTRATION,
             starts_on=days(0),
             ends_on=days(3),
-            venue=final_venue,
+            venue="国家会展中心（天津）" if national else "南京国际博览中心",
             registration_deadline=_local(days(-14), 17),
         ),
     ]
     _bulk(Event, events)
-    final = events[2]
+    return events
 
-    specs = _skill_specs(sizes)
+
+def _create_skills(final: Event, specs: list, rng: random.Random) -> list[Skill]:
     skills = [
         Skill(
             event=final,
@@ -952,10 +996,16 @@ def _create_programme(
         for code, name, team_size, _female, category, policy in specs
     ]
     _bulk(Skill, skills)
+    return skills
 
+
+def _allocate_entries(
+    skills: list[Skill], specs: list, entries: int, rng: random.Random, d_count: int
+) -> list[_SkillPlan]:
+    """How many entries each delegation sends to each skill."""
     # Entries per skill vary (popular trades draw more), summing exactly.
     weights = [rng.uniform(0.6, 1.4) for _ in skills]
-    per_skill = _largest_remainder(sizes.entries, weights)
+    per_skill = _largest_remainder(entries, weights)
     # Every skill holds at least one entry: take from the largest.
     for i, n in enumerate(per_skill):
         if n == 0:
@@ -963,7 +1013,6 @@ def _create_programme(
             per_skill[biggest] -= 1
             per_skill[i] = 1
     plans = []
-    d_count = len(delegations)
     for skill, n, spec in zip(skills, per_skill, specs, strict=True):
         # Spread evenly over a shuffled order: every delegation sends n // D,
         # the first n % D one more; with fewer entries than delegations some
@@ -974,21 +1023,7 @@ def _create_programme(
         allocation = {d: base + (1 if k < extra else 0) for k, d in enumerate(order)}
         allocation = {d: c for d, c in allocation.items() if c}
         plans.append(_SkillPlan(skill, spec[3], allocation))
-
-    quotas, lead = _plan_quotas(plans, rng, d_count)
-    for q in quotas:
-        q.delegation = delegations[q.delegation_id].obj  # index -> object
-    _bulk(Quota, quotas)
-    return _Plan(
-        sizes=sizes,
-        programme=programme,
-        final=final,
-        delegations=delegations,
-        skills=plans,
-        lead_delegation=lead,
-        final_start=final_start,
-        rows=1 + len(phases) + len(events) + len(skills) + len(quotas),
-    )
+    return plans
 
 
 def _plan_quotas(
@@ -1877,21 +1912,7 @@ def _mark_skill(
         [(e.pk, e.delegation_id) for e in entries],
     )
     markers_of = {e.pk: sorted(expected[e.pk].common) for e in entries}
-    # How far each judge got through their own entries (in competitor-number order).
-    reached: dict[int, int] = {}
-    for judge_id in sorted(judges):
-        mine = [e for e in entries if judge_id in markers_of[e.pk]]
-        if complete:
-            reached[judge_id] = len(mine)
-        elif plan.demo_judge is not None and judge_id == plan.demo_judge.pk:
-            # Half done: entries left to mark on the tablet, and some marked.
-            reached[judge_id] = min(max(1, len(mine) // 2), max(len(mine) - 1, 0))
-        else:
-            reached[judge_id] = round(len(mine) * rng.uniform(0.4, 1.0))
-    position: dict[tuple[int, int], int] = {}
-    for judge_id in judges:
-        mine = [e for e in entries if judge_id in markers_of[e.pk]]
-        position.update(((judge_id, e.pk), k) for k, e in enumerate(mine))
+    reached, position = _progress(plan, sorted(judges), entries, markers_of, rng, complete=complete)
 
     marked = _Marked(s)
     values: dict[tuple[int, int, int], Decimal] = {}  # (entry, aspect, judge) -> value
@@ -1925,6 +1946,32 @@ def _mark_skill(
     services.write_marks(skill, writes, source=DEMO_SOURCE)
     marked.writes = len(writes)
     return marked
+
+
+def _progress(
+    plan: _Plan,
+    judge_ids: list[int],
+    entries: list[Entry],
+    markers_of: dict[int, list[int]],
+    rng: random.Random,
+    *,
+    complete: bool,
+) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
+    """How far each judge got through their own entries (in competitor-number
+    order), and each (judge, entry)'s place in that judge's list."""
+    reached: dict[int, int] = {}
+    position: dict[tuple[int, int], int] = {}
+    for judge_id in judge_ids:
+        mine = [e for e in entries if judge_id in markers_of[e.pk]]
+        position.update(((judge_id, e.pk), k) for k, e in enumerate(mine))
+        if complete:
+            reached[judge_id] = len(mine)
+        elif plan.demo_judge is not None and judge_id == plan.demo_judge.pk:
+            # Half done: entries left to mark on the tablet, and some marked.
+            reached[judge_id] = min(max(1, len(mine) // 2), max(len(mine) - 1, 0))
+        else:
+            reached[judge_id] = round(len(mine) * rng.uniform(0.4, 1.0))
+    return reached, position
 
 
 def _force_discrepancy(plan: _Plan, marked: _Marked) -> None:

@@ -203,6 +203,7 @@ def write_workbook(
     try:
         for exporter in sheets:
             ws = wb.create_sheet(title=exporter.sheet_name)
+            ws._values_to_row = _values_to_row(ws)
             if presentation is None:
                 header_rows = _interchange_header(ws, exporter, title_row)
             else:
@@ -225,6 +226,32 @@ def write_workbook(
                 writer.cleanup()
         raise
     wb.save(target)
+
+
+def _values_to_row(ws):
+    """openpyxl's ``WriteOnlyWorksheet._values_to_row`` (3.1), but a ``Cell``
+    in a row is taken as it is: openpyxl first tries to assign it as a value
+    to its own cell, which raises and is caught, then makes a new cell after
+    every styled one. Per formatted value that was an exception and a cell
+    object; over a national rankings workbook, most of what styling cost
+    beyond writing the values (benchmarks/README.md, workbook)."""
+
+    def values_to_row(values, row_idx):
+        cell = WriteOnlyCell(ws)  # unstyled, reused for every plain value
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if isinstance(value, Cell):
+                value.column = col_idx
+                value.row = row_idx
+                yield value
+                continue
+            cell.value = value
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
+
+    return values_to_row
 
 
 def _interchange_header(ws, exporter: SheetExporter, title_row: bool) -> int:

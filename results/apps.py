@@ -8,5 +8,9 @@ class ResultsConfig(AppConfig):
     verbose_name = _("Results and rankings")
 
     def ready(self) -> None:
+        # Celery's autodiscovery imports ``tasks`` modules only.
         # Registers the workbooks' download rule (files.permissions).
-        from . import services  # noqa: F401
+        from . import (
+            refresh,  # noqa: F401
+            services,  # noqa: F401
+        )

@@ -197,7 +197,7 @@ def rankings_sheets(
     the whole event), so the workbook is one consistent picture."""
     skills = services.published_skill_list(event)
     results = services.published_results(skills)
-    names = services.names_by_entry(r.entry_id for rows in results.values() for r in rows)
+    names = services.names_by_entry(skills=skills)
     awards = services.award_columns_for(skills)
     award_kinds: dict[int, list[tuple[str | None, bool]]] = {}
     for skill_id, kind, title in _award_rows(skills):
@@ -274,10 +274,13 @@ class DelegationResultsSheet(RankingsExporter):
             .values_list("pk", flat=True)
         )
         published = [skills[sid] for sid in sorted(published_ids, key=lambda s: skills[s].code)]
+        own = [e.pk for e in entries if e.skill_id in published_ids]
         results = {
-            r.entry_id: r for rows in services.published_results(published).values() for r in rows
+            r.entry_id: r
+            for rows in services.published_results(published, own).values()
+            for r in rows
         }
-        awards = services.award_columns_for(published)
+        awards = services.award_columns_for(published, own)
         names = services.names_by_entry(e.pk for e in entries)
         for e in entries:
             status = statuses[e.pk]

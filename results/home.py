@@ -55,8 +55,10 @@ def verify_lookup(request: HttpRequest) -> HttpResponse:
     serial = "".join(request.GET.get("serial", "").split())[: SERIAL_MAX + 1]
     if serial and len(serial) <= SERIAL_MAX and "/" not in serial:
         return redirect("awards:verify", serial=serial)
-    error = _("Type the serial number printed on the certificate.") if not serial else _(
-        "This is not a certificate serial number."
+    error = (
+        _("Type the serial number printed on the certificate.")
+        if not serial
+        else _("This is not a certificate serial number.")
     )
     context = {**_public_context(serial, error), "public_only": True}
     return render(request, "home.html", context, status=400)

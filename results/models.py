@@ -85,3 +85,32 @@ class ExportJob(models.Model):
 
     def downloadable(self) -> bool:
         return self.generated.downloadable()
+
+
+class MarkingProgress(models.Model):
+    """A skill's marking figures as of its last stored results, for the
+    organiser's dashboard (``results.dashboards``), written by
+    ``results.refresh`` in the transaction that stores the results.
+
+    ``computed_at`` is the ``SkillMarking.results_computed_at`` stamp of those
+    results: the figures are current while the stamp is unchanged (a mark
+    write or panel edit clears it). See docs/dashboards.md."""
+
+    skill = models.OneToOneField(
+        "competitions.Skill",
+        on_delete=models.CASCADE,
+        related_name="marking_progress",
+        verbose_name=_("skill"),
+    )
+    computed_at = models.DateTimeField(_("results computed at"))
+    marks_given = models.PositiveIntegerField(_("marks given"))
+    marks_missing = models.PositiveIntegerField(_("marks missing"))
+    complete = models.PositiveIntegerField(_("complete entries"))
+    discrepancies = models.PositiveIntegerField(_("flagged judgement aspects"))
+
+    class Meta:
+        verbose_name = _("marking progress")
+        verbose_name_plural = _("marking progress")
+
+    def __str__(self) -> str:
+        return f"{self.skill_id}: {self.marks_given}+{self.marks_missing}"

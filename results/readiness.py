@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, F, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -95,26 +95,32 @@ class SchemeState:
 
 
 def scheme_states(skill_ids: list[int]) -> dict[int, SchemeState]:
+    """Counted in the database: a few rows per skill, not one per aspect."""
     states = {sid: SchemeState() for sid in skill_ids}
-    by_criterion: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    for sid, kind, max_mark, crit_id, crit_skill in Aspect.objects.filter(
-        skill_id__in=skill_ids
-    ).values_list(
-        "skill_id",
-        "kind",
-        "max_mark",
-        "sub_criterion__criterion_id",
-        "sub_criterion__criterion__skill_id",
+    aspects = Aspect.objects.filter(skill_id__in=skill_ids).order_by()
+    for sid, kind, total, n in (
+        aspects.values("skill_id", "kind")
+        .annotate(total=Sum("max_mark"), n=Count("pk"))
+        .values_list("skill_id", "kind", "total", "n")
     ):
         state = states[sid]
-        state.total += max_mark
+        state.total += total
         if kind == AspectKind.JUDGEMENT:
-            state.judgement += 1
+            state.judgement += n
         else:
-            state.measurement += 1
-        if crit_skill != sid:
-            state.foreign = True
-        by_criterion[(sid, crit_id)] += max_mark
+            state.measurement += n
+    for sid in (
+        aspects.exclude(sub_criterion__criterion__skill_id=F("skill_id"))
+        .values_list("skill_id", flat=True)
+        .distinct()
+    ):
+        states[sid].foreign = True
+    by_criterion = {
+        (sid, crit_id): total
+        for sid, crit_id, total in aspects.values("skill_id", "sub_criterion__criterion_id")
+        .annotate(total=Sum("max_mark"))
+        .values_list("skill_id", "sub_criterion__criterion_id", "total")
+    }
     for sid, crit_id, stated in Criterion.objects.filter(
         skill_id__in=skill_ids, max_mark__isnull=False
     ).values_list("skill_id", "id", "max_mark"):
@@ -261,6 +267,71 @@ def _pins_item(skill: Skill, judges: int, without: list[str]) -> CheckItem:
     return CheckItem("pins", not without, label, detail, fix, _("PINs (chief judge's board)"))
 
 
+def marking_started(event: Event) -> bool:
+    """Has any skill of the event still open for marking a mark written?
+    (The checklist is then folded away.)"""
+    return (
+        SkillMarking.objects.filter(skill__event=event, ledger_length__gt=0)
+        .exclude(status=SkillMarking.Status.SIGNED_OFF)
+        .exists()
+    )
+
+
+def _aspects_and_entries(ids: list[int]) -> tuple[dict, set[int], dict]:
+    """Per skill: its J aspect ids, whether it has aspects at all, and its
+    registered entries as (entry id, delegation id)."""
+    j_aspects: dict[int, list[int]] = defaultdict(list)
+    with_aspects: set[int] = set()
+    for sid, aid, kind in Aspect.objects.filter(skill_id__in=ids).values_list(
+        "skill_id", "id", "kind"
+    ):
+        with_aspects.add(sid)
+        if kind == AspectKind.JUDGEMENT:
+            j_aspects[sid].append(aid)
+    entries: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for sid, eid, did in Entry.objects.filter(
+        skill_id__in=ids, status=Entry.Status.REGISTERED
+    ).values_list("skill_id", "id", "delegation_id"):
+        entries[sid].append((eid, did))
+    return j_aspects, with_aspects, entries
+
+
+def _quotas(ids: list[int]) -> tuple[dict, dict, dict[int, str]]:
+    """Per skill: registered entries per delegation, quotas per delegation;
+    and the delegations' names."""
+    used: dict[int, dict[int, int]] = defaultdict(dict)
+    names: dict[int, str] = {}
+    for sid, did, dname, n in (
+        Entry.objects.filter(skill_id__in=ids, status=Entry.Status.REGISTERED)
+        .values("skill_id", "delegation_id", "delegation__name")
+        .annotate(n=Count("pk"))
+        .values_list("skill_id", "delegation_id", "delegation__name", "n")
+    ):
+        used[sid][did] = n
+        names[did] = dname
+    quotas: dict[int, dict[int, int]] = defaultdict(dict)
+    for sid, did, n in Quota.objects.filter(skill_id__in=ids).values_list(
+        "skill_id", "delegation_id", "max_entries"
+    ):
+        quotas[sid][did] = n
+    return used, quotas, names
+
+
+def _judges_without_pin(ids: list[int]) -> dict[int, tuple[int, list[str]]]:
+    """Per skill: its number of judges and the codes of those without a PIN."""
+    with_pin = set(
+        JudgeCredential.objects.values_list("judge_id", flat=True).filter(
+            judge__assignments__skill_id__in=ids
+        )
+    )
+    codes: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for sid, jid, code in JudgeAssignment.objects.filter(skill_id__in=ids).values_list(
+        "skill_id", "judge_id", "judge__code"
+    ):
+        codes[sid].append((jid, code))
+    return {sid: (len(js), [c for j, c in js if j not in with_pin]) for sid, js in codes.items()}
+
+
 def event_readiness(event: Event) -> list[SkillReadiness]:
     """The checklist of every skill still open for marking (a signed-off
     skill is past it)."""
@@ -279,64 +350,25 @@ def event_readiness(event: Event) -> list[SkillReadiness]:
             skill_id__in=ids, role=JudgeAssignment.Role.CHIEF
         ).select_related("judge__user", "judge__delegation")
     }
-    j_aspects: dict[int, list[int]] = defaultdict(list)
-    with_aspects: set[int] = set()
-    for sid, aid, kind in Aspect.objects.filter(skill_id__in=ids).values_list(
-        "skill_id", "id", "kind"
-    ):
-        with_aspects.add(sid)
-        if kind == AspectKind.JUDGEMENT:
-            j_aspects[sid].append(aid)
-    entries: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for sid, eid, did in Entry.objects.filter(
-        skill_id__in=ids, status=Entry.Status.REGISTERED
-    ).values_list("skill_id", "id", "delegation_id"):
-        entries[sid].append((eid, did))
-    used: dict[int, dict[int, int]] = defaultdict(dict)
-    names: dict[int, str] = {}
-    for sid, did, dname, n in (
-        Entry.objects.filter(skill_id__in=ids, status=Entry.Status.REGISTERED)
-        .values("skill_id", "delegation_id", "delegation__name")
-        .annotate(n=Count("pk"))
-        .values_list("skill_id", "delegation_id", "delegation__name", "n")
-    ):
-        used[sid][did] = n
-        names[did] = dname
-    quotas: dict[int, dict[int, int]] = defaultdict(dict)
-    for sid, did, n in Quota.objects.filter(skill_id__in=ids).values_list(
-        "skill_id", "delegation_id", "max_entries"
-    ):
-        quotas[sid][did] = n
-    with_pin = set(
-        JudgeCredential.objects.values_list("judge_id", flat=True).filter(
-            judge__assignments__skill_id__in=ids
+    j_aspects, with_aspects, entries = _aspects_and_entries(ids)
+    used, quotas, names = _quotas(ids)
+    pins = _judges_without_pin(ids)
+    return [
+        SkillReadiness(
+            s,
+            [
+                _scheme_item(s, schemes[s.pk]),
+                _chief_item(s, chiefs.get(s.pk)),
+                _judges_item(
+                    s,
+                    panels[s.pk],
+                    j_aspects.get(s.pk, []),
+                    entries.get(s.pk, []),
+                    s.pk in with_aspects,
+                ),
+                _quota_item(s, used.get(s.pk, {}), quotas.get(s.pk, {}), names),
+                _pins_item(s, *pins.get(s.pk, (0, []))),
+            ],
         )
-    )
-    codes: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for sid, jid, code in JudgeAssignment.objects.filter(skill_id__in=ids).values_list(
-        "skill_id", "judge_id", "judge__code"
-    ):
-        codes[sid].append((jid, code))
-
-    result = []
-    for s in skills:
-        judges = codes.get(s.pk, [])
-        result.append(
-            SkillReadiness(
-                s,
-                [
-                    _scheme_item(s, schemes[s.pk]),
-                    _chief_item(s, chiefs.get(s.pk)),
-                    _judges_item(
-                        s,
-                        panels[s.pk],
-                        j_aspects.get(s.pk, []),
-                        entries.get(s.pk, []),
-                        s.pk in with_aspects,
-                    ),
-                    _quota_item(s, used.get(s.pk, {}), quotas.get(s.pk, {}), names),
-                    _pins_item(s, len(judges), [c for j, c in judges if j not in with_pin]),
-                ],
-            )
-        )
-    return result
+        for s in skills
+    ]

@@ -19,6 +19,7 @@ that fails the check.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -30,24 +31,21 @@ from django.conf import settings
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from appeals.models import Appeal
 from awards import charts, policies
 from awards.charts import MedalChart
 from awards.medals import MedalLine, MedalTableView, event_medal_table
-from awards.models import Award, AwardSettings, Certificate
+from awards.models import Award, AwardSettings
 from competitions import publication
-from competitions.models import Event, PublicationLog, Skill, SkillPublication
+from competitions.models import Event, PublicationLog, Skill
 from files import permissions as file_rules
 from files import services as file_services
 from files.models import GeneratedFile
-from scoring.models import DiscrepancyAcknowledgement, EntryResult, Mark, SkillMarking
-from scoring.results import compute_skills, results_for
+from scoring.models import EntryResult, SkillMarking
+from scoring.results import results_for
 from teams import roles
 from teams.models import Delegation, Entry, EntryMember
 
-from . import publishing
 from .models import ExportJob
-from .readiness import scheme_states
 
 log = logging.getLogger(__name__)
 
@@ -80,24 +78,23 @@ def _result_order(r: ResultRow) -> tuple:
     return (group, r.rank or 0, natural_key(r.entry.competitor_no))
 
 
-def names_by_entry(entry_ids: Iterable[int]) -> dict[int, str]:
-    """Entry id → its athletes' names joined as on the rankings sheet."""
+def names_by_entry(
+    entry_ids: Iterable[int] = (), *, skills: Iterable[Skill] | None = None
+) -> dict[int, str]:
+    """Entry id → its athletes' names joined as on the rankings sheet; of
+    the entries ``entry_ids``, or of every entry of ``skills`` (a filter on
+    a hundred skill ids, not on four thousand entry ids)."""
+    members = EntryMember.objects.all()
+    if skills is not None:
+        members = members.filter(entry__skill_id__in=[s.pk for s in skills])
+    else:
+        members = members.filter(entry_id__in=list(entry_ids))
     names: dict[int, list[str]] = defaultdict(list)
-    for entry_id, name in (
-        EntryMember.objects.filter(entry_id__in=list(entry_ids))
-        .order_by("entry_id", "id")
-        .values_list("entry_id", "athlete__name")
+    for entry_id, name in members.order_by("entry_id", "id").values_list(
+        "entry_id", "athlete__name"
     ):
         names[entry_id].append(name)
     return {k: NAME_SEPARATOR.join(v) for k, v in names.items()}
-
-
-def _fresh(r: ResultRow, computed_after: dt.datetime | None) -> bool:
-    """The row-level half of ``scoring.results._stale`` for a signed-off skill."""
-    registered = r.entry.status == Entry.Status.REGISTERED
-    if r.rank is not None and not registered:
-        return False  # withdrawn / absent since
-    return not (registered and not r.complete and r.missing_marks == 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,75 +129,116 @@ class StoredResult:
 ResultRow = StoredResult | EntryResult
 
 
-def published_results(skills: Sequence[Skill]) -> dict[int, Sequence[ResultRow]]:
-    """Skill id → stored results in display order, for published skills.
-
-    A few queries for any number of skills; a skill whose rows may be stale
-    (computed before its sign-off, an entry added or its status changed) goes
-    through ``results_for``, which recomputes it."""
+def fresh_skills(skills: Sequence[Skill]) -> set[int]:
+    """The ids of the skills whose stored results are current, checked in the
+    database in three queries whatever the number of rows: signed off, the
+    results stored after the sign-off, a row for every entry and none of
+    another, and every row still matching its entry's status (the row-level
+    half of ``scoring.results._stale``: no rank for an entry withdrawn or
+    absent since, no complete-looking empty row for one registered again)."""
     ids = [s.pk for s in skills]
-    if not ids:
-        return {}
-    marking = {
-        m.skill_id: m
-        for m in SkillMarking.objects.filter(skill_id__in=ids).only(
-            "skill_id", "signed_off_at", "results_computed_at", "status"
+    stamped = set(
+        SkillMarking.objects.filter(
+            skill_id__in=ids,
+            status=SkillMarking.Status.SIGNED_OFF,
+            signed_off_at__isnull=False,
+            results_computed_at__gte=F("signed_off_at"),
+        ).values_list("skill_id", flat=True)
+    )
+    registered = Q(entry__status=Entry.Status.REGISTERED)
+    stale_row = (Q(rank__isnull=False) & ~registered) | (
+        registered & Q(complete=False, missing_marks=0)
+    )
+    stored = {
+        sid: (n, bad)
+        for sid, n, bad in EntryResult.objects.filter(
+            skill_id__in=stamped, entry__skill_id=F("skill_id")
         )
+        .values("skill_id")
+        .annotate(n=Count("pk"), bad=Count("pk", filter=stale_row))
+        .values_list("skill_id", "n", "bad")
     }
-    entry_ids: dict[int, set[int]] = defaultdict(set)
-    for sid, eid in Entry.objects.filter(skill_id__in=ids).values_list("skill_id", "id"):
-        entry_ids[sid].add(eid)
+    rows = dict(
+        EntryResult.objects.filter(skill_id__in=stamped)
+        .values("skill_id")
+        .annotate(n=Count("pk"))
+        .values_list("skill_id", "n")
+    )
+    entries = dict(
+        Entry.objects.filter(skill_id__in=stamped)
+        .values("skill_id")
+        .annotate(n=Count("pk"))
+        .values_list("skill_id", "n")
+    )
+    return {
+        sid
+        for sid in stamped
+        if stored.get(sid, (0, 0)) == (entries.get(sid, 0), 0)
+        and rows.get(sid, 0) == entries.get(sid, 0)
+    }
+
+
+def published_results(
+    skills: Sequence[Skill], entry_ids: Iterable[int] | None = None
+) -> dict[int, Sequence[ResultRow]]:
+    """Skill id → stored results in display order, for published skills;
+    only the rows of ``entry_ids`` when given (a lead's own entries).
+
+    A few queries for any number of skills (:func:`fresh_skills`); a skill
+    whose rows may be stale (computed before its sign-off, an entry added or
+    its status changed) goes through ``results_for``, which recomputes it."""
+    if not skills:
+        return {}
+    fresh = fresh_skills(skills)
+    wanted = None if entry_ids is None else set(entry_ids)
+    query = EntryResult.objects.filter(skill_id__in=fresh)
+    if wanted is not None:
+        query = query.filter(entry_id__in=wanted)
     # Plain rows, not model instances: building 4,000 EntryResult + Entry
     # objects cost as much as writing the whole workbook. Delegations are few.
     delegations = {d.pk: d for d in Delegation.objects.only("id", "code", "name")}
     rows: dict[int, list[StoredResult]] = defaultdict(list)
-    for eid, sid, rank, final, scale, complete, missing, no, status, did in (
-        EntryResult.objects.filter(skill_id__in=ids)
-        .order_by()
-        .values_list(
-            "entry_id",
-            "skill_id",
-            "rank",
-            "final_score",
-            "scale_score",
-            "complete",
-            "missing_marks",
-            "entry__competitor_no",
-            "entry__status",
-            "entry__delegation_id",
-        )
+    for (
+        eid,
+        sid,
+        rank,
+        final,
+        scale,
+        complete,
+        missing,
+        no,
+        status,
+        did,
+    ) in query.order_by().values_list(
+        "entry_id",
+        "skill_id",
+        "rank",
+        "final_score",
+        "scale_score",
+        "complete",
+        "missing_marks",
+        "entry__competitor_no",
+        "entry__status",
+        "entry__delegation_id",
     ):
-        rows[sid].append(
-            StoredResult(
-                eid,
-                sid,
-                rank,
-                final,
-                scale,
-                complete,
-                missing,
-                EntryRef(no, status, delegations[did]),
-            )
-        )
+        ref = EntryRef(no, status, delegations[did])
+        rows[sid].append(StoredResult(eid, sid, rank, final, scale, complete, missing, ref))
     out: dict[int, Sequence[ResultRow]] = {}
     for skill in skills:
-        m = marking.get(skill.pk)
-        got = rows.get(skill.pk, [])
-        fresh = (
-            m is not None
-            and m.is_signed_off
-            and m.results_computed_at is not None
-            and m.signed_off_at is not None
-            and m.results_computed_at >= m.signed_off_at
-            and {r.entry_id for r in got} == entry_ids.get(skill.pk, set())
-            and all(_fresh(r, m.results_computed_at) for r in got)
-        )
-        out[skill.pk] = sorted(got, key=_result_order) if fresh else results_for(skill)
+        if skill.pk in fresh:
+            out[skill.pk] = sorted(rows.get(skill.pk, []), key=_result_order)
+        else:
+            out[skill.pk] = [
+                r for r in results_for(skill) if wanted is None or r.entry_id in wanted
+            ]
     return out
 
 
-def award_columns_for(skills: Iterable[Skill]) -> dict[int, tuple[str, str]]:
-    """Entry id → (award, title) as printed, over many skills in four queries.
+def award_columns_for(
+    skills: Iterable[Skill], entry_ids: Iterable[int] | None = None
+) -> dict[int, tuple[str, str]]:
+    """Entry id → (award, title) as printed, over many skills in four queries;
+    only of ``entry_ids`` when given (a lead's own entries).
 
     The same answer as ``awards.awarding.award_columns`` skill by skill (a
     test holds them equal), which costs three queries per skill: 300-odd for
@@ -209,6 +247,9 @@ def award_columns_for(skills: Iterable[Skill]) -> dict[int, tuple[str, str]]:
     ids = [s.pk for s in skills]
     if not ids:
         return {}
+    won = Award.objects.filter(skill_id__in=ids)
+    if entry_ids is not None:
+        won = won.filter(entry_id__in=list(entry_ids))
     programme_of = dict(Skill.objects.filter(pk__in=ids).values_list("pk", "event__programme_id"))
     overrides = {s.skill_id: s for s in AwardSettings.objects.filter(skill_id__in=ids)}
     defaults = {
@@ -219,9 +260,7 @@ def award_columns_for(skills: Iterable[Skill]) -> dict[int, tuple[str, str]]:
     }
     builtin = AwardSettings()
     out: dict[int, tuple[str, str]] = {}
-    for award in Award.objects.filter(skill_id__in=ids).only(
-        "entry_id", "skill_id", "kind", "title", "title_kind"
-    ):
+    for award in won.only("entry_id", "skill_id", "kind", "title", "title_kind"):
         conf = (
             overrides.get(award.skill_id) or defaults.get(programme_of[award.skill_id]) or builtin
         )
@@ -420,307 +459,9 @@ def scoreboard_version(event: Event) -> str:
     )
     last_award = Award.objects.filter(skill__event=event).aggregate(at=Max("computed_at"))["at"]
     parts = [last_log["at"], last_log["n"], last_award]
-    return "-".join(str(p.timestamp() if isinstance(p, dt.datetime) else p) for p in parts)
-
-
-# ------------------------------------------------------------------ lead dashboard
-
-
-@dataclass(frozen=True)
-class LeadEntry:
-    entry: Entry
-    names: str
-    status: publishing.LeadEntryStatus
-    result: EntryResult | None  # only when published
-    award: str
-    title: str
-
-
-@dataclass(frozen=True)
-class LeadSkill:
-    skill: Skill
-    published: bool
-    published_at: dt.datetime | None
-    entries: list[LeadEntry]
-
-
-@dataclass(frozen=True)
-class LeadDashboard:
-    event: Event
-    delegation: Delegation
-    skills: list[LeadSkill]
-    medal_line: MedalLine | None
-    medals: MedalTableView
-    certificates: list[Certificate] | None  # None: not public yet
-    counts: dict[str, int]
-
-    @property
-    def published_skills(self) -> int:
-        return sum(1 for s in self.skills if s.published)
-
-
-def lead_events(delegation: Delegation) -> list[Event]:
-    """Events in which the delegation has entries, latest first."""
-    return list(
-        Event.objects.filter(skills__entries__delegation=delegation)
-        .distinct()
-        .order_by(F("starts_on").desc(nulls_last=True), "-pk")
-    )
-
-
-def lead_dashboard(user, delegation: Delegation, event: Event) -> LeadDashboard:
-    """The lead's entries by skill: status before publication, results,
-    awards and titles after; the medal-table place; certificates once the
-    whole event is public."""
-    entries = list(
-        Entry.objects.filter(skill__event=event, delegation=delegation)
-        .select_related("skill", "skill__publication")
-        .order_by("skill__code", "competitor_no")
-    )
-    statuses = publishing.entry_statuses(entries)
-    published_ids = set(
-        publication.published_skills(event)
-        .filter(pk__in={e.skill_id for e in entries})
-        .values_list("pk", flat=True)
-    )
-    results = {
-        r.entry_id: r
-        for r in EntryResult.objects.filter(
-            entry__in=[e for e in entries if e.skill_id in published_ids]
-        )
-    }
-    skills_by_id = {e.skill_id: e.skill for e in entries}
-    won_skills = set(
-        Award.objects.filter(skill_id__in=published_ids, entry__delegation=delegation).values_list(
-            "skill_id", flat=True
-        )
-    )
-    cols = award_columns_for(skills_by_id[sid] for sid in sorted(won_skills))
-    names = names_by_entry(e.pk for e in entries)
-    grouped: dict[int, list[LeadEntry]] = defaultdict(list)
-    for e in sorted(entries, key=lambda e: (e.skill.code, natural_key(e.competitor_no))):
-        published = e.skill_id in published_ids
-        award, title = cols.get(e.pk, ("", "")) if published else ("", "")
-        grouped[e.skill_id].append(
-            LeadEntry(
-                entry=e,
-                names=names.get(e.pk, ""),
-                status=statuses[e.pk],
-                result=results.get(e.pk) if published else None,
-                award=award,
-                title=title,
-            )
-        )
-    skills = []
-    for sid, lead_entries in grouped.items():
-        skill = skills_by_id[sid]
-        pub = getattr(skill, "publication", None) if sid in published_ids else None
-        skills.append(
-            LeadSkill(
-                skill=skill,
-                published=sid in published_ids,
-                published_at=pub.published_at if pub else None,
-                entries=lead_entries,
-            )
-        )
-    medals = published_medal_table(event)
-    medal_line = next((m for m in medals.lines if m.delegation_code == delegation.code), None)
-    certificates = None
-    if publication.event_results_visible_to(user, event):
-        certificates = list(
-            Certificate.objects.filter(event=event, delegation=delegation, revoked=False)
-            .select_related("athlete", "entry__skill")
-            .order_by("entry__skill__code", "serial")
-        )
-    counts: dict[str, int] = defaultdict(int)
-    for s in statuses.values():
-        counts[str(s)] += 1
-    return LeadDashboard(
-        event=event,
-        delegation=delegation,
-        skills=skills,
-        medal_line=medal_line,
-        medals=medals,
-        certificates=certificates,
-        counts=dict(counts),
-    )
-
-
-# ------------------------------------------------------------------ organiser dashboard
-
-
-@dataclass(frozen=True)
-class SkillProgress:
-    skill: Skill
-    ranked: int  # registered entries
-    complete: int  # of them, with every mark in
-    marks_given: int
-    marks_expected: int
-    discrepancies_open: int
-    signed_off: bool
-    signed_off_at: dt.datetime | None
-    published: bool
-    published_at: dt.datetime | None
-    appeals_open: int
-    awards: int
-    certificates: int  # live certificates issued
-    certificates_generated: int  # of them, with their PDF rendered
-    # False while the marking scheme is incomplete: marking is closed then,
-    # and no entry counts as complete however few marks it is missing.
-    scheme_ok: bool = True
-
-    @property
-    def percent(self) -> int:
-        if self.marks_expected == 0:
-            return 100 if self.signed_off else 0
-        return min(100, 100 * self.marks_given // self.marks_expected)
-
-    @property
-    def width_class(self) -> str:
-        """CSS class of the progress bar (steps of 5 %: no inline styles)."""
-        return f"w{5 * round(self.percent / 5)}"
-
-    @property
-    def stage(self) -> str:
-        if self.published:
-            return "published"
-        if self.signed_off:
-            return "signed_off"
-        if self.marks_given:
-            return "marking"
-        return "registered"
-
-
-@dataclass(frozen=True)
-class EventDashboard:
-    event: Event
-    skills: list[SkillProgress]
-
-    def total(self, name: str) -> int:
-        return sum(int(getattr(s, name)) for s in self.skills)
-
-    @property
-    def totals(self) -> dict[str, int]:
-        names = (
-            "ranked",
-            "complete",
-            "marks_given",
-            "marks_expected",
-            "discrepancies_open",
-            "signed_off",
-            "published",
-            "appeals_open",
-            "awards",
-            "certificates",
-            "certificates_generated",
-        )
-        return {n: self.total(n) for n in names}
-
-
-def event_dashboard(event: Event) -> EventDashboard:
-    """Per skill: marking progress, open discrepancies, sign-off, publication,
-    open appeals, awards and certificates — in a fixed number of queries.
-
-    Signed-off skills are complete with no open discrepancy (sign-off refuses
-    otherwise), so only the skills still marking are computed from their
-    marks (``compute_skills``: a handful of queries for all of them)."""
-    skills = list(
-        Skill.objects.filter(event=event)
-        .select_related("marking", "publication")
-        .annotate(
-            ranked=Count("entries", filter=Q(entries__status=Entry.Status.REGISTERED)),
-        )
-        .order_by("code")
-    )
-    published = set(publication.published_skills(event).values_list("pk", flat=True))
-    signed = {s.pk for s in skills if (sm := _marking(s)) is not None and sm.is_signed_off}
-    open_ids = [s.pk for s in skills if s.pk not in signed]
-    computed = compute_skills(open_ids) if open_ids else {}
-    schemes = scheme_states(open_ids)
-    # Counted for the skills still marking only: a signed-off skill is complete.
-    given = dict(
-        Mark.objects.filter(skill_id__in=open_ids, entry__status=Entry.Status.REGISTERED)
-        .values("skill_id")
-        .annotate(n=Count("pk"))
-        .values_list("skill_id", "n")
-    )
-    acknowledged = set(
-        DiscrepancyAcknowledgement.objects.filter(entry__skill_id__in=open_ids).values_list(
-            "entry_id", "aspect_id"
-        )
-    )
-    appeals_open = dict(
-        Appeal.objects.filter(
-            skill__event=event, status__in=[Appeal.Status.FILED, Appeal.Status.ANSWERED]
-        )
-        .values("skill_id")
-        .annotate(n=Count("pk"))
-        .values_list("skill_id", "n")
-    )
-    award_counts = dict(
-        Award.objects.filter(skill__event=event)
-        .values("skill_id")
-        .annotate(n=Count("pk"))
-        .values_list("skill_id", "n")
-    )
-    certs: dict[int, tuple[int, int]] = {
-        sid: (n, g)
-        for sid, n, g in Certificate.objects.filter(event=event, revoked=False)
-        .values("entry__skill_id")
-        .annotate(n=Count("pk"), g=Count("pk", filter=~Q(file="")))
-        .values_list("entry__skill_id", "n", "g")
-    }
-    rows = []
-    for s in skills:
-        marking = _marking(s)
-        pub = _publication(s)
-        n_given = given.get(s.pk, 0)
-        scheme_ok = s.pk in signed or schemes[s.pk].ok
-        if s.pk in computed and not scheme_ok:
-            res = computed[s.pk]
-            complete, missing, discrepancies = 0, res.missing_count, 0
-        elif s.pk in computed:
-            res = computed[s.pk]
-            complete = sum(1 for e in res.entries if e.ranked and e.complete)
-            missing = res.missing_count
-            discrepancies = sum(1 for pair in res.discrepancies if pair not in acknowledged)
-        else:
-            complete, missing, discrepancies = s.ranked, 0, 0
-        cert_n, cert_g = certs.get(s.pk, (0, 0))
-        rows.append(
-            SkillProgress(
-                skill=s,
-                ranked=s.ranked,
-                complete=complete,
-                marks_given=n_given,
-                marks_expected=n_given + missing,
-                discrepancies_open=discrepancies,
-                signed_off=s.pk in signed,
-                signed_off_at=marking.signed_off_at if marking else None,
-                published=s.pk in published,
-                published_at=pub.published_at if pub and s.pk in published else None,
-                appeals_open=appeals_open.get(s.pk, 0),
-                awards=award_counts.get(s.pk, 0),
-                certificates=cert_n,
-                certificates_generated=cert_g,
-                scheme_ok=scheme_ok,
-            )
-        )
-    return EventDashboard(event=event, skills=rows)
-
-
-def _marking(skill: Skill) -> SkillMarking | None:
-    try:
-        return skill.marking
-    except SkillMarking.DoesNotExist:
-        return None
-
-
-def _publication(skill: Skill) -> SkillPublication | None:
-    try:
-        return skill.publication
-    except SkillPublication.DoesNotExist:
-        return None
+    raw = "-".join(str(p.timestamp() if isinstance(p, dt.datetime) else p) for p in parts)
+    # Opaque: the page shows it, and a timestamp's digits could read like a score.
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 # ------------------------------------------------------------------ workbooks

@@ -31,6 +31,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # organiser
     path("organiser/events/", views.organiser_events, name="organiser_events"),
     path("organiser/events/<slug:event_code>/", views.organiser_event, name="organiser_event"),
+    path(
+        "organiser/events/<slug:event_code>/readiness/",
+        views.organiser_readiness,
+        name="organiser_readiness",
+    ),
 ]
 
 # Organisers' publication and selection-round pages keep their addresses

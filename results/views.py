@@ -29,7 +29,7 @@ from portal.http import AuthenticatedRequest
 from scoring import ledger
 from teams import roles
 
-from . import readiness, services, tasks, workbooks
+from . import dashboards, readiness, refresh, services, tasks, workbooks
 from .models import ExportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,6 +47,26 @@ def _optional_url(name: str, *args) -> str | None:
         return reverse(name, args=args)
     except NoReverseMatch:
         return None
+
+
+class _Path:
+    """``reverse`` once for a page's hundred rows: the path of ``name`` with
+    a placeholder as its last argument, the row's value put in its place."""
+
+    MARKS = ("zz0placeholder0zz", "2147483646")  # for a slug, for an int
+
+    def __init__(self, name: str, *args: object) -> None:
+        for mark in self.MARKS:
+            try:
+                self.path = reverse(name, args=[*args, mark])
+            except NoReverseMatch:
+                continue
+            self.mark = mark
+            return
+        raise NoReverseMatch(name)
+
+    def __call__(self, value: object) -> str:
+        return self.path.replace(self.mark, str(value))
 
 
 _R = TypeVar("_R", bound=HttpResponseBase)
@@ -169,7 +189,7 @@ def scoreboard_live(request: HttpRequest, event_code: str) -> HttpResponse:
 @require_GET
 def lead_home(request: HttpRequest) -> HttpResponse:
     delegation = roles.own_delegation(request.user)
-    events = services.lead_events(delegation)
+    events = dashboards.lead_events(delegation)
     if events:
         return redirect("results:lead_dashboard", event_code=events[0].code)
     return render(request, "results/lead_none.html", {"delegation": delegation})
@@ -177,7 +197,7 @@ def lead_home(request: HttpRequest) -> HttpResponse:
 
 def _lead_event(request: HttpRequest, event_code: str):
     delegation = roles.own_delegation(request.user)
-    events = services.lead_events(delegation)
+    events = dashboards.lead_events(delegation)
     event = next((e for e in events if e.code == event_code), None)
     if event is None:
         raise Http404  # not one of the delegation's events
@@ -188,7 +208,7 @@ def _lead_event(request: HttpRequest, event_code: str):
 @require_GET
 def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpResponse:
     delegation, event, events = _lead_event(request, event_code)
-    dash = services.lead_dashboard(request.user, delegation, event)
+    dash = dashboards.lead_dashboard(request.user, delegation, event)
     jobs = ExportJob.objects.filter(event=event, requested_by=request.user).select_related(
         "generated"
     )[:5]
@@ -204,6 +224,7 @@ def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpRespon
             "results/lead_dashboard.html",
             {
                 "dash": dash,
+                "skill_rows": _lead_rows(dash),
                 "event": event,
                 "events": events,
                 "jobs": jobs,
@@ -216,6 +237,23 @@ def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpRespon
             },
         )
     )
+
+
+def _lead_rows(dash: dashboards.LeadDashboard) -> list[dict]:
+    """The dashboard's skills with their links (appeals only once published)."""
+    skill_url, appeal_url = _Path("results:skill", dash.event.code), _Path("appeals:file")
+    return [
+        {
+            "skill": s.skill,
+            "published": s.published,
+            "link": skill_url(s.skill.code) if s.published else "",
+            "entries": [
+                {**vars(le), "appeal_link": appeal_url(le.entry.pk) if s.published else ""}
+                for le in s.entries
+            ],
+        }
+        for s in dash.skills
+    ]
 
 
 @permission_required("teams.lead")
@@ -272,15 +310,15 @@ def organiser_events(request: HttpRequest) -> HttpResponse:
 @require_GET
 def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
     event = _event(event_code)
-    checklist = readiness.event_readiness(event)
+    dash = dashboards.event_dashboard(event)
+    refresh.queue(dash.stale_ids)
     return render(
         request,
         "results/organiser_event.html",
         {
             "event": event,
-            "dash": services.event_dashboard(event),
-            "readiness": checklist,
-            "ready_count": sum(1 for r in checklist if r.ready),
+            "dash": dash,
+            "rows": _organiser_rows(event, dash),
             "stage": stages.current_stage(event.programme),
             "next_stage": stages.next_stage(event.programme),
             "links": {
@@ -295,3 +333,46 @@ def organiser_event(request: HttpRequest, event_code: str) -> HttpResponse:
             },
         },
     )
+
+
+@permission_required("teams.organiser")
+@require_GET
+def organiser_readiness(request: HttpRequest, event_code: str) -> HttpResponse:
+    """The readiness checklist of the event dashboard, loaded by htmx after
+    the page (it reads every open skill's panel)."""
+    event = _event(event_code)
+    checklist = readiness.event_readiness(event)
+    return render(
+        request,
+        "results/_readiness.html",
+        {
+            "event": event,
+            "readiness": checklist,
+            "ready_count": sum(1 for r in checklist if r.ready),
+            "marking_started": readiness.marking_started(event),
+            "has_skills": bool(checklist) or event.skills.exists(),
+        },
+    )
+
+
+def _organiser_rows(event: Event, dash: dashboards.EventDashboard) -> list[tuple]:
+    """Each skill's progress with the links of its row."""
+    paths = {
+        "scheme": _Path("interchange:skill_scheme"),
+        "sign_off": _Path("scoring:sign_off"),
+        "results": _Path("scoring:results"),
+        "unpublish": _Path("results:publication_unpublish"),
+        "advancement": _Path("results:advancement_skill"),
+    }
+    public, draw = _Path("results:skill", event.code), _Path("draws:manage", event.code)
+    return [
+        (
+            p,
+            {
+                **{key: path(p.skill.pk) for key, path in paths.items()},
+                "public": public(p.skill.code),
+                "draw": draw(p.skill.code),
+            },
+        )
+        for p in dash.skills
+    ]

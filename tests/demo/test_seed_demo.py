@@ -467,6 +467,18 @@ def test_lead_dashboard_shows_a_published_result(small, client):
     assert f"{result.final_score:.2f}" in response.content.decode()
 
 
+def test_organiser_dashboard_shows_marking_figures_at_once(small, client):
+    """The first look at the demo shows every open skill's progress, not
+    "not counted yet" (the figures a worker stores are stored by the build)."""
+    client.force_login(User.objects.get(username="organiser"))
+    page = client.get(reverse("results:organiser_event", args=["demo-final"])).content.decode()
+    marking = _skills_by_state()["marking"]
+    assert marking
+    for skill in marking:
+        assert f'id="skill-{skill.code}"' in page
+    assert "尚未统计" not in page and "Not counted yet" not in page
+
+
 def test_public_event_page_lists_published_skills_only(small, client):
     states = _skills_by_state()
     page = client.get(reverse("results:event", args=["demo-final"])).content.decode()

@@ -49,6 +49,7 @@ MATRIX: dict[tuple[str, str], dict[str, tuple] | tuple] = {
     ("export_download", "get"): OWNER_A_OR_ORGANISER,
     ("organiser_events", "get"): ORGANISERS_ONLY,
     ("organiser_event", "get"): ORGANISERS_ONLY,
+    ("organiser_readiness", "get"): ORGANISERS_ONLY,
 }
 CASES = cases(MATRIX, ROLES)
 
@@ -107,6 +108,7 @@ def request_for(site: Site, page: str) -> str:
         "export_download": reverse("files:download", args=[site.job.generated_id]),
         "organiser_events": reverse("results:organiser_events"),
         "organiser_event": reverse("results:organiser_event", args=[code]),
+        "organiser_readiness": reverse("results:organiser_readiness", args=[code]),
     }[page]
 
 

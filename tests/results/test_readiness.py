@@ -70,9 +70,11 @@ def test_dashboard_shows_the_checklist_with_fix_links():
     w = build_world()
     client = Client()
     client.force_login(w.organiser)
-    html = client.get(
-        reverse("results:organiser_event", args=[w.skill.event.code])
-    ).content.decode()
+    # The page loads the checklist after itself (htmx), from this address.
+    page = client.get(reverse("results:organiser_event", args=[w.skill.event.code]))
+    url = reverse("results:organiser_readiness", args=[w.skill.event.code])
+    assert f'hx-get="{url}"' in page.content.decode()
+    html = client.get(url).content.decode()
     row = re.search(r'<tr id="ready-W07" data-ready="(\w+)">(.*?)</tr>', html, re.S)
     assert row and row.group(1) == "no"
     assert reverse("tablets:board", args=[w.skill.pk]) in row.group(2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,7 +22,8 @@ from .builders import world
 pytestmark = pytest.mark.django_db
 
 
-def test_dashboard_rows_and_actions(client):
+def test_dashboard_rows_and_actions(client, django_capture_on_commit_callbacks):
+    cache.clear()  # refreshes already asked for in this process
     w = world()
     w.publish()
     Appeal.objects.create(
@@ -38,7 +40,15 @@ def test_dashboard_rows_and_actions(client):
         entry=e0, aspect=marking.m_aspects[0], judge=marking.judges[0], value="30", source="test"
     )
     client.force_login(w.organiser)
-    r = client.get(reverse("results:organiser_event", args=[w.event.code]))
+    url = reverse("results:organiser_event", args=[w.event.code])
+    # The mark made X01's stored results stale: the page shows what it can
+    # count, says it is updating, and has a worker refresh them (eager here).
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        first = client.get(url)
+    stale = {p.skill.code: p for p in first.context["dash"].skills}["X01"]
+    assert stale.stale and stale.stage == "marking" and stale.marks_expected is None
+    assert 'data-stale="yes"' in first.content.decode() and len(queued) == 1
+    r = client.get(url)
     assert r.status_code == 200
     rows = {p.skill.code: p for p in r.context["dash"].skills}
     w07, w99, x01 = rows["W07"], rows["W99"], rows["X01"]
@@ -89,3 +99,55 @@ def test_only_organisers(client):
     for user in (w.lead_a, w.chief, w.judge):
         client.force_login(user)
         assert client.get(url).status_code == 403
+
+
+def test_a_stale_skill_shows_its_last_figures_with_their_time(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    """No results are computed on a page load: a skill marked since its last
+    refresh shows the figures of that refresh, their time, and is refreshed
+    by the worker for the next load."""
+    from results import refresh
+    from scoring import results
+
+    cache.clear()
+    w = world()
+    marking = scheme_skill(n_entries=2, n_judges=3, event=w.event, code="X01", name="焊接")
+    before = refresh.store_progress(marking.skill)
+    scoring.write_mark(
+        entry=marking.entries[0],
+        aspect=marking.m_aspects[0],
+        judge=marking.judges[0],
+        value="30",
+        source="test",
+    )
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("results computed on a page load")
+
+    client.force_login(w.organiser)
+    url = reverse("results:organiser_event", args=[w.event.code])
+    with monkeypatch.context() as m:
+        m.setattr(results, "compute_skills", refuse)
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            r = client.get(url)
+    x01 = {p.skill.code: p for p in r.context["dash"].skills}["X01"]
+    assert x01.stale and x01.as_of == before.computed_at
+    assert (x01.marks_given, x01.marks_expected, x01.stage) == (0, 16, "marking")
+    assert 'data-stale="yes"' in r.content.decode() and len(queued) == 1
+    for callback in queued:
+        callback()  # the worker (eager here) refreshes X01
+    x01 = {p.skill.code: p for p in client.get(url).context["dash"].skills}["X01"]
+    assert not x01.stale and (x01.marks_given, x01.marks_expected) == (1, 16)
+    # Asked once per REFRESH_EVERY seconds, however often the page is loaded.
+    scoring.write_mark(
+        entry=marking.entries[1],
+        aspect=marking.m_aspects[0],
+        judge=marking.judges[0],
+        value="20",
+        source="test",
+    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.get(url)
+        client.get(url)
+    assert len(queued) == 0

@@ -3,6 +3,8 @@ page and the ceremony scoreboard with its polled fragment."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -81,6 +83,9 @@ def test_scoreboard_and_live_fragment(client, w):
     assert "htmx.min.js" in page and "<script>" not in page  # no inline script (CSP)
     assert "司马青云" not in page
     version = client.get(url).context["version"]
+    # The version is opaque: a timestamp's digits ("…55.17…") once read like
+    # an unpublished score in the page.
+    assert re.fullmatch(r"[0-9a-f]{16}", version)
     assert client.get(live, {"v": version}).status_code == 204  # nothing changed
     w.publish()
     r = client.get(live, {"v": version, "every": "2"})

@@ -39,7 +39,7 @@ def carry_over(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("files", "0001_generated_file"),
-        ("results", "0001_initial"),
+        ("results", "0002_marking_progress"),
     ]
 
     operations = [
