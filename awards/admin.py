@@ -4,7 +4,6 @@ certificates can be revoked."""
 
 from __future__ import annotations
 
-import rules
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -14,15 +13,13 @@ from django.utils.translation import ngettext
 from competitions.models import AwardPolicy
 from portal.admin import OrganiserModelAdmin
 
-from . import services
+from . import issuing, layouts
 from .models import (
     Award,
     AwardSettings,
     Certificate,
     CertificateBatch,
     CertificateLayout,
-    MedalTable,
-    MedalTableRow,
 )
 
 
@@ -93,7 +90,7 @@ class CertificateLayoutAdmin(OrganiserModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         # Same path as the editor: the version goes up so batches redraw.
-        services.save_layout(
+        layouts.save_layout(
             obj, page_changed=bool({"page_size", "orientation"} & set(form.changed_data))
         )
 
@@ -116,29 +113,9 @@ class AwardAdmin(ReadOnlyAdmin):
             return obj.policy
 
 
-class MedalTableRowInline(admin.TabularInline):
-    model = MedalTableRow
-    readonly_fields = ("place", "delegation", "gold", "silver", "bronze", "excellence")
-    fields = readonly_fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return rules.has_perm("teams.organiser", request.user)
-
-
-@admin.register(MedalTable)
-class MedalTableAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "programme", "event", "computed_at"]
-    inlines = [MedalTableRowInline]
-
-
 @admin.register(CertificateBatch)
 class CertificateBatchAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "event", "status", "done", "total", "errors", "created_at", "expires_at"]
+    list_display = ["pk", "event", "status", "done", "total", "errors", "created_at", "archive"]
     list_filter = ["status", "event"]
     readonly_fields = [
         "event",
@@ -151,9 +128,8 @@ class CertificateBatchAdmin(ReadOnlyAdmin):
         "created_by",
         "created_at",
         "finished_at",
-        "expires_at",
+        "archive",  # the zip: handed out only through files' checked download view
     ]
-    exclude = ["zip_file"]  # handed out only through the permission-checked view
 
 
 @admin.register(Certificate)
@@ -192,7 +168,7 @@ class CertificateAdmin(OrganiserModelAdmin):
     actions = ["revoke"]
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return False  # certificates are issued by services.issue_certificates
+        return False  # certificates are issued by issuing.issue_certificates
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: a serial must keep answering the QR code
@@ -201,7 +177,7 @@ class CertificateAdmin(OrganiserModelAdmin):
     def revoke(self, request, queryset) -> None:
         n = 0
         for cert in queryset.filter(revoked=False):
-            services.revoke_certificate(cert, _("revoked by %(user)s") % {"user": request.user})
+            issuing.revoke_certificate(cert, _("revoked by %(user)s") % {"user": request.user})
             n += 1
         self.message_user(
             request,

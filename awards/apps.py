@@ -11,7 +11,7 @@ class AwardsConfig(AppConfig):
         from scoring.signals import results_changed
         from teams.signals import athlete_identity_changed
 
-        from . import receivers
+        from . import receivers  # visibility: the zips' download rules
 
         athlete_identity_changed.connect(
             receivers.reissue_certificates_of_renamed_athlete,

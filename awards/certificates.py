@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
-import qrcode
-import qrcode.constants
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Rect
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A3, A4, A5, B5, landscape, portrait
 from reportlab.lib.units import mm
@@ -208,33 +208,32 @@ def font_for(text: str, preferred: str) -> str:
 # ------------------------------------------------------------------ drawing
 
 
+def _qr_widget(url: str, side: float = 0) -> QrCodeWidget:
+    """ReportLab's own QR code (error correction M, no border: the quiet zone
+    is drawn around it), with its module matrix made."""
+    widget = QrCodeWidget(url, barLevel="M", barBorder=0, barWidth=side, barHeight=side)
+    widget.qr.make()
+    return widget
+
+
 def _qr_modules(url: str) -> list[list[bool]]:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    qr.add_data(url)
-    qr.make(fit=True)
-    return qr.get_matrix()
+    return [[bool(m) for m in row] for row in _qr_widget(url).qr.modules]
 
 
 def _draw_qr(c: canvas.Canvas, url: str, x: float, top: float, side: float) -> None:
-    """Vector QR code: one rectangle per run of dark modules (crisp at any size)."""
-    matrix = _qr_modules(url)
-    n = len(matrix)
-    cell = side / n
+    """Vector QR code on a white quiet zone of two modules: the widget lays
+    out one rectangle per run of dark modules (crisp at any size), drawn here
+    as one path. Not through renderPDF: a Drawing sets a default font, and a
+    certificate embeds every font it names."""
+    widget = _qr_widget(url, side)
+    cell = side / widget.qr.getModuleCount()
     c.setFillColor(HexColor("#ffffff"))
     c.rect(x - cell * 2, top - side - cell * 2, side + cell * 4, side + cell * 4, stroke=0, fill=1)
     c.setFillColor(HexColor("#000000"))
     path = c.beginPath()
-    for r, row in enumerate(matrix):
-        y = top - (r + 1) * cell
-        col = 0
-        while col < n:
-            if row[col]:
-                start = col
-                while col < n and row[col]:
-                    col += 1
-                path.rect(x + start * cell, y, (col - start) * cell, cell)
-            else:
-                col += 1
+    for shape in widget.draw().contents:
+        if isinstance(shape, Rect) and shape.fillColor is not None:  # the frame has none
+            path.rect(x + shape.x, top - side + shape.y, shape.width, shape.height)
     c.drawPath(path, stroke=0, fill=1)
 
 

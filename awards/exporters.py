@@ -17,14 +17,14 @@ from collections.abc import Iterable, Sequence
 from competitions.models import Event
 from portal.exporters import INTEGER, TEXT, Column, SheetExporter
 
-from . import services
+from . import awarding, medals
 
 
 def event_award_columns(event: Event) -> dict[int, tuple[str, str]]:
     """Entry id → (award, title) in Chinese, for every skill of the event."""
     out: dict[int, tuple[str, str]] = {}
     for skill in event.skills.all():
-        out.update(services.award_columns(skill))
+        out.update(awarding.award_columns(skill))
     return out
 
 
@@ -42,11 +42,12 @@ class MedalTableExporter(SheetExporter):
         Column("delegation_name", "代表团", TEXT, width=16),
     )
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event, table: medals.MedalTableView | None = None) -> None:
         self.event = event
+        # The interchange workbook is the organisers': every signed-off skill
+        # counts. The people's workbooks pass the published table (results).
+        self.table = table or medals.event_medal_table(event, include_unpublished=True)
 
     def rows(self) -> Iterable[Sequence[object]]:
-        # Computed now from the stored awards, so the sheet never lags behind them.
-        services.compute_medal_table(self.event)
-        for row in services.medal_table_rows(self.event):
+        for row in medals.medal_table_rows(self.table.lines):
             yield tuple(row[c.key] for c in self.columns)

@@ -1,6 +1,8 @@
-"""Awards, medal tables, certificates and their layouts (docs/awards.md).
+"""Awards, certificates and their layouts (docs/awards.md). The medal table
+is counted from the awards when read (``awards.medals``).
 
-Rules live in ``awards.policies`` (pure) and ``awards.services`` (writes);
+Rules live in ``awards.policies`` (pure) and the modules named by question
+(``awarding``, ``issuing``, ``batches``…) that write;
 this module holds the data and the invariants the database can enforce.
 """
 
@@ -16,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from competitions.models import Event, Programme, Skill
+from files.models import GeneratedFile
 from teams.models import Athlete, Delegation, Entry
 
 from . import policies
@@ -184,52 +187,6 @@ class Award(models.Model):
         return self.title_kind or policies.TECHNICAL_EXPERT
 
 
-class MedalTable(models.Model):
-    """A stored medal table, for one event or (event empty) a whole programme."""
-
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="medal_tables")
-    event = models.OneToOneField(
-        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="medal_table"
-    )
-    computed_at = models.DateTimeField(_("computed at"))
-
-    class Meta:
-        verbose_name = _("medal table")
-        verbose_name_plural = _("medal tables")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["programme"],
-                condition=Q(event__isnull=True),
-                name="medal_table_one_per_programme",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return str(self.event or self.programme)
-
-
-class MedalTableRow(models.Model):
-    table = models.ForeignKey(MedalTable, on_delete=models.CASCADE, related_name="rows")
-    place = models.PositiveIntegerField(_("place"))
-    delegation = models.ForeignKey(
-        Delegation, on_delete=models.CASCADE, related_name="+", verbose_name=_("delegation")
-    )
-    gold = models.PositiveIntegerField(_("gold"), default=0)
-    silver = models.PositiveIntegerField(_("silver"), default=0)
-    bronze = models.PositiveIntegerField(_("bronze"), default=0)
-    excellence = models.PositiveIntegerField(_("excellence"), default=0)
-    position = models.PositiveIntegerField()  # the order of the table (places repeat)
-
-    class Meta:
-        ordering = ["table", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["table", "delegation"], name="medal_row_once"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.place}. {self.delegation_id}"
-
-
 class PageSize(models.TextChoices):
     A4 = "A4", "A4"
     A3 = "A3", "A3"
@@ -328,7 +285,16 @@ class CertificateBatch(models.Model):
     rendered = models.PositiveIntegerField(_("rendered"), default=0)
     errors = models.PositiveIntegerField(_("errors"), default=0)
     error_log = models.TextField(_("errors"), blank=True)
-    zip_file = models.FileField(_("zip"), blank=True)
+    # The zip of every certificate: its progress mirrors the batch's, and it
+    # carries the expiry and the download rule (files.GeneratedFile).
+    archive = models.OneToOneField(
+        GeneratedFile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="certificate_batch",
+        verbose_name=_("zip"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -339,7 +305,6 @@ class CertificateBatch(models.Model):
     )
     created_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("files expire at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("certificate batch")
@@ -381,7 +346,10 @@ class BatchDelegationZip(models.Model):
         CertificateBatch, on_delete=models.CASCADE, related_name="delegation_zips"
     )
     delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="+")
-    file = models.FileField()
+    # Purged with its file when that expires (files.services.purge_expired).
+    generated = models.OneToOneField(
+        GeneratedFile, on_delete=models.CASCADE, related_name="delegation_zip"
+    )
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -390,7 +358,7 @@ class BatchDelegationZip(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.file.name
+        return f"{self.batch_id}/{self.delegation_id}"
 
 
 def certificate_path(instance: Certificate, filename: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from competitions.models import Event
 
-from . import services, tasks
+from . import issuing, tasks
 from .models import Certificate
 
 
@@ -30,7 +30,7 @@ def reissue_certificates_of_renamed_athlete(
     if reason:
         why = f"{why}; {reason}"
     for cert in live:
-        services.revoke_certificate(cert, why)
+        issuing.revoke_certificate(cert, why)
     for event in Event.objects.filter(pk__in={c.event_id for c in live}).order_by("pk"):
         tasks.start_batch(event, actor if getattr(actor, "pk", None) else None)
 

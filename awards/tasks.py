@@ -1,8 +1,8 @@
-"""Celery tasks of the awards app: ids in, services do the work.
+"""Celery tasks of the awards app: ids in, the service modules do the work.
 
 Every task is queued with ``transaction.on_commit`` by the ``request_*``
 and ``start_batch`` functions at the end of this module (views and receivers
-call them; ``services`` never imports this module), is retried with
+call them; no service module imports this one), is retried with
 exponential backoff on failure, and acknowledges its message only when it
 has finished (``acks_late`` + ``reject_on_worker_lost``): a worker killed
 mid-chunk leaves the message to be delivered again, and the redelivered
@@ -20,14 +20,14 @@ from django.db import transaction
 
 from competitions.models import Event, Skill
 
-from . import services
+from . import awarding, batches, zips
 
 log = logging.getLogger(__name__)
 
 RETRY: dict[str, Any] = {
     "autoretry_for": (Exception,),
     # A missing row or a refused computation will not get better by waiting.
-    "dont_autoretry_for": (ObjectDoesNotExist, services.AwardsRefused),
+    "dont_autoretry_for": (ObjectDoesNotExist, awarding.AwardsRefused),
     "retry_backoff": 2,
     "retry_backoff_max": 300,
     "retry_jitter": True,
@@ -39,25 +39,15 @@ RETRY: dict[str, Any] = {
 
 @shared_task(name="awards.compute_skill_awards", **RETRY)
 def compute_skill_awards(skill_id: int) -> int:
-    """Awards of one skill, then the medal tables of its event and programme."""
+    """Awards of one skill (the medal tables count them when read: awards.medals)."""
     skill = Skill.objects.select_related("event").get(pk=skill_id)
     try:
-        awards = services.compute_awards(skill)
-    except services.AwardsRefused as exc:
+        awards = awarding.compute_awards(skill)
+    except awarding.AwardsRefused as exc:
         # Reopened again before the worker got to it: the next sign-off queues us.
         log.info("awards for skill %s not computed: %s", skill_id, exc)
         return 0
-    event_id = skill.event_id
-    transaction.on_commit(lambda: compute_medal_table.delay(event_id))
     return len(awards)
-
-
-@shared_task(name="awards.compute_medal_table", **RETRY)
-def compute_medal_table(event_id: int) -> int:
-    event = Event.objects.select_related("programme").get(pk=event_id)
-    table = services.compute_medal_table(event)
-    services.compute_programme_medal_table(event.programme)
-    return table.pk
 
 
 class BatchTask(Task):
@@ -65,7 +55,7 @@ class BatchTask(Task):
         # Retries exhausted (or the batch vanished): the page must not spin forever.
         batch_id = args[0] if args else kwargs.get("batch_id")
         try:
-            services.fail_batch(batch_id, repr(exc))
+            batches.fail_batch(batch_id, repr(exc))
         except Exception:
             log.exception("could not record failure of batch %s", batch_id)
 
@@ -79,7 +69,7 @@ def generate_certificates(batch_id: int) -> int:
     batch = CertificateBatch.objects.get(pk=batch_id)
     if batch.finished:
         return 0
-    chunk_ids = services.prepare_batch(batch)
+    chunk_ids = batches.prepare_batch(batch)
     if not chunk_ids:
         # Nothing (left) to render: an empty event, or a redelivery after all
         # chunks finished but before packing started.
@@ -98,7 +88,7 @@ class ChunkTask(Task):
         # Retries exhausted: record the failure so the batch still finishes.
         chunk_id = args[0] if args else kwargs.get("chunk_id")
         try:
-            if services.fail_chunk(chunk_id, repr(exc)):
+            if batches.fail_chunk(chunk_id, repr(exc)):
                 from .models import CertificateChunk
 
                 batch_id = CertificateChunk.objects.get(pk=chunk_id).batch_id
@@ -111,7 +101,7 @@ class ChunkTask(Task):
 def render_certificate_chunk(chunk_id: int) -> bool:
     from .models import CertificateChunk
 
-    if services.render_chunk(chunk_id):
+    if batches.render_chunk(chunk_id):
         batch_id = CertificateChunk.objects.get(pk=chunk_id).batch_id
         finish_certificate_batch.delay(batch_id)
         return True
@@ -120,47 +110,32 @@ def render_certificate_chunk(chunk_id: int) -> bool:
 
 @shared_task(name="awards.finish_certificate_batch", base=BatchTask, **RETRY)
 def finish_certificate_batch(batch_id: int) -> int:
-    return services.finish_batch(batch_id).pk
-
-
-@shared_task(name="awards.purge_expired_certificate_files", **RETRY)
-def purge_expired_certificate_files() -> int:
-    """For celery beat (e.g. hourly): delete the zips of expired batches."""
-    return services.purge_expired_batches()
+    return zips.finish_batch(batch_id).pk
 
 
 # ------------------------------------------------------------------ queueing
 
 
 def request_skill_awards(skill: Skill) -> None:
-    """Awards of the skill (then its medal tables), by a worker once the
+    """Awards of the skill, by a worker once the
     caller's transaction commits. Queued when scoring reports new final
     results (``receivers.queue_awards_of_changed_results``)."""
     skill_id = skill.pk
     transaction.on_commit(lambda: compute_skill_awards.delay(skill_id))
 
 
-def request_medal_table(event: Event) -> None:
-    """The medal table of an event (and its programme), after commit."""
-    event_id = event.pk
-    transaction.on_commit(lambda: compute_medal_table.delay(event_id))
-
-
 def request_event_recompute(event: Event) -> int:
-    """On demand: recompute awards of every signed-off skill of the event (each
-    then queues the medal tables); with none, just the medal tables."""
-    skills = services.signed_off_skills(event)
+    """On demand: recompute awards of every signed-off skill of the event."""
+    skills = awarding.signed_off_skills(event)
     for skill in skills:
         request_skill_awards(skill)
-    if not skills:
-        request_medal_table(event)
     return len(skills)
 
 
 def start_batch(event: Event, user=None, *, size: int | None = None):
     """Create a certificate batch; a worker issues, renders and packs it after
     commit."""
-    batch = services.create_batch(event, user, size=size)
+    batch = batches.create_batch(event, user, size=size)
     batch_id = batch.pk
     transaction.on_commit(lambda: generate_certificates.delay(batch_id))
     return batch

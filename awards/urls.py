@@ -26,13 +26,6 @@ urlpatterns = [
         views.lead_certificates,
         name="lead_certificates",
     ),
-    path("awards/batches/<int:batch_id>/progress/", views.batch_progress, name="batch_progress"),
-    path("awards/batches/<int:batch_id>/download/", views.batch_download, name="batch_download"),
-    path(
-        "awards/batches/<int:batch_id>/delegations/<str:delegation_code>/download/",
-        views.delegation_download,
-        name="delegation_download",
-    ),
     path("awards/certificates/<str:serial>/pdf/", views.certificate_pdf, name="certificate_pdf"),
     path(
         "awards/programmes/<slug:programme_code>/layout/",

@@ -1,14 +1,17 @@
 """Pages of the awards app. Thin: who may do what in ``awards.permissions``
-(docs/roles.md), the rules in ``services``.
+(docs/roles.md), the rules in the modules named by question (``batches``,
+``layouts``, ``medals``…).
 
-Generated files are streamed through these views after a permission check,
-never linked as public media URLs.
+Certificate PDFs are streamed here after a permission check; the batches'
+zips are generated files, downloaded through the files app's checked view
+(docs/exports.md). Nothing is linked as a public media URL.
 """
 
 from __future__ import annotations
 
 import copy
 
+import rules
 from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
@@ -26,18 +29,17 @@ from operations import ratelimit
 from portal.authz import objectgetter, permission_required
 from scoring.models import SkillMarking
 from teams import roles
-from teams.models import Delegation
 
-from . import charts, services, tasks
+from . import batches, charts, layouts, medals, previews, rendering, serials, tasks, verification
 from .forms import LayoutForm
-from .models import Certificate, CertificateBatch, MedalTable
+from .models import Certificate, CertificateBatch
 
 # ------------------------------------------------------------------ medal tables
 
 
-def _chart(rows) -> charts.MedalChart:
+def _chart(lines) -> charts.MedalChart:
     return charts.medal_chart(
-        rows, code=lambda r: r.delegation.code, name=lambda r: r.delegation.name
+        lines, code=lambda m: m.delegation_code, name=lambda m: m.delegation_name
     )
 
 
@@ -53,17 +55,19 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
             _("Recomputation queued for %(n)d signed-off skills.") % {"n": queued},
         )
         return redirect("awards:medal_table", event_code=event.code)
-    table = MedalTable.objects.filter(event=event).first()
-    rows = list(table.rows.select_related("delegation")) if table else []
+    # Organisers also count the signed-off skills not yet published.
+    organiser = rules.has_perm("teams.organiser", request.user)
+    table = medals.event_medal_table(event, include_unpublished=organiser)
     return render(
         request,
         "awards/medal_table.html",
         {
             "event": event,
             "table": table,
-            "rows": rows,
-            "chart": _chart(rows),
-            "skills": services.skill_medals(event),
+            "rows": table.lines,
+            "chart": _chart(table.lines),
+            "include_unpublished": organiser,
+            "skills": medals.skill_medals(event),
         },
     )
 
@@ -76,16 +80,17 @@ def medal_table(request: HttpRequest, event_code: str) -> HttpResponse:
 def programme_medal_table(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme = get_object_or_404(Programme, code=programme_code)
     events = list(programme.events.all())
-    table = MedalTable.objects.filter(programme=programme, event__isnull=True).first()
-    rows = list(table.rows.select_related("delegation")) if table else []
+    organiser = rules.has_perm("teams.organiser", request.user)
+    table = medals.programme_medal_table(programme, include_unpublished=organiser)
     return render(
         request,
         "awards/programme_medal_table.html",
         {
             "programme": programme,
             "table": table,
-            "rows": rows,
-            "chart": _chart(rows),
+            "rows": table.lines,
+            "chart": _chart(table.lines),
+            "include_unpublished": organiser,
             "events": events,
         },
     )
@@ -103,11 +108,11 @@ def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
         with transaction.atomic():
             batch = tasks.start_batch(event, request.user)
         return redirect(f"{reverse('awards:certificates', args=[event.code])}?batch={batch.pk}")
-    batches = list(event.certificate_batches.all()[:10])
+    recent = list(event.certificate_batches.select_related("archive")[:10])
     current = None
     if request.GET.get("batch", "").isdigit():
-        current = next((b for b in batches if b.pk == int(request.GET["batch"])), None)
-    current = current or (batches[0] if batches else None)
+        current = next((b for b in recent if b.pk == int(request.GET["batch"])), None)
+    current = current or (recent[0] if recent else None)
     skills = Skill.objects.filter(event=event).order_by("code")
     signed = set(
         SkillMarking.objects.filter(
@@ -119,10 +124,9 @@ def certificates_page(request: HttpRequest, event_code: str) -> HttpResponse:
         "awards/certificates.html",
         {
             "event": event,
-            "batches": batches,
+            "batches": recent,
             "current": current,
-            "progress": services.batch_progress(current) if current else None,
-            "files_available": current is not None and services.batch_files_available(current),
+            "files_available": current is not None and batches.batch_files_available(current),
             "skills_total": skills.count(),
             "skills_signed_off": len(signed),
             "awards_count": event_award_count(event),
@@ -137,19 +141,6 @@ def event_award_count(event: Event) -> int:
     return Award.objects.filter(skill__event=event).count()
 
 
-@permission_required("awards.manage_certificates")
-@require_GET
-def batch_progress(request: HttpRequest, batch_id: int) -> JsonResponse:
-    batch = get_object_or_404(CertificateBatch, pk=batch_id)
-    data = services.batch_progress(batch)
-    data["download_url"] = (
-        reverse("awards:batch_download", args=[batch.pk])
-        if services.batch_files_available(batch)
-        else None
-    )
-    return JsonResponse(data)
-
-
 def _stream(name: str, filename: str, content_type: str) -> FileResponse:
     try:
         fh = default_storage.open(name, "rb")
@@ -160,34 +151,6 @@ def _stream(name: str, filename: str, content_type: str) -> FileResponse:
     return response
 
 
-@permission_required("awards.manage_certificates")
-@require_GET
-def batch_download(request: HttpRequest, batch_id: int) -> HttpResponseBase:
-    batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
-    if not services.batch_files_available(batch):
-        return HttpResponse(_("These files have expired or are not ready."), status=410)
-    return _stream(batch.zip_file.name, f"{batch.event.code}-certificates.zip", "application/zip")
-
-
-def _batch_and_delegation(
-    request: HttpRequest, batch_id: int, delegation_code: str
-) -> tuple[CertificateBatch, Delegation]:
-    batch = get_object_or_404(CertificateBatch.objects.select_related("event"), pk=batch_id)
-    return batch, get_object_or_404(Delegation, code=delegation_code)
-
-
-@permission_required("awards.download_delegation_zip", fn=_batch_and_delegation)
-@require_GET
-def delegation_download(
-    request: HttpRequest, batch_id: int, delegation_code: str
-) -> HttpResponseBase:
-    batch, delegation = _batch_and_delegation(request, batch_id, delegation_code)
-    z = batch.delegation_zips.filter(delegation=delegation).first()
-    if z is None or not services.batch_files_available(batch):
-        return HttpResponse(_("These files have expired or are not ready."), status=410)
-    return _stream(z.file.name, f"{batch.event.code}-{delegation.code}.zip", "application/zip")
-
-
 @permission_required("awards.see_lead_certificates", fn=objectgetter(Event, "event_code", "code"))
 @require_GET
 def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
@@ -196,10 +159,15 @@ def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
     delegation = roles.own_delegation(request.user)
     batch = (
         CertificateBatch.objects.filter(event=event, status=CertificateBatch.Status.DONE)
+        .select_related("archive")
         .order_by("-finished_at")
         .first()
     )
-    z = batch.delegation_zips.filter(delegation=delegation).first() if batch else None
+    z = (
+        batch.delegation_zips.filter(delegation=delegation).select_related("generated").first()
+        if batch
+        else None
+    )
     certs = (
         Certificate.objects.filter(event=event, delegation=delegation, revoked=False)
         .select_related("athlete", "entry__skill")
@@ -211,7 +179,7 @@ def lead_certificates(request: HttpRequest, event_code: str) -> HttpResponse:
         {
             "event": event,
             "delegation": delegation,
-            "batch": batch if batch and services.batch_files_available(batch) else None,
+            "batch": batch if batch and batches.batch_files_available(batch) else None,
             "zip": z,
             "certificates": certs,
         },
@@ -237,20 +205,20 @@ def certificate_pdf(request: HttpRequest, serial: str) -> HttpResponseBase:
 @require_http_methods(["GET", "POST"])
 def layout_editor(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme = get_object_or_404(Programme, code=programme_code)
-    layout = services.layout_for(programme)
+    layout = layouts.layout_for(programme)
     if request.method == "POST":
         form = LayoutForm(request.POST, request.FILES, layout=layout)
         if form.is_valid():
-            before = services.layout_signature(layout)
+            before = layouts.layout_signature(layout)
             form.apply(layout)
             upload = form.cleaned_data.get("background")
             changed = (
                 upload is not None
                 or form.cleaned_data["clear_background"]
-                or services.layout_signature(layout) != before
+                or layouts.layout_signature(layout) != before
             )
             if changed:
-                services.save_layout(
+                layouts.save_layout(
                     layout,
                     background=(upload.name, upload.read()) if upload else None,
                     clear_background=form.cleaned_data["clear_background"],
@@ -282,7 +250,7 @@ def layout_preview(request: HttpRequest, programme_code: str) -> HttpResponse:
     """A PNG (or ``?format=pdf``) of the sample certificate, drawn by the same
     code as real ones; POST previews the editor's unsaved values."""
     programme = get_object_or_404(Programme, code=programme_code)
-    layout = services.layout_for(programme)
+    layout = layouts.layout_for(programme)
     background = None
     if request.method == "POST":
         form = LayoutForm(request.POST, request.FILES, layout=layout)
@@ -294,19 +262,19 @@ def layout_preview(request: HttpRequest, programme_code: str) -> HttpResponse:
         if form.cleaned_data["clear_background"]:
             background = b""
         elif upload is not None:
-            pagesize = services.page_size_points(layout)
-            background = services.normalise_background(upload.name, upload.read(), pagesize)
+            pagesize = layouts.page_size_points(layout)
+            background = previews.normalise_background(upload.name, upload.read(), pagesize)
         elif layout.background:
             # page proportions may differ from the stored render: redo it
             with default_storage.open(layout.background.name, "rb") as fh:
-                background = services.normalise_background(
-                    layout.background.name, fh.read(), services.page_size_points(layout)
+                background = previews.normalise_background(
+                    layout.background.name, fh.read(), layouts.page_size_points(layout)
                 )
-    pdf = services.preview_pdf(layout, background=background)
+    pdf = rendering.preview_pdf(layout, background=background)
     if request.GET.get("format") == "pdf":
         response = HttpResponse(pdf, content_type="application/pdf")
     else:
-        response = HttpResponse(services.pdf_to_png(pdf, dpi=72), content_type="image/png")
+        response = HttpResponse(previews.pdf_to_png(pdf, dpi=72), content_type="image/png")
     response["Cache-Control"] = "no-store"
     return response
 
@@ -329,7 +297,7 @@ def verify(request: HttpRequest, serial: str) -> HttpResponse:
             request,
             "awards/verify.html",
             {
-                "serial": serial[: services.SERIAL_MAX_LENGTH],
+                "serial": serial[: serials.SERIAL_MAX_LENGTH],
                 "limited": True,
                 "retry_after": decision.retry_after,
             },
@@ -337,12 +305,12 @@ def verify(request: HttpRequest, serial: str) -> HttpResponse:
         )
         response["Retry-After"] = str(decision.retry_after)
     else:
-        result = services.verify(serial)
+        result = verification.verify(serial)
         response = render(
             request,
             "awards/verify.html",
             {
-                "serial": serial[: services.SERIAL_MAX_LENGTH],
+                "serial": serial[: serials.SERIAL_MAX_LENGTH],
                 "result": result,
                 "checked_at": timezone.now(),
             },

@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ["DJANGO_MEDIA_ROOT"] = str(media / "media")
     database, _migrate = django_env.setup(media / "bench.sqlite3")
 
-    from awards import services
+    from awards import batches, layouts, rendering, zips
     from awards.models import Certificate, CertificateBatch
 
     print(f"database: {database}; files: {media}")
@@ -185,16 +185,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"built {args.count} awards in {time.perf_counter() - t0:.1f} s")
 
     def batch_run() -> tuple[float, float, float, CertificateBatch]:
-        batch = CertificateBatch.objects.create(event=event, chunk_size=args.chunk)
+        batch = batches.create_batch(event, size=args.chunk)
         t = time.perf_counter()
-        chunk_ids = services.prepare_batch(batch)
+        chunk_ids = batches.prepare_batch(batch)
         t_prepare = time.perf_counter() - t
         t = time.perf_counter()
         for chunk_id in chunk_ids:
-            services.render_chunk(chunk_id)
+            batches.render_chunk(chunk_id)
         t_render = time.perf_counter() - t
         t = time.perf_counter()
-        batch = services.finish_batch(batch.pk)
+        batch = zips.finish_batch(batch.pk)
         t_zip = time.perf_counter() - t
         return t_prepare, t_render, t_zip, batch
 
@@ -203,13 +203,13 @@ def run(args: argparse.Namespace) -> int:
     assert batch.done == n and batch.errors == 0, batch.error_log
 
     # The floor draws exactly what the portal drew, from values read beforehand.
-    layout = services.layout_for(event.programme)
+    layout = layouts.layout_for(event.programme)
     certs = Certificate.objects.filter(event=event, revoked=False).select_related(
         "programme", "event", "athlete", "delegation", "entry__skill"
     )
     rows = []
     for cert in certs:
-        d = services.certificate_data(cert, layout)
+        d = rendering.certificate_data(cert, layout)
         rows.append({**d.__dict__, "url": d.verify_url})
     floor_dir = media / "floor"
     floor_dir.mkdir()

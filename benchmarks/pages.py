@@ -94,7 +94,7 @@ def _publish_all(final, organiser) -> None:
     """Signed off (results stored after it), awards computed, published."""
     from django.utils import timezone
 
-    from awards import services as awards
+    from awards import awarding
     from competitions.models import SkillPublication
     from scoring.models import SkillMarking
     from scoring.results import recompute_skill
@@ -106,7 +106,7 @@ def _publish_all(final, organiser) -> None:
     )
     for skill in skills:
         recompute_skill(skill)
-        awards.compute_awards(skill)
+        awarding.compute_awards(skill)
     SkillPublication.objects.bulk_create(
         SkillPublication(
             skill=s, published=True, published_at=timezone.now(), published_by=organiser

@@ -6,7 +6,7 @@ Builds the national preset (``demo.builder.build_demo``: 36 delegations,
 measured here — writes the state the workbook reads, in bulk: every skill of
 the final signed off, one stored ``EntryResult`` per entry with a plausible
 final score (normal around 75, two places) ranked and scale-scored by
-``scoring.rules.rank_skill``, awards by ``awards.services.compute_awards``
+``scoring.rules.rank_skill``, awards by ``awards.awarding.compute_awards``
 (the skills' own policies), and every skill published.
 
 Then times, side by side (``--repeat`` turns each, interleaved):
@@ -62,7 +62,7 @@ def _build(preset: str, seed: int):
     from django.db import transaction
     from django.utils import timezone
 
-    from awards import services as awards
+    from awards import awarding
     from competitions.models import Event, SkillPublication
     from demo.builder import build_demo, sizes_for
     from scoring import rules
@@ -114,7 +114,7 @@ def _build(preset: str, seed: int):
         EntryResult.objects.filter(skill__in=skills).delete()
         EntryResult.objects.bulk_create(rows, batch_size=2000)
     for skill in skills:
-        awards.compute_awards(skill)
+        awarding.compute_awards(skill)
     now = timezone.now()
     SkillPublication.objects.filter(skill__in=skills).delete()
     SkillPublication.objects.bulk_create(

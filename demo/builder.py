@@ -40,7 +40,7 @@ from django.db.models import Model, ProtectedError, Q
 from django.utils import timezone
 
 from appeals.models import Appeal
-from awards import services as awards
+from awards import awarding
 from awards.models import Award, Certificate
 from competitions import publication
 from competitions.models import (
@@ -2076,12 +2076,11 @@ def _create_marks(plan: _Plan, rng: random.Random, timer: _Timer) -> None:
             ph.rows += len(recompute_skill(plan.skills[s].obj).entries)
     with timer.phase("awards") as ph:
         for s in full:
-            ph.rows += len(awards.compute_awards(plan.skills[s].obj))
+            ph.rows += len(awarding.compute_awards(plan.skills[s].obj))
         for s in published:
             publishing.publish(plan.skills[s].obj, organiser)
             ph.rows += 1
-        awards.compute_medal_table(plan.final)
-        awards.compute_programme_medal_table(plan.programme)
+        # The medal tables are counted from these awards when read (awards.medals).
 
 
 def _request_remark(plan: _Plan, marked: _Marked, chief_user: User) -> None:

@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 from openpyxl import Workbook
 
-from awards import services as awards
+from awards import awarding
 from competitions.models import AwardPolicy, Event, Phase, Programme, Skill
 from draws import services as draws
 from draws.models import Draw, Nomination, PoolClosure
@@ -324,7 +324,7 @@ def build(today: dt.date, organiser: User, rng: random.Random) -> Programme:
 
     def run(skill: Skill, entries: list[Entry]) -> None:
         _mark(skill, entries, aspects[skill.pk], judges, ability, rng, organiser)
-        awards.compute_awards(skill)
+        awarding.compute_awards(skill)
         publishing.publish(skill, organiser)
 
     r1_entries = _enter_round_one(r1_skill, r2_skill, pool, rng, today, ability)

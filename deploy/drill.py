@@ -1364,7 +1364,7 @@ class Day:
                 "(SkillMarking.results_computed_at empty or older than the sign-off): "
                 "scoring.signoff.sign_off does not call recompute_skill, nor "
                 "send scoring.signals.results_changed (to which awards answer). "
-                "awards.services.compute_awards reads EntryResult rows as stored, so an "
+                "awards.awarding.compute_awards reads EntryResult rows as stored, so an "
                 "organiser's recompute right after sign-off computes no awards. The drill "
                 "stores them as the results pages do (scoring.results.results_for) before "
                 "asking for the recompute."
@@ -1576,7 +1576,7 @@ class Day:
         from django.conf import settings
         from django.core.files.storage import default_storage
 
-        from awards import services as awards
+        from awards import rendering
         from awards.models import Certificate
 
         assert self.stack
@@ -1590,7 +1590,7 @@ class Day:
         if cert is None:
             self.fail(phase, "no rendered certificate to verify")
             return
-        url = awards.verify_url(cert.serial)
+        url = rendering.verify_url(cert.serial)
         configured = urllib.parse.urlsplit(settings.PORTAL_BASE_URL)
         got = urllib.parse.urlsplit(url)
         with default_storage.open(cert.file.name, "rb") as fh:

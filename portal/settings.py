@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "portal.apps.AuthzConfig",
     "competitions",
     "teams",
+    "files",
     "scoring",
     "awards",
     "tablets",
@@ -217,11 +218,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # idempotent and short (a certificate chunk takes seconds), so a minute.
 # Generated files are kept with an expiry; beat deletes what has expired.
 CELERY_BEAT_SCHEDULE = {
-    "purge-expired-certificate-zips": {
-        "task": "awards.purge_expired_certificate_files",
-        "schedule": 3600.0,
-    },
-    "purge-expired-exports": {"task": "results.purge_exports", "schedule": 3600.0},
+    # Workbooks and certificate zips alike (files.GeneratedFile).
+    "purge-expired-files": {"task": "files.purge_expired", "schedule": 3600.0},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV["CELERY_VISIBILITY_TIMEOUT"]}
 # A task still running when the visibility timeout passes would be delivered a

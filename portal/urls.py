@@ -18,6 +18,7 @@ urlpatterns = [
     path("appeals/", include("appeals.urls")),
     path("draws/", include("draws.urls")),
     path("sector/", include("sector.urls")),
+    path("files/", include("files.urls")),
     path("", include("awards.urls")),
     path("", include("results.urls")),
     path("", include("teams.urls")),

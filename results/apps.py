@@ -9,4 +9,8 @@ class ResultsConfig(AppConfig):
 
     def ready(self) -> None:
         # Celery's autodiscovery imports ``tasks`` modules only.
-        from . import refresh  # noqa: F401
+        # Registers the workbooks' download rule (files.permissions).
+        from . import (
+            refresh,  # noqa: F401
+            services,  # noqa: F401
+        )

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from awards import policies
 from awards.exporters import MedalTableExporter
+from awards.medals import MedalTableView
 from awards.models import Award
 from competitions import publication
 from competitions.models import Event, Skill
@@ -106,27 +107,13 @@ class SkillRankingsSheet(RankingsExporter):
 class PublishedMedalTableSheet(MedalTableExporter):
     """The ``medal_table`` definition over the published skills only."""
 
-    def __init__(self, event: Event, table: services.MedalTableView) -> None:
-        super().__init__(event)
-        self.table = table
+    def __init__(self, event: Event, table: MedalTableView) -> None:
+        super().__init__(event, table)
         self.sheet_name = _("Medal table")
         self.caption = _("Medal table · %(n)d of %(m)d skills published") % {
             "n": table.published,
             "m": table.skills,
         }
-
-    def rows(self) -> Iterable[Sequence[object]]:
-        # Never MedalTableExporter.rows(): that counts unpublished skills too.
-        for line in self.table.lines:
-            yield (
-                line.place,
-                line.delegation_code,
-                line.gold,
-                line.silver,
-                line.bronze,
-                line.excellence,
-                line.delegation_name,
-            )
 
 
 class SummarySheet(SheetExporter):

@@ -1,9 +1,10 @@
 """Generated result workbooks.
 
 A big workbook (the full published rankings of a large event) is written by a
-Celery worker into ``default_storage``; the ``ExportJob`` row is the request,
-its progress and the file. Files expire: after ``expires_at`` the download
-answers 410 and ``purge_exports`` removes them.
+Celery worker. The ``ExportJob`` row says what was asked for (kind, event,
+delegation, who); the file itself — its progress, storage, expiry and who may
+download it — is a ``files.GeneratedFile`` (docs/exports.md). When the file
+expires, ``files.services.purge_expired`` deletes it and, by cascade, the job.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from competitions.models import Event
+from files.models import GeneratedFile
 from teams.models import Delegation
 
 
-def export_path(instance: ExportJob, filename: str) -> str:
-    # Never under a public URL: the download view checks who asks.
+def export_path(instance, filename: str) -> str:
+    """Where workbooks were stored before files.GeneratedFile (migration 0001
+    names this function)."""
     return f"results/exports/{instance.event_id}/{instance.pk or 'new'}-{filename}"
 
 
@@ -27,11 +30,7 @@ class ExportJob(models.Model):
         RANKINGS = "rankings", _("Full published rankings")
         DELEGATION = "delegation", _("Delegation results")
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Queued")
-        RUNNING = "running", _("Writing")
-        DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
+    Status = GeneratedFile.Status
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     event = models.ForeignKey(
@@ -52,42 +51,40 @@ class ExportJob(models.Model):
         related_name="+",
         verbose_name=_("requested by"),
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    generated = models.OneToOneField(
+        GeneratedFile,
+        on_delete=models.CASCADE,
+        related_name="export_job",
+        verbose_name=_("file"),
     )
-    # Sheets written / sheets to write: the polling page shows the ratio.
-    progress = models.PositiveIntegerField(_("progress"), default=0)
-    total = models.PositiveIntegerField(_("total"), default=0)
-    file = models.FileField(_("file"), upload_to=export_path, blank=True, max_length=200)
-    error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("expires at"))
 
     class Meta:
         verbose_name = _("export job")
         verbose_name_plural = _("export jobs")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["expires_at"], name="export_job_expires")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.event_id} #{self.pk}"
 
+    # The file's state, as the pages and the lead dashboard show it.
+    @property
+    def status(self) -> str:
+        return self.generated.status
+
+    def get_status_display(self) -> str:
+        return str(self.generated.get_status_display())
+
     @property
     def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return 100 * self.progress // self.total if self.total else 0
+        return self.generated.percent
 
     @property
     def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.generated.finished
 
-    def expired(self, now=None) -> bool:
-        return (now or timezone.now()) >= self.expires_at
-
-    def downloadable(self, now=None) -> bool:
-        return self.status == self.Status.DONE and bool(self.file) and not self.expired(now)
+    def downloadable(self) -> bool:
+        return self.generated.downloadable()
 
 
 class MarkingProgress(models.Model):

@@ -4,11 +4,8 @@ Views are thin; every rule is here.
 Visibility comes from ``competitions.publication`` only. Public pages and
 workbooks read **published skills only**: the queries start from
 ``published_skills(event)`` so nothing of an unpublished skill is loaded,
-let alone rendered. In particular the public medal table is tallied here
-from the awards of published skills (the same counting and ordering rules as
-``awards.policies``), not read from the stored ``MedalTable``, which counts
-every signed-off skill as soon as awards are computed. Once every skill of
-the event is published the two are the same table.
+let alone rendered. The medal table is ``awards.medals``' (counted when read,
+over the published skills here).
 
 Stored results: a published skill is signed off, and a signed-off skill's
 marks cannot change (the mark service refuses writes), so its stored
@@ -28,19 +25,21 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import chain, repeat
 
 import rules
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from awards import charts, policies
 from awards.charts import MedalChart
+from awards.medals import MedalLine, MedalTableView, event_medal_table
 from awards.models import Award, AwardSettings
 from competitions import publication
 from competitions.models import Event, PublicationLog, Skill
+from files import permissions as file_rules
+from files import services as file_services
+from files.models import GeneratedFile
 from scoring.models import EntryResult, SkillMarking
 from scoring.results import results_for
 from teams import roles
@@ -52,6 +51,9 @@ log = logging.getLogger(__name__)
 
 NAME_SEPARATOR = "、"  # as in the rankings sheet (scoring.exporters)
 EXPORT_TTL = dt.timedelta(hours=getattr(settings, "RESULTS_EXPORT_TTL_HOURS", 24))
+# The download rule of the workbooks' files (files.permissions).
+EXPORT_RULE = "results.export"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Workbooks for people are Chinese whoever asks (the column titles are), so
 # sheet names, captions and statuses are too — in a request or a worker.
 WORKBOOK_LANGUAGE = "zh-hans"
@@ -238,7 +240,7 @@ def award_columns_for(
     """Entry id → (award, title) as printed, over many skills in four queries;
     only of ``entry_ids`` when given (a lead's own entries).
 
-    The same answer as ``awards.services.award_columns`` skill by skill (a
+    The same answer as ``awards.awarding.award_columns`` skill by skill (a
     test holds them equal), which costs three queries per skill: 300-odd for
     a national final's workbook, a third of its time. The awards app may
     take this over as a bulk ``award_columns``; it owns the wording."""
@@ -342,67 +344,10 @@ def skill_rankings(skill: Skill) -> list[RankingLine]:
 # ------------------------------------------------------------------ medal table
 
 
-@dataclass(frozen=True)
-class MedalLine:
-    place: int
-    delegation_code: str
-    delegation_name: str
-    gold: int
-    silver: int
-    bronze: int
-    excellence: int
-
-    @property
-    def total(self) -> int:
-        return self.gold + self.silver + self.bronze + self.excellence
-
-
-@dataclass(frozen=True)
-class MedalTableView:
-    lines: list[MedalLine]
-    published: int  # skills counted
-    skills: int  # skills of the event with entries
-
-    @property
-    def complete(self) -> bool:
-        return self.skills > 0 and self.published >= self.skills
-
-
 def published_medal_table(event: Event) -> MedalTableView:
-    """The medal table over the published skills only (docs/awards.md rules:
-    a team counts once; gold, silver, bronze, excellence, then code)."""
-    published = publication.published_skills(event)
-    # Counted in the database (a row per delegation and kind), then expanded
-    # into the (code, kind) pairs ``policies.tally`` counts.
-    counted = (
-        Award.objects.filter(skill__in=published, kind__in=[*policies.MEDALS, policies.EXCELLENCE])
-        .values("entry__delegation__code", "kind")
-        .annotate(n=Count("pk"))
-        .values_list("entry__delegation__code", "kind", "n")
-    )
-    pairs = chain.from_iterable(repeat((code, kind), n) for code, kind, n in counted)
-    tallies = policies.order_medal_table(policies.tally(pairs).values())
-    names = dict(
-        Delegation.objects.filter(code__in=[t.delegation_code for t in tallies]).values_list(
-            "code", "name"
-        )
-    )
-    lines = [
-        MedalLine(
-            place=t.place,
-            delegation_code=t.delegation_code,
-            delegation_name=names.get(t.delegation_code, t.delegation_code),
-            gold=t.gold,
-            silver=t.silver,
-            bronze=t.bronze,
-            excellence=t.excellence,
-        )
-        for t in tallies
-    ]
-    skills_with_entries = (
-        Skill.objects.filter(event=event, entries__isnull=False).distinct().count()
-    )
-    return MedalTableView(lines=lines, published=published.count(), skills=skills_with_entries)
+    """The medal table over the published skills only (``awards.medals``,
+    the one computation every page and workbook uses)."""
+    return event_medal_table(event)
 
 
 def medal_chart(lines: Sequence[MedalLine], limit: int | None = None) -> MedalChart:
@@ -534,6 +479,13 @@ def may_download(job: ExportJob, user) -> bool:
     return rules.has_perm("results.download_export", user, job)
 
 
+@file_rules.rule(EXPORT_RULE)
+def may_download_export_file(generated: GeneratedFile, user) -> bool:
+    """The download rule of a workbook's file (files.permissions): the job's."""
+    job = ExportJob.objects.filter(generated=generated).first()
+    return job is not None and may_download(job, user)
+
+
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -550,33 +502,26 @@ def rankings_export_job(event: Event, user) -> tuple[ExportJob, bool]:
         kind=ExportJob.Kind.RANKINGS,
         event=event,
         requested_by=user,
-        expires_at__gt=now,
-        status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING, ExportJob.Status.DONE],
+        generated__expires_at__gt=now,
+        generated__status__in=[
+            GeneratedFile.Status.PENDING,
+            GeneratedFile.Status.RUNNING,
+            GeneratedFile.Status.DONE,
+        ],
     )
     if last_change is not None:
         reusable = reusable.filter(created_at__gt=last_change)
-    job = reusable.order_by("-created_at").first()
+    job = reusable.select_related("generated").order_by("-created_at").first()
     if job is not None:
         return job, False
+    generated = file_services.create(
+        "results.rankings", EXPORT_RULE, owner=user, ttl=EXPORT_TTL, content_type=XLSX
+    )
     job = ExportJob.objects.create(
         kind=ExportJob.Kind.RANKINGS,
         event=event,
         delegation=roles.lead_delegation(user),
         requested_by=user,
-        expires_at=now + EXPORT_TTL,
+        generated=generated,
     )
     return job, True
-
-
-def purge_expired(now: dt.datetime | None = None) -> int:
-    """Delete the files and rows of expired jobs; returns how many."""
-    now = now or timezone.now()
-    expired = list(ExportJob.objects.filter(expires_at__lte=now))
-    for job in expired:
-        if job.file:
-            try:
-                default_storage.delete(job.file.name)
-            except OSError:
-                log.warning("could not delete %s", job.file.name)
-    ExportJob.objects.filter(pk__in=[j.pk for j in expired]).delete()
-    return len(expired)

@@ -44,11 +44,6 @@ def build_export(self, job_id: int) -> int:
         raise
 
 
-@shared_task(name="results.purge_exports")
-def purge_exports() -> int:
-    return services.purge_expired()
-
-
 def request_rankings_export(event: Event, user) -> ExportJob:
     """Queue the full published rankings for ``user`` (after commit), or
     return the job that already writes or wrote them

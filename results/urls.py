@@ -10,8 +10,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # public
     path("results/", views.results_index, name="index"),
     path("results/exports/<int:job_id>/", views.export_job, name="export_job"),
-    path("results/exports/<int:job_id>/status/", views.export_status, name="export_status"),
-    path("results/exports/<int:job_id>/download/", views.export_download, name="export_download"),
     path("results/<slug:event_code>/", views.event_results, name="event"),
     path(
         "results/<slug:event_code>/skills/<str:skill_code>/",

@@ -13,18 +13,17 @@ from __future__ import annotations
 import io
 from typing import TypeVar
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from awards import services as awards
+from awards import visibility
 from competitions import stages
 from competitions.models import Event
+from files import views as file_views
 from portal.authz import objectgetter, permission_required
 from portal.http import AuthenticatedRequest
 from scoring import ledger
@@ -210,9 +209,11 @@ def _lead_event(request: HttpRequest, event_code: str):
 def lead_dashboard(request: AuthenticatedRequest, event_code: str) -> HttpResponse:
     delegation, event, events = _lead_event(request, event_code)
     dash = dashboards.lead_dashboard(request.user, delegation, event)
-    jobs = ExportJob.objects.filter(event=event, requested_by=request.user)[:5]
+    jobs = ExportJob.objects.filter(event=event, requested_by=request.user).select_related(
+        "generated"
+    )[:5]
     # Links into the awards app only where it serves this lead (its own rule).
-    linkable = dash.certificates is not None and awards.results_visible(event, request.user)
+    linkable = dash.certificates is not None and visibility.results_visible(event, request.user)
     certificates = [
         (c, _optional_url("awards:certificate_pdf", c.serial) if linkable and c.file else None)
         for c in dash.certificates or []
@@ -283,41 +284,16 @@ def rankings_export(request: HttpRequest, event_code: str) -> HttpResponse:
 def _job(request: HttpRequest, job_id: int) -> ExportJob:
     """The job of a view behind ``results.download_export`` (someone else's
     file answers 404: not even its existence, docs/roles.md)."""
-    return get_object_or_404(ExportJob.objects.select_related("event"), pk=job_id)
-
-
-def _job_context(request: HttpRequest, job: ExportJob) -> dict:
-    auto = bool(request.headers.get("HX-Request") or request.GET.get("start"))
-    return {"job": job, "auto_download": auto and job.downloadable()}
+    return get_object_or_404(ExportJob.objects.select_related("event", "generated"), pk=job_id)
 
 
 @permission_required("results.download_export", fn=objectgetter(ExportJob, "job_id"), hide=True)
 @require_GET
 def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
-    return _private(render(request, "results/export_job.html", _job_context(request, job)))
-
-
-@permission_required("results.download_export", fn=objectgetter(ExportJob, "job_id"), hide=True)
-@never_cache
-@require_GET
-def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job(request, job_id)
-    return _private(render(request, "results/_export_status.html", _job_context(request, job)))
-
-
-@permission_required("results.download_export", fn=objectgetter(ExportJob, "job_id"), hide=True)
-@require_GET
-def export_download(request: HttpRequest, job_id: int) -> HttpResponseBase:
-    job = _job(request, job_id)
-    if not job.downloadable():
-        return HttpResponse(_("This file has expired or is not ready."), status=410)
-    try:
-        fh = default_storage.open(job.file.name, "rb")
-    except OSError as exc:
-        raise Http404 from exc
-    filename = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
-    return _private(FileResponse(fh, as_attachment=True, filename=filename, content_type=XLSX))
+    # The file's progress partial (files app) polls itself and offers the download.
+    context = {"job": job, **file_views.progress_context(request, job.generated)}
+    return _private(render(request, "results/export_job.html", context))
 
 
 # ------------------------------------------------------------------ organiser

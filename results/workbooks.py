@@ -1,8 +1,9 @@
 """The results workbooks: written here from ``exporters``' sheets, on a
 request (a delegation's workbook) or by a worker (``tasks.build_export``
-runs ``run_export``). ``services`` holds the data and the export jobs'
-rules and imports neither this module nor ``exporters``; ``tasks`` holds
-the function that queues a job. See docs/exports.md.
+runs ``run_export`` into the job's ``files.GeneratedFile``). ``services``
+holds the data and the export jobs' rules and imports neither this module
+nor ``exporters``; ``tasks`` holds the function that queues a job. See
+docs/exports.md.
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 
 from competitions.models import Event
+from files import services as file_services
 from portal.exporters import Presentation, write_workbook
 from teams.models import Delegation
 
@@ -49,17 +49,19 @@ def workbook_filename(event: Event, kind: str, delegation: Delegation | None = N
 
 
 def run_export(job_id: int) -> ExportJob:
-    """Write a job's workbook to ``default_storage`` (the Celery task's body).
+    """Write a job's workbook into its generated file (the Celery task's body).
 
     Idempotent: a finished job is left alone, and a redelivered job writes
-    its file again from the start."""
-    job = ExportJob.objects.select_related("event", "delegation").get(pk=job_id)
+    its file again from the start into the same ``GeneratedFile`` row, which
+    replaces the stored file (``files.services.store``)."""
+    job = ExportJob.objects.select_related("event", "delegation", "generated").get(pk=job_id)
     if job.finished:
         return job
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, progress=0)
+    file_id = job.generated_id
+    file_services.start(file_id)
 
     def progress(done: int, total: int) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(progress=done, total=total)
+        file_services.report(file_id, done, total)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "workbook.xlsx"
@@ -69,20 +71,12 @@ def run_export(job_id: int) -> ExportJob:
         else:
             write_rankings_workbook(job.event, path, progress=progress)
             name = workbook_filename(job.event, "rankings")
-        with path.open("rb") as fh:
-            stored = default_storage.save(
-                f"results/exports/{job.event_id}/{job.pk}-{name}", File(fh)
-            )
-    job.refresh_from_db()
-    job.file.name = stored
-    job.status = ExportJob.Status.DONE
-    job.finished_at = timezone.now()
-    job.expires_at = job.finished_at + EXPORT_TTL
-    job.save(update_fields=["file", "status", "finished_at", "expires_at"])
+        file_services.store(file_id, path, filename=name, ttl=EXPORT_TTL)
+    job.generated.refresh_from_db()
     return job
 
 
 def fail_export(job_id: int, error: str) -> None:
-    ExportJob.objects.filter(pk=job_id).exclude(status=ExportJob.Status.DONE).update(
-        status=ExportJob.Status.FAILED, error=error[:2000], finished_at=timezone.now()
-    )
+    job = ExportJob.objects.filter(pk=job_id).first()
+    if job is not None:
+        file_services.fail(job.generated_id, error)

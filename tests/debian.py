@@ -47,6 +47,7 @@ PRESENT: dict[str, Callable[[], bool]] = {
     "nginx-light": _commands("nginx"),
     "openssl": _commands("openssl"),
     "curl": _commands("curl"),
+    "zbar-tools": _commands("zbarimg"),
 }
 CERTIFICATE_FONTS = ("fonts-arphic-uming", "fonts-arphic-ukai", "fonts-wqy-zenhei")
 

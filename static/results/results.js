@@ -1,17 +1,9 @@
-/* Results pages: the export page starts the download once the workbook is
-   ready; the scoreboard marks skills that just appeared and pages through
+/* Results pages: the scoreboard marks skills that just appeared and pages through
    the published skills when they do not fit on one screen. htmx does the
    polling (hx-trigger="every …"); this file only reacts to its swaps.
    No inline scripts anywhere (content-security policy). */
 (function () {
   "use strict";
-
-  function startDownloads() {
-    document.querySelectorAll("[data-auto-download]:not([data-started])").forEach(function (el) {
-      el.setAttribute("data-started", "1");
-      window.location.assign(el.getAttribute("data-auto-download"));
-    });
-  }
 
   var seen = null;
   function markFresh() {
@@ -70,11 +62,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    startDownloads();
     startRotation(markFresh());
   });
   document.addEventListener("htmx:afterSettle", function () {
-    startDownloads();
     startRotation(markFresh());
   });
 })();

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 
-from awards import certificates, services, tasks
+from awards import awarding, batches, certificates, issuing, layouts, rendering, tasks, zips
 from awards.models import Certificate, CertificateBatch, CertificateChunk
+from files import services as file_services
 from tests import debian
 from tests import factories as f
 
@@ -30,7 +31,7 @@ def award_world(world, *, names=None, ranks=(1, 2, 3, 4), policy="worldskills", 
         skill, list(ranks), world["dels"], scale=[780, 760, 740, 720][: len(ranks)], names=names
     )
     sign_off(skill)
-    services.compute_awards(skill)
+    awarding.compute_awards(skill)
     return skill, entries
 
 
@@ -46,10 +47,10 @@ def run_batch(event, django_capture_on_commit_callbacks, size=2) -> CertificateB
 def test_certificate_pdf_embeds_cjk_font_and_text_extracts(world, tmp_path):
     debian.require("poppler-utils")
     _skill, entries = award_world(world, names=["欧阳淑珺", "李四", "王五", "赵六"])
-    services.issue_certificates(world["event"])
+    issuing.issue_certificates(world["event"])
     cert = Certificate.objects.get(entry=entries[0])
-    layout = services.layout_for(world["programme"])
-    assert services.render_certificate(cert, layout)
+    layout = layouts.layout_for(world["programme"])
+    assert rendering.render_certificate(cert, layout)
     pdf = tmp_path / "c.pdf"
     with default_storage.open(cert.file.name, "rb") as fh:
         pdf.write_bytes(fh.read())
@@ -85,12 +86,38 @@ def test_certificate_pdf_embeds_cjk_font_and_text_extracts(world, tmp_path):
 
 def test_qr_code_carries_the_verification_url(world):
     _skill, entries = award_world(world)
-    services.issue_certificates(world["event"])
+    issuing.issue_certificates(world["event"])
     cert = Certificate.objects.get(entry=entries[0])
-    data = services.certificate_data(cert, services.layout_for(world["programme"]))
+    data = rendering.certificate_data(cert, layouts.layout_for(world["programme"]))
     assert data.verify_url == f"https://portal.example.org/verify/{cert.serial}/"
     matrix = certificates._qr_modules(data.verify_url)
     assert len(matrix) >= 21  # a real QR symbol (version ≥ 1)
+
+
+@needs_fonts
+def test_printed_qr_code_scans_to_the_verification_url(world, tmp_path):
+    """The QR code as printed (the PDF rasterised at a phone-camera-like
+    resolution) decodes to the certificate's /verify/ URL."""
+    debian.require("poppler-utils", "zbar-tools")
+    _skill, entries = award_world(world)
+    issuing.issue_certificates(world["event"])
+    cert = Certificate.objects.get(entry=entries[0])
+    layout = layouts.layout_for(world["programme"])
+    rendering.render_certificate(cert, layout)
+    pdf = tmp_path / "c.pdf"
+    with default_storage.open(cert.file.name, "rb") as fh:
+        pdf.write_bytes(fh.read())
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf), str(tmp_path / "c")],
+        check=True,
+    )
+    scanned = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(tmp_path / "c.png")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert scanned == [rendering.verify_url(cert.serial)]
 
 
 def test_rare_character_falls_back_to_a_font_that_has_it():
@@ -126,10 +153,10 @@ def test_batch_renders_all_then_rerun_renders_nothing(world, django_capture_on_c
     } == mtimes
 
     # the zips: all four, and per delegation only that delegation's
-    with zipfile.ZipFile(default_storage.path(again.zip_file.name)) as zf:
+    with zipfile.ZipFile(default_storage.path(again.archive.file.name)) as zf:
         assert len(zf.namelist()) == 4
     nj = again.delegation_zips.get(delegation__code="NJ")
-    with zipfile.ZipFile(default_storage.path(nj.file.name)) as zf:
+    with zipfile.ZipFile(default_storage.path(nj.generated.file.name)) as zf:
         names = zf.namelist()
     assert len(names) == nj.count == 2  # ranks 1 and 4 are NJ's (delegations in turn)
     assert all(n.endswith(".pdf") for n in names)
@@ -141,11 +168,11 @@ def test_layout_change_regenerates_and_name_change_redraws_one(
 ):
     _skill, entries = award_world(world)
     run_batch(world["event"], django_capture_on_commit_callbacks)
-    layout = services.layout_for(world["programme"])
+    layout = layouts.layout_for(world["programme"])
     fields = dict(layout.fields)
     fields["award"] = {**fields["award"], "size": 50}
     layout.fields = fields
-    services.save_layout(layout)
+    layouts.save_layout(layout)
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
     assert batch.rendered == 4
     assert set(Certificate.objects.values_list("layout_version", flat=True)) == {layout.version}
@@ -171,7 +198,7 @@ class Killed(BaseException):
 def test_chunk_killed_half_way_is_retried_and_skips_what_is_done(world, monkeypatch):
     award_world(world)
     batch = tasks.start_batch(world["event"], size=4)
-    chunk_ids = services.prepare_batch(batch)
+    chunk_ids = batches.prepare_batch(batch)
     assert len(chunk_ids) == 1
     real = certificates.render_pdf
     calls = {"n": 0}
@@ -184,15 +211,15 @@ def test_chunk_killed_half_way_is_retried_and_skips_what_is_done(world, monkeypa
 
     monkeypatch.setattr(certificates, "render_pdf", dying)
     with pytest.raises(Killed):
-        services.render_chunk(chunk_ids[0])
+        batches.render_chunk(chunk_ids[0])
     assert Certificate.objects.filter(render_count=1).count() == 2
     chunk = CertificateChunk.objects.get(pk=chunk_ids[0])
     assert not chunk.completed
     # the redelivered message: draws only the two that are missing, then packs
-    assert services.render_chunk(chunk_ids[0]) is True
+    assert batches.render_chunk(chunk_ids[0]) is True
     assert calls["n"] == 5  # 2 + the killed one + 2 redrawn, none drawn twice
     assert set(Certificate.objects.values_list("render_count", flat=True)) == {1}
-    batch = services.finish_batch(batch.pk)
+    batch = zips.finish_batch(batch.pk)
     assert (batch.status, batch.done, batch.total) == ("done", 4, 4)
     chunk.refresh_from_db()
     assert chunk.attempts == 2 and chunk.done == 4
@@ -226,12 +253,18 @@ def test_expired_zips_are_purged(world, django_capture_on_commit_callbacks):
 
     award_world(world)
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
-    path = Path(default_storage.path(batch.zip_file.name))
-    assert path.exists()
-    assert services.purge_expired_batches(now=timezone.now()) == 0
-    assert services.purge_expired_batches(now=batch.expires_at + dt.timedelta(seconds=1)) == 1
+    path = Path(default_storage.path(batch.archive.file.name))
+    nj_path = Path(
+        default_storage.path(batch.delegation_zips.get(delegation__code="NJ").generated.file.name)
+    )
+    assert path.exists() and nj_path.exists()
+    # One purge for every generated file: the batch's zip and each delegation's.
+    zips = 1 + batch.delegation_zips.count()
+    assert file_services.purge_expired(now=timezone.now()) == 0
+    after = batch.archive.expires_at + dt.timedelta(seconds=1)
+    assert file_services.purge_expired(now=after) == zips
     batch.refresh_from_db()
-    assert not batch.zip_file and not path.exists()
+    assert batch.archive is None and not path.exists() and not nj_path.exists()
     assert not batch.delegation_zips.exists()
     assert Certificate.objects.exclude(file="").count() == 4  # the certificates stay
 
@@ -239,3 +272,27 @@ def test_expired_zips_are_purged(world, django_capture_on_commit_callbacks):
 def test_empty_event_batch_finishes(world, django_capture_on_commit_callbacks):
     batch = run_batch(world["event"], django_capture_on_commit_callbacks)
     assert batch.status == "done" and batch.total == 0
+
+
+@needs_fonts
+def test_packing_again_leaves_one_set_of_zips(world, settings, django_capture_on_commit_callbacks):
+    """A redelivered packing message (the batch back to "packing") stores the
+    zips again in place of the first ones: no second set of files or rows."""
+    from files.models import GeneratedFile
+
+    award_world(world)
+    batch = run_batch(world["event"], django_capture_on_commit_callbacks)
+    media = Path(settings.MEDIA_ROOT) / "generated"
+    before = sorted(p.name for p in media.rglob("*.zip"))
+    rows = GeneratedFile.objects.count()
+    assert rows == 1 + batch.delegation_zips.count()
+
+    CertificateBatch.objects.filter(pk=batch.pk).update(status=CertificateBatch.Status.ZIPPING)
+    tasks.finish_certificate_batch.apply(args=[batch.pk])
+    batch.refresh_from_db()
+    assert batch.status == CertificateBatch.Status.DONE
+    assert GeneratedFile.objects.count() == rows
+    assert sorted(p.name for p in media.rglob("*.zip")) == before
+    assert len(list(media.rglob("*.zip"))) == rows
+    with zipfile.ZipFile(default_storage.path(batch.archive.file.name)) as zf:
+        assert len(zf.namelist()) == 4

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from awards import services
-from awards.models import Award, AwardSettings, Certificate, MedalTable
+from awards import awarding, issuing, medals
+from awards.models import Award, AwardSettings, Certificate
 from scoring.models import EntryResult, SkillMarking
 from scoring.signals import results_changed
 from teams.models import Entry
@@ -19,11 +19,11 @@ from .conftest import ranked_entries, sign_off
 def test_awards_refused_unless_signed_off(world):
     skill = f.skill(event=world["event"], award_policy="worldskills")
     ranked_entries(skill, [1, 2, 3], world["dels"])
-    with pytest.raises(services.AwardsRefused, match=r"signed off|签核"):
-        services.compute_awards(skill)
+    with pytest.raises(awarding.AwardsRefused, match=r"signed off|签核"):
+        awarding.compute_awards(skill)
     SkillMarking.objects.create(skill=skill)  # open
-    with pytest.raises(services.AwardsRefused):
-        services.compute_awards(skill)
+    with pytest.raises(awarding.AwardsRefused):
+        awarding.compute_awards(skill)
     assert not Award.objects.exists()
 
 
@@ -31,15 +31,15 @@ def test_worldskills_awards_stored_idempotently(world):
     skill = f.skill(event=world["event"], award_policy="worldskills")
     entries = ranked_entries(skill, [1, 1, 3, 4, 5], world["dels"], scale=[760, 760, 730, 705, 650])
     sign_off(skill)
-    first = services.compute_awards(skill)
+    first = awarding.compute_awards(skill)
     kinds = {a.entry_id: a.kind for a in first}
     assert [kinds.get(e.pk) for e in entries] == ["gold", "gold", "bronze", "excellence", None]
     ids = sorted(Award.objects.values_list("pk", flat=True))
-    services.compute_awards(skill)
+    awarding.compute_awards(skill)
     assert sorted(Award.objects.values_list("pk", flat=True)) == ids  # same rows, no duplicates
     # results republished: the 4th drops below the threshold and loses its award
     EntryResult.objects.filter(entry=entries[3]).update(scale_score=690)
-    services.compute_awards(skill)
+    awarding.compute_awards(skill)
     assert not Award.objects.filter(entry=entries[3]).exists()
     assert Award.objects.count() == 3
 
@@ -50,7 +50,7 @@ def test_unranked_entries_get_nothing(world):
     absent = f.entry(skill, delegation=world["dels"][0], status=Entry.Status.ABSENT)
     EntryResult.objects.create(entry=absent, skill=skill, rank=None, complete=False)
     sign_off(skill)
-    services.compute_awards(skill)
+    awarding.compute_awards(skill)
     # N = 2 (absent not counted): 1 gold, 2 silver, both titles
     assert {a.entry_id for a in Award.objects.all()} == {e.pk for e in entries}
 
@@ -66,7 +66,7 @@ def test_programme_default_and_skill_override_settings(world):
     for s in (s1, s2):
         ranked_entries(s, list(range(1, 11)), world["dels"])
         sign_off(s)
-        services.compute_awards(s)
+        awarding.compute_awards(s)
     k1 = list(Award.objects.filter(skill=s1).values_list("kind", flat=True))
     k2 = list(Award.objects.filter(skill=s2).values_list("kind", flat=True))
     assert k1 == ["first"] * 2 + ["second"] * 2 + ["third"] * 2
@@ -82,17 +82,17 @@ def test_medal_table_counts_a_team_once_and_shares_places(world):
     ranked_entries(solo, [1, 2, 3], [sz, nj, wx])
     for s in (team, solo):
         sign_off(s)
-        services.compute_awards(s)
-    table = services.compute_medal_table(event)
-    rows = [(r.place, r.delegation.code, r.gold, r.silver, r.bronze) for r in table.rows.all()]
+        awarding.compute_awards(s)
+    table = medals.event_medal_table(event, include_unpublished=True)
+    rows = [(m.place, m.delegation_code, m.gold, m.silver, m.bronze) for m in table.lines]
     # NJ and SZ: 1 gold 1 silver each (the 3-person team counts once) → shared 1st
     assert rows == [(1, "NJ", 1, 1, 0), (1, "SZ", 1, 1, 0), (3, "WX", 0, 0, 2)]
-    services.compute_medal_table(event)  # re-run replaces, never duplicates
-    assert MedalTable.objects.filter(event=event).count() == 1
-    assert table.rows.count() == 3
-    prog = services.compute_programme_medal_table(world["programme"])
-    assert prog.rows.count() == 3
-    assert services.medal_table_rows(event)[0] == {
+    assert table.published == 2  # both skills signed off
+    # Counted when read: nothing is published yet, so the public table is empty.
+    assert medals.event_medal_table(event).lines == []
+    prog = medals.programme_medal_table(world["programme"], include_unpublished=True)
+    assert prog.lines == table.lines
+    assert medals.medal_table_rows(table.lines)[0] == {
         "place": 1,
         "delegation_code": "NJ",
         "gold": 1,
@@ -114,16 +114,17 @@ def test_scorings_results_changed_queues_awards_and_medal_table(
         assert not Award.objects.filter(skill=skill).exists()  # nothing before the commit
     assert callbacks  # queued on commit, run eagerly here
     assert Award.objects.filter(skill=skill).count() == 2
-    assert MedalTable.objects.filter(event=world["event"]).exists()
-    assert MedalTable.objects.filter(programme=world["programme"], event=None).exists()
+    # The medal table counts the new awards as soon as they are stored.
+    table = medals.event_medal_table(world["event"], include_unpublished=True)
+    assert sum(m.gold + m.silver for m in table.lines) == 2
 
 
 def test_award_columns_for_results_workbook(world):
     skill = f.skill(event=world["event"], award_policy="national")
     e = ranked_entries(skill, [1, 2, 3, 4, 5, 6, 7, 8], world["dels"])
     sign_off(skill)
-    services.compute_awards(skill)
-    cols = services.award_columns(skill)
+    awarding.compute_awards(skill)
+    cols = awarding.award_columns(skill)
     assert cols[e[0].pk] == ("金牌", "技术能手")
     assert cols[e[3].pk] == ("优胜奖", "技术能手")
     assert cols[e[4].pk] == ("", "技术能手")  # r = 5: title only (2·5 > 8)
@@ -135,8 +136,8 @@ def test_issue_one_certificate_per_member_and_title(world):
     team = f.skill(event=event, award_policy="national", team_size=2, name="移动机器人")
     entries = ranked_entries(team, [1, 2, 3, 4, 5, 6], world["dels"])
     sign_off(team)
-    services.compute_awards(team)
-    summary = services.issue_certificates(event)
+    awarding.compute_awards(team)
+    summary = issuing.issue_certificates(event)
     # ranks 1–3 medal + title (r ≤ 3 for pairs): 3 entries × 2 members × 2 certificates
     assert summary.issued == 12
     certs = Certificate.objects.filter(entry=entries[0])
@@ -147,7 +148,7 @@ def test_issue_one_certificate_per_member_and_title(world):
     # programme, year, running number, then a random Crockford check part
     assert re.fullmatch(r"JS2026-2026-000001-[0-9A-HJKMNP-TV-Z]{5}", sorted(serials)[0])
     # re-run: nothing new, nothing revoked
-    again = services.issue_certificates(event)
+    again = issuing.issue_certificates(event)
     assert (again.issued, again.revoked, again.kept) == (0, 0, 12)
 
 
@@ -156,12 +157,12 @@ def test_changed_award_revokes_and_never_reuses_serials(world):
     skill = f.skill(event=event, award_policy="worldskills")
     entries = ranked_entries(skill, [1, 2, 3], world["dels"])
     sign_off(skill)
-    services.compute_awards(skill)
-    services.issue_certificates(event)
+    awarding.compute_awards(skill)
+    issuing.issue_certificates(event)
     old = Certificate.objects.get(entry=entries[1])
     EntryResult.objects.filter(entry=entries[1]).update(rank=1)  # tie for gold now
-    services.compute_awards(skill)
-    summary = services.issue_certificates(event)
+    awarding.compute_awards(skill)
+    summary = issuing.issue_certificates(event)
     assert (summary.issued, summary.revoked) == (1, 1)
     old.refresh_from_db()
     assert old.revoked and old.revoked_reason == "award changed"
@@ -176,8 +177,8 @@ def test_serial_is_unique_in_the_database(world):
     skill = f.skill(event=world["event"], award_policy="worldskills")
     e = ranked_entries(skill, [1, 2], world["dels"])
     sign_off(skill)
-    services.compute_awards(skill)
-    services.issue_certificates(world["event"])
+    awarding.compute_awards(skill)
+    issuing.issue_certificates(world["event"])
     c = Certificate.objects.get(entry=e[0])
     c.pk = None
     c.entry = e[1]
@@ -210,7 +211,7 @@ def test_results_workbook_medal_table_sheet_and_award_columns(world, tmp_path):
     skill = f.skill(event=world["event"], award_policy="worldskills")
     e = ranked_entries(skill, [1, 1, 3], world["dels"])
     sign_off(skill)
-    services.compute_awards(skill)
+    awarding.compute_awards(skill)
     assert event_award_columns(world["event"])[e[2].pk] == ("铜牌", "")
     out = tmp_path / "r.xlsx"
     write_workbook([MedalTableExporter(world["event"])], out)

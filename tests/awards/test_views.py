@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from awards import services
+from awards import issuing, layouts
 from awards.models import Certificate, CertificateBatch
+from files.models import GeneratedFile
 from tests import factories as f
 
 from .conftest import publish_all
@@ -61,7 +62,7 @@ def test_verify_unknown_and_revoked(client, produced):
     assert "没有" in r.content.decode() or "No certificate" in r.content.decode()
     publish_all(produced["event"], produced["organiser"])
     cert = produced["cert"]
-    services.revoke_certificate(cert, "test")
+    issuing.revoke_certificate(cert, "test")
     r = client.get(f"/verify/{cert.serial}/")
     assert r.status_code == 410
     html = r.content.decode()
@@ -95,16 +96,18 @@ def test_certificate_pdf_download_permissions(client, produced, monkeypatch):
 @pytest.mark.usefixtures("cjk_fonts")
 def test_zip_downloads_permissions(client, produced, monkeypatch):
     batch = produced["batch"]
-    full = reverse("awards:batch_download", args=[batch.pk])
-    nj_zip = reverse("awards:delegation_download", args=[batch.pk, "NJ"])
+    full = reverse("files:download", args=[batch.archive_id])
+    nj = batch.delegation_zips.get(delegation__code="NJ")
+    nj_zip = reverse("files:download", args=[nj.generated_id])
     assert client.get(full).status_code == 302
     assert client.get(nj_zip).status_code == 302
     publish_all(produced["event"], produced["organiser"])
+    # A file somebody may not have answers as one that does not exist (404).
     client.force_login(produced["lead_sz"])
-    assert client.get(full).status_code == 403
-    assert client.get(nj_zip).status_code == 403  # another delegation's lead
+    assert client.get(full).status_code == 404
+    assert client.get(nj_zip).status_code == 404  # another delegation's lead
     client.force_login(produced["lead_nj"])
-    assert client.get(full).status_code == 403  # leads get their own zip only
+    assert client.get(full).status_code == 404  # leads get their own zip only
     r = client.get(nj_zip)
     assert r.status_code == 200 and r["Content-Type"] == "application/zip"
     assert "private" in r["Cache-Control"]
@@ -118,11 +121,11 @@ def test_expired_zip_is_gone(client, produced):
     from django.utils import timezone
 
     batch = produced["batch"]
-    CertificateBatch.objects.filter(pk=batch.pk).update(
+    GeneratedFile.objects.filter(pk=batch.archive_id).update(
         expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
     client.force_login(produced["organiser"])
-    assert client.get(reverse("awards:batch_download", args=[batch.pk])).status_code == 410
+    assert client.get(reverse("files:download", args=[batch.archive_id])).status_code == 410
 
 
 def test_lead_certificates_page(client, produced, monkeypatch):
@@ -138,7 +141,6 @@ def test_lead_certificates_page(client, produced, monkeypatch):
 
 
 def test_medal_table_page_organisers_only_for_now(client, produced):
-    services.compute_medal_table(produced["event"])
     url = reverse("awards:medal_table", args=[produced["event"].code])
     client.force_login(produced["lead_nj"])
     assert client.get(url).status_code == 403
@@ -168,9 +170,14 @@ def test_certificates_page_starts_a_batch_and_reports_progress(
     assert f"batch={batch.pk}" in r["Location"]
     page = client.get(r["Location"])
     assert page.status_code == 200
-    progress = client.get(reverse("awards:batch_progress", args=[batch.pk])).json()
-    assert progress["finished"] and progress["done"] == progress["total"] == 4
-    assert progress["download_url"] == reverse("awards:batch_download", args=[batch.pk])
+    html = page.content.decode()
+    assert '<span id="batch-done">4</span> / <span id="batch-total">4</span>' in html
+    # The progress partial of the files app, as for a results workbook.
+    status = client.get(reverse("files:status", args=[batch.archive_id]), HTTP_HX_REQUEST="true")
+    assert status.status_code == 200 and b"hx-trigger" not in status.content  # finished
+    download = reverse("files:download", args=[batch.archive_id])
+    assert f'data-auto-download="{download}"' in status.content.decode()
+    assert client.get(download).status_code == 200
 
 
 @pytest.mark.usefixtures("cjk_fonts")
@@ -190,16 +197,16 @@ def test_layout_editor_saves_bumps_version_and_previews(client, produced):
         if "__" in name:
             data[name] = field.initial
     data = {k: v for k, v in data.items() if v is not None and v is not False}
-    version = services.layout_for(programme).version
+    version = layouts.layout_for(programme).version
     assert client.post(url, data).status_code == 302
-    assert services.layout_for(programme).version == version  # nothing changed
+    assert layouts.layout_for(programme).version == version  # nothing changed
     data["award__size"] = 52
     preview = client.post(reverse("awards:layout_preview", args=[programme.code]), data)
     assert preview.status_code == 200, preview.content
     assert preview["Content-Type"] == "image/png"
-    assert services.layout_for(programme).version == version  # preview saves nothing
+    assert layouts.layout_for(programme).version == version  # preview saves nothing
     assert client.post(url, data).status_code == 302
-    layout = services.layout_for(programme)
+    layout = layouts.layout_for(programme)
     assert layout.version == version + 1
     assert layout.fields["award"]["size"] == 52
     # a background image upload is normalised to a JPEG of the page's proportions

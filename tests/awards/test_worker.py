@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.db import connection, transaction
 
-from awards import services, tasks
+from awards import awarding, tasks
 from awards.models import Certificate, CertificateBatch
 from tests import factories as f
 
@@ -174,7 +174,7 @@ def test_certificate_batch_end_to_end_on_a_real_worker(worker, settings):
     ranked_entries(solo, [1, 1, 3, 4], dels, scale=[760, 760, 720, 705])
     for s in (team, solo):
         sign_off(s)
-        services.compute_awards(s)
+        awarding.compute_awards(s)
 
     with transaction.atomic():
         batch = tasks.start_batch(event, size=4)  # queued when this commits
@@ -185,7 +185,7 @@ def test_certificate_batch_end_to_end_on_a_real_worker(worker, settings):
     assert (done.total, done.done, done.errors, done.rendered) == (16, 16, 0, 16)
     assert done.chunks.count() == 4 and all(c.completed for c in done.chunks.all())
     media = Path(settings.MEDIA_ROOT)
-    with zipfile.ZipFile(media / done.zip_file.name) as zf:
+    with zipfile.ZipFile(media / done.archive.file.name) as zf:
         assert len(zf.namelist()) == 16
     assert sum(z.count for z in done.delegation_zips.all()) == 16
     assert Certificate.objects.filter(file="").count() == 0
@@ -216,7 +216,7 @@ def test_worker_killed_mid_chunk_is_redelivered_and_the_batch_completes(worker, 
     # ratio: 60 % of 200 entries get a prize → 120 certificates in one chunk
     ranked_entries(skill, list(range(1, 201)), dels)
     sign_off(skill)
-    services.compute_awards(skill)
+    awarding.compute_awards(skill)
     with transaction.atomic():
         batch = tasks.start_batch(event, size=500)
     # wait until the chunk has visibly started, then kill the pool process

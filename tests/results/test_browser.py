@@ -90,7 +90,7 @@ def test_lead_downloads_both_workbooks(live_server, browser, settings):
     assert wb.sheetnames == ["汇总", "奖牌榜", "W07 砌筑"]
     assert wb["W07 砌筑"]["E3"].value == "司马青云"
     (ARTIFACTS / "full_rankings.xlsx").write_bytes(data)
-    page.wait_for_selector("#export-download")
+    page.wait_for_selector(".file-download")
     shot(page, "export_job_done")
     context.close()
 

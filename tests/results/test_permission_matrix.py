@@ -14,13 +14,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
+from files import services as file_services
 from results.models import ExportJob
-from results.services import EXPORT_TTL
+from results.services import EXPORT_RULE, EXPORT_TTL, XLSX
 from tests.matrix import cases
 
 from .builders import U_SKILL_NAME, World, world
@@ -64,15 +63,19 @@ class Site:
 @pytest.fixture
 def site(db, tmp_path) -> Site:
     w = world()
+    generated = file_services.create(
+        "results.rankings", EXPORT_RULE, owner=w.lead_a, ttl=EXPORT_TTL, content_type=XLSX
+    )
+    file_services.store(
+        generated.pk, io.BytesIO(_empty_workbook()), filename="matrix.xlsx", ttl=EXPORT_TTL
+    )
     job = ExportJob.objects.create(
         kind=ExportJob.Kind.RANKINGS,
         event=w.event,
         delegation=w.del_a,
         requested_by=w.lead_a,
-        status=ExportJob.Status.DONE,
-        expires_at=timezone.now() + EXPORT_TTL,
+        generated=generated,
     )
-    job.file.save("matrix.xlsx", ContentFile(_empty_workbook()), save=True)
     return Site(w, job)
 
 
@@ -99,8 +102,10 @@ def request_for(site: Site, page: str) -> str:
         "lead_workbook": reverse("results:lead_workbook", args=[code]),
         "rankings_export": reverse("results:rankings_export", args=[code]),
         "export_job": reverse("results:export_job", args=[site.job.pk]),
-        "export_status": reverse("results:export_status", args=[site.job.pk]),
-        "export_download": reverse("results:export_download", args=[site.job.pk]),
+        # The workbook's progress and download are the files app's (one view
+        # for every generated file), asking the job's rule.
+        "export_status": reverse("files:status", args=[site.job.generated_id]),
+        "export_download": reverse("files:download", args=[site.job.generated_id]),
         "organiser_events": reverse("results:organiser_events"),
         "organiser_event": reverse("results:organiser_event", args=[code]),
         "organiser_readiness": reverse("results:organiser_readiness", args=[code]),

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from files import services as file_services
+from files.models import GeneratedFile
 from results import exporters, services, workbooks
 from results.models import ExportJob
 from scoring.exporters import RankingsExporter
@@ -127,12 +129,13 @@ def test_full_rankings_job_polling_and_download(client, w, django_capture_on_com
     job = run_rankings_job(client, w, w.lead_b, django_capture_on_commit_callbacks)
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.percent == 100
-    assert job.total == 1 and job.progress == 1
+    assert job.generated.total == 1 and job.generated.done == 1
     page = client.get(reverse("results:export_job", args=[job.pk]) + "?start=1")
     assert b"data-auto-download" in page.content  # the page ends in the download
-    status = client.get(reverse("results:export_status", args=[job.pk]), HTTP_HX_REQUEST="true")
+    status_url = reverse("files:status", args=[job.generated_id])
+    status = client.get(status_url, HTTP_HX_REQUEST="true")
     assert b"hx-trigger" not in status.content  # finished: polling stops
-    r = client.get(reverse("results:export_download", args=[job.pk]))
+    r = client.get(reverse("files:download", args=[job.generated_id]))
     assert r.status_code == 200 and "attachment" in r["Content-Disposition"]
     wb = load_workbook(io.BytesIO(b"".join(r.streaming_content)))
     assert wb.sheetnames == ["汇总", "奖牌榜", "W07 砌筑"]
@@ -153,23 +156,23 @@ def test_full_rankings_job_polling_and_download(client, w, django_capture_on_com
 
 
 def test_bulk_award_columns_equal_the_awards_apps(w):
-    from awards import services as awards
+    from awards import awarding
     from awards.models import AwardSettings
 
     AwardSettings.objects.create(programme=w.event.programme, skill=w.hidden, title_name="特别能手")
-    expected = {**awards.award_columns(w.skill), **awards.award_columns(w.hidden)}
+    expected = {**awarding.award_columns(w.skill), **awarding.award_columns(w.hidden)}
     assert services.award_columns_for([w.skill, w.hidden]) == expected
     assert expected[w.entries["uc"].pk] == ("金牌", "特别能手")
 
 
 def test_rows_match_export_results(client, w):
     """One definition: a skill's sheet holds exactly export_results' rows."""
-    from awards import services as awards
+    from awards import awarding
 
     w.publish()
     reference = [
         tuple(row)
-        for row in RankingsExporter(w.event, awards=awards.award_columns(w.skill)).rows()
+        for row in RankingsExporter(w.event, awards=awarding.award_columns(w.skill)).rows()
         if row[0] == w.skill.code
     ]
     sheets = exporters.rankings_sheets(w.event)
@@ -191,7 +194,7 @@ def test_job_reused_until_publication_changes(client, w, django_capture_on_commi
 def test_download_only_for_requester_and_organisers(client, w, django_capture_on_commit_callbacks):
     w.publish()
     job = run_rankings_job(client, w, w.lead_a, django_capture_on_commit_callbacks)
-    url = reverse("results:export_download", args=[job.pk])
+    url = reverse("files:download", args=[job.generated_id])
     client.force_login(w.lead_b)
     assert client.get(url).status_code == 404
     client.force_login(w.organiser)
@@ -203,10 +206,12 @@ def test_download_only_for_requester_and_organisers(client, w, django_capture_on
 def test_expired_file_is_gone(client, w, django_capture_on_commit_callbacks):
     w.publish()
     job = run_rankings_job(client, w, w.lead_a, django_capture_on_commit_callbacks)
-    ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert client.get(reverse("results:export_download", args=[job.pk])).status_code == 410
-    name = ExportJob.objects.get().file.name
-    assert services.purge_expired() == 1
+    GeneratedFile.objects.filter(pk=job.generated_id).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert client.get(reverse("files:download", args=[job.generated_id])).status_code == 410
+    name = GeneratedFile.objects.get(pk=job.generated_id).file.name
+    assert file_services.purge_expired() == 1
     from django.core.files.storage import default_storage
 
     assert not default_storage.exists(name) and not ExportJob.objects.exists()
@@ -227,7 +232,50 @@ def test_failed_job_says_so(client, w, monkeypatch, django_capture_on_commit_cal
     with pytest.raises(RuntimeError):  # eager tasks propagate (settings)
         tasks.build_export.apply(args=[job.pk], retries=tasks.build_export.max_retries)
     job.refresh_from_db()
-    assert job.status == ExportJob.Status.FAILED and "disk full" in job.error
+    assert job.status == ExportJob.Status.FAILED and "disk full" in job.generated.error
     page = client.get(reverse("results:export_job", args=[job.pk]))
     assert "生成失败".encode() in page.content
     assert b"hx-trigger" not in page.content
+
+
+def test_a_retried_export_leaves_one_file(
+    client, w, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The task writes into the job's GeneratedFile row: a failed first try
+    and its retry, or a redelivery of a job already written, leave one row
+    and one stored workbook."""
+    from pathlib import Path
+
+    from celery.exceptions import Retry
+
+    from results import tasks
+
+    w.publish()
+    real = workbooks.write_rankings_workbook
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("worker lost its database for a moment")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workbooks, "write_rankings_workbook", flaky)
+    client.force_login(w.organiser)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("results:rankings_export", args=[w.event.code]))
+    job = ExportJob.objects.get()
+    with pytest.raises(Retry):  # the first try fails and asks for a retry
+        tasks.build_export.apply(args=[job.pk])
+    assert GeneratedFile.objects.get().status == GeneratedFile.Status.RUNNING
+    tasks.build_export.apply(args=[job.pk], retries=1)  # the retry's delivery
+    job.refresh_from_db()
+    assert len(calls) == 2 and job.status == ExportJob.Status.DONE
+
+    # Redelivered while the row still said "running": written again, in place.
+    GeneratedFile.objects.filter(pk=job.generated_id).update(status=GeneratedFile.Status.RUNNING)
+    tasks.build_export.apply(args=[job.pk])
+    assert len(calls) == 3
+    assert ExportJob.objects.count() == 1 and GeneratedFile.objects.count() == 1
+    stored = [p for p in Path(settings.MEDIA_ROOT).rglob("*.xlsx")]
+    assert stored == [Path(settings.MEDIA_ROOT) / GeneratedFile.objects.get().file.name]
