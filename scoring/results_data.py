@@ -126,12 +126,7 @@ def load(skill_ids: list[int]) -> SkillData:
 # [flagged aspects], [judges if uniform]). 'M' and 'J' are the stored values
 # of AspectKind.
 _LOAD_SQL = """
-WITH conf AS (
-    SELECT s.id AS skill_id, s.judgement_aggregation AS aggregation,
-           s.discrepancy_tolerance AS tolerance, p.scale_median, p.scale_spread
-    FROM {skill} s JOIN {event} e ON e.id = s.event_id JOIN {programme} p ON p.id = e.programme_id
-    WHERE s.id = ANY(%(skills)s)
-), g AS (
+WITH g AS (
     SELECT skill_id, entry_id, a, COUNT(*)::int AS c,
            SUM(CASE WHEN a = 0 THEN (value * 100)::int ELSE value::int END) AS s,
            MIN(value::int) AS lo, MAX(value::int) AS hi,
@@ -143,12 +138,12 @@ WITH conf AS (
     GROUP BY skill_id, entry_id, a
 ), k AS (
     SELECT g.entry_id, g.a, g.c, g.s, g.judges, (a.max_mark * 100)::bigint AS mx,
-           CASE WHEN conf.aggregation = 'trimmed' AND g.c >= %(trim_from)s
+           CASE WHEN sk.judgement_aggregation = 'trimmed' AND g.c >= %(trim_from)s
                 THEN g.c - 2 ELSE g.c END AS d,
-           CASE WHEN conf.aggregation = 'trimmed' AND g.c >= %(trim_from)s
+           CASE WHEN sk.judgement_aggregation = 'trimmed' AND g.c >= %(trim_from)s
                 THEN g.s - g.lo - g.hi ELSE g.s END AS kt,
-           g.a <> 0 AND g.hi - g.lo > conf.tolerance AS flagged
-    FROM g JOIN conf ON conf.skill_id = g.skill_id LEFT JOIN {aspect} a ON a.id = g.a
+           g.a <> 0 AND g.hi - g.lo > sk.discrepancy_tolerance AS flagged
+    FROM g JOIN {skill} sk ON sk.id = g.skill_id LEFT JOIN {aspect} a ON a.id = g.a
 )
 SELECT NULL::text, entry_id,
        COALESCE(MAX(c) FILTER (WHERE a = 0), 0), COALESCE(MAX(s) FILTER (WHERE a = 0), 0),
@@ -161,8 +156,11 @@ SELECT NULL::text, entry_id,
 FROM k GROUP BY entry_id
 UNION ALL
 SELECT json_build_object(
-    's', (SELECT json_agg(json_build_array(skill_id, aggregation, tolerance, scale_median,
-                                           scale_spread)) FROM conf),
+    's', (SELECT json_agg(json_build_array(s.id, s.judgement_aggregation,
+                                           s.discrepancy_tolerance, p.scale_median,
+                                           p.scale_spread))
+          FROM {skill} s JOIN {event} e ON e.id = s.event_id
+          JOIN {programme} p ON p.id = e.programme_id WHERE s.id = ANY(%(skills)s)),
     'a', (SELECT json_agg(json_build_array(a.id, a.skill_id, a.code, a.kind, a.max_mark::text)
                           ORDER BY a.skill_id, c.{order}, c.code, sc.{order}, sc.code,
                                    a.{order}, a.code)
