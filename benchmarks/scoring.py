@@ -138,158 +138,178 @@ def _build_scoring(final_event_id: int, rng: random.Random) -> int:
 def _score_skills(skills: list, rng: random.Random) -> int:
     """A scheme of 60 aspects for each of ``skills``, marking groups of three
     judges and every mark (COPY-loaded on PostgreSQL); returns the marks."""
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from scoring.models import (
-        Aspect,
-        Criterion,
-        Mark,
-        MarkingGroup,
-        SkillMarking,
-        SubCriterion,
-    )
-    from teams.models import Entry, JudgeAssignment
+    from django.db import transaction
 
     with transaction.atomic():
-        criteria = Criterion.objects.bulk_create(
-            [
-                Criterion(skill=s, code=c, name=f"模块{c}", order=i)
-                for s in skills
-                for i, c in enumerate(CRITERIA)
-            ]
-        )
-        subs = SubCriterion.objects.bulk_create(
-            [
-                SubCriterion(criterion=c, code=f"{c.code}1", name=f"子模块{c.code}1")
-                for c in criteria
-            ]
-        )
-        aspects: list[Aspect] = []
-        for sub in subs:
-            skill_id = sub.criterion.skill_id
-            for k in range(ASPECTS_PER_CRITERION):
-                n = CRITERIA.index(sub.criterion.code) * ASPECTS_PER_CRITERION + k
-                kind = "M" if n % 2 == 0 else "J"
-                # 30 M × 1.50 = 45; J: 20 × 2.00 + 10 × 1.50 = 55 → the scheme totals 100.
-                max_mark = "1.50" if kind == "M" or (n // 2) % 3 == 0 else "2.00"
-                aspects.append(
-                    Aspect(
-                        skill_id=skill_id,
-                        sub_criterion=sub,
-                        code=f"{sub.code}.{k + 1:02d}",
-                        kind=kind,
-                        max_mark=Decimal(max_mark),
-                        description=f"评分点 {n + 1}",
-                        order=k,
+        by_skill_aspects = _create_schemes(skills)
+        entries, panel_of = _create_groups(skills, by_skill_aspects)
+        return _create_marks(skills, by_skill_aspects, entries, panel_of, rng)
+
+
+def _create_schemes(skills: list) -> dict[int, list]:
+    """Skill id → its 60 aspects (4 criteria of 15, M and J in turns)."""
+    from scoring.models import Aspect, Criterion, SkillMarking, SubCriterion
+
+    criteria = Criterion.objects.bulk_create(
+        [
+            Criterion(skill=s, code=c, name=f"模块{c}", order=i)
+            for s in skills
+            for i, c in enumerate(CRITERIA)
+        ]
+    )
+    subs = SubCriterion.objects.bulk_create(
+        [SubCriterion(criterion=c, code=f"{c.code}1", name=f"子模块{c.code}1") for c in criteria]
+    )
+    aspects: list[Aspect] = []
+    for sub in subs:
+        skill_id = sub.criterion.skill_id
+        for k in range(ASPECTS_PER_CRITERION):
+            n = CRITERIA.index(sub.criterion.code) * ASPECTS_PER_CRITERION + k
+            kind = "M" if n % 2 == 0 else "J"
+            # 30 M × 1.50 = 45; J: 20 × 2.00 + 10 × 1.50 = 55 → the scheme totals 100.
+            max_mark = "1.50" if kind == "M" or (n // 2) % 3 == 0 else "2.00"
+            aspects.append(
+                Aspect(
+                    skill_id=skill_id,
+                    sub_criterion=sub,
+                    code=f"{sub.code}.{k + 1:02d}",
+                    kind=kind,
+                    max_mark=Decimal(max_mark),
+                    description=f"评分点 {n + 1}",
+                    order=k,
+                )
+            )
+    aspects = Aspect.objects.bulk_create(aspects, batch_size=2000)
+    by_skill_aspects: dict[int, list[Aspect]] = {}
+    for a in aspects:
+        by_skill_aspects.setdefault(a.skill_id, []).append(a)
+    SkillMarking.objects.bulk_create([SkillMarking(skill=s) for s in skills])
+    return by_skill_aspects
+
+
+def _create_groups(
+    skills: list, by_skill_aspects: dict[int, list]
+) -> tuple[dict[int, list[tuple[int, int]]], dict[int, list[int]]]:
+    """Marking groups; returns (skill → its registered (entry, delegation)),
+    (entry → the three judges who mark it)."""
+    from scoring.models import MarkingGroup
+    from teams.models import Entry, JudgeAssignment
+
+    markers: dict[int, list[tuple[int, int]]] = {}
+    for skill_id, judge_id, delegation_id in (
+        JudgeAssignment.objects.filter(skill__in=skills, role=JudgeAssignment.Role.JUDGE)
+        .order_by("skill_id", "judge_id")
+        .values_list("skill_id", "judge_id", "judge__delegation_id")
+    ):
+        markers.setdefault(skill_id, []).append((judge_id, delegation_id))
+    entries: dict[int, list[tuple[int, int]]] = {}
+    for skill_id, entry_id, delegation_id in (
+        Entry.objects.filter(skill__in=skills, status=Entry.Status.REGISTERED)
+        .order_by("skill_id", "competitor_no")
+        .values_list("skill_id", "id", "delegation_id")
+    ):
+        entries.setdefault(skill_id, []).append((entry_id, delegation_id))
+
+    # Marking groups: judges in threes; each entry goes to the first three
+    # (round robin) with nobody of its delegation. Judges left without
+    # entries go to a group covering M aspects only, so they are never
+    # expected on a J aspect.
+    panel_of: dict[int, list[int]] = {}  # entry → its three judges
+    groups: list[tuple[MarkingGroup, list[int], list[int], list[int]]] = []
+    for s in skills:
+        triples = [
+            markers[s.pk][i : i + JUDGES_PER_ASPECT]
+            for i in range(0, len(markers.get(s.pk, [])), JUDGES_PER_ASPECT)
+        ]
+        triples = [t for t in triples if len(t) == JUDGES_PER_ASPECT]
+        covered: dict[int, list[int]] = {i: [] for i in range(len(triples))}
+        for n, (entry_id, delegation_id) in enumerate(entries.get(s.pk, [])):
+            for step in range(len(triples)):
+                t = (n + step) % len(triples)
+                if all(d != delegation_id for _j, d in triples[t]):
+                    covered[t].append(entry_id)
+                    panel_of[entry_id] = [j for j, _d in triples[t]]
+                    break
+            else:
+                raise RuntimeError(f"no three judges may mark entry {entry_id}")
+        used = {j for t, es in covered.items() if es for j, _d in triples[t]}
+        for t, es in covered.items():
+            if es:
+                groups.append(
+                    (
+                        MarkingGroup(skill=s, name=f"G{t + 1}"),
+                        [j for j, _d in triples[t]],
+                        es,
+                        [],
                     )
                 )
-        aspects = Aspect.objects.bulk_create(aspects, batch_size=2000)
-        by_skill_aspects: dict[int, list[Aspect]] = {}
-        for a in aspects:
-            by_skill_aspects.setdefault(a.skill_id, []).append(a)
-        SkillMarking.objects.bulk_create([SkillMarking(skill=s) for s in skills])
+        spare = [j for j, _d in markers.get(s.pk, []) if j not in used]
+        if spare:
+            m_aspects = [a.pk for a in by_skill_aspects[s.pk] if a.kind == "M"]
+            first = entries[s.pk][0][0]
+            groups.append((MarkingGroup(skill=s, name="M"), spare, [first], m_aspects))
+    MarkingGroup.objects.bulk_create([g for g, *_ in groups])
+    through_j, through_e, through_a = (
+        MarkingGroup.judges.through,
+        MarkingGroup.entries.through,
+        MarkingGroup.aspects.through,
+    )
+    through_j.objects.bulk_create(
+        [through_j(markinggroup_id=g.pk, judge_id=j) for g, js, _e, _a in groups for j in js]
+    )
+    through_e.objects.bulk_create(
+        [through_e(markinggroup_id=g.pk, entry_id=e) for g, _j, es, _a in groups for e in es]
+    )
+    through_a.objects.bulk_create(
+        [through_a(markinggroup_id=g.pk, aspect_id=a) for g, _j, _e, as_ in groups for a in as_]
+    )
+    return entries, panel_of
 
-        markers: dict[int, list[tuple[int, int]]] = {}
-        for skill_id, judge_id, delegation_id in (
-            JudgeAssignment.objects.filter(skill__in=skills, role=JudgeAssignment.Role.JUDGE)
-            .order_by("skill_id", "judge_id")
-            .values_list("skill_id", "judge_id", "judge__delegation_id")
-        ):
-            markers.setdefault(skill_id, []).append((judge_id, delegation_id))
-        entries: dict[int, list[tuple[int, int]]] = {}
-        for skill_id, entry_id, delegation_id in (
-            Entry.objects.filter(skill__in=skills, status=Entry.Status.REGISTERED)
-            .order_by("skill_id", "competitor_no")
-            .values_list("skill_id", "id", "delegation_id")
-        ):
-            entries.setdefault(skill_id, []).append((entry_id, delegation_id))
 
-        # Marking groups: judges in threes; each entry goes to the first three
-        # (round robin) with nobody of its delegation. Judges left without
-        # entries go to a group covering M aspects only, so they are never
-        # expected on a J aspect.
-        panel_of: dict[int, list[int]] = {}  # entry → its three judges
-        groups: list[tuple[MarkingGroup, list[int], list[int], list[int]]] = []
-        for s in skills:
-            triples = [
-                markers[s.pk][i : i + JUDGES_PER_ASPECT]
-                for i in range(0, len(markers.get(s.pk, [])), JUDGES_PER_ASPECT)
-            ]
-            triples = [t for t in triples if len(t) == JUDGES_PER_ASPECT]
-            covered: dict[int, list[int]] = {i: [] for i in range(len(triples))}
-            for n, (entry_id, delegation_id) in enumerate(entries.get(s.pk, [])):
-                for step in range(len(triples)):
-                    t = (n + step) % len(triples)
-                    if all(d != delegation_id for _j, d in triples[t]):
-                        covered[t].append(entry_id)
-                        panel_of[entry_id] = [j for j, _d in triples[t]]
-                        break
+def _create_marks(
+    skills: list,
+    by_skill_aspects: dict[int, list],
+    entries: dict[int, list[tuple[int, int]]],
+    panel_of: dict[int, list[int]],
+    rng: random.Random,
+) -> int:
+    """Every mark of every entry; returns how many."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from scoring.models import Mark
+
+    now = timezone.now()
+    rows = []
+    for s in skills:
+        for entry_id, _d in entries.get(s.pk, []):
+            ability = rng.random()
+            judges = panel_of[entry_id]
+            for a in by_skill_aspects[s.pk]:
+                if a.kind == "M":
+                    top = int(a.max_mark * 100)
+                    cents = min(top, max(0, round(top * (ability + rng.uniform(-0.3, 0.3)))))
+                    rows.append((s.pk, entry_id, a.pk, judges[0], "M", Decimal(cents) / 100))
                 else:
-                    raise RuntimeError(f"no three judges may mark entry {entry_id}")
-            used = {j for t, es in covered.items() if es for j, _d in triples[t]}
-            for t, es in covered.items():
-                if es:
-                    groups.append(
-                        (
-                            MarkingGroup(skill=s, name=f"G{t + 1}"),
-                            [j for j, _d in triples[t]],
-                            es,
-                            [],
-                        )
-                    )
-            spare = [j for j, _d in markers.get(s.pk, []) if j not in used]
-            if spare:
-                m_aspects = [a.pk for a in by_skill_aspects[s.pk] if a.kind == "M"]
-                first = entries[s.pk][0][0]
-                groups.append((MarkingGroup(skill=s, name="M"), spare, [first], m_aspects))
-        MarkingGroup.objects.bulk_create([g for g, *_ in groups])
-        through_j, through_e, through_a = (
-            MarkingGroup.judges.through,
-            MarkingGroup.entries.through,
-            MarkingGroup.aspects.through,
+                    base = ability * 3
+                    for j in judges:
+                        score = min(3, max(0, round(base + rng.uniform(-1.2, 1.2))))
+                        rows.append((s.pk, entry_id, a.pk, j, "J", Decimal(score)))
+    if connection.vendor == "postgresql":
+        columns = "skill_id, entry_id, aspect_id, judge_id, kind, value, version, updated_at"
+        with connection.cursor() as cur:
+            with cur.copy(f"COPY {Mark._meta.db_table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((*row, 1, now))
+            cur.execute(f"ANALYZE {Mark._meta.db_table}")
+    else:
+        Mark.objects.bulk_create(
+            (
+                Mark(skill_id=s, entry_id=e, aspect_id=a, judge_id=j, kind=k, value=v)
+                for s, e, a, j, k, v in rows
+            ),
+            batch_size=5000,
         )
-        through_j.objects.bulk_create(
-            [through_j(markinggroup_id=g.pk, judge_id=j) for g, js, _e, _a in groups for j in js]
-        )
-        through_e.objects.bulk_create(
-            [through_e(markinggroup_id=g.pk, entry_id=e) for g, _j, es, _a in groups for e in es]
-        )
-        through_a.objects.bulk_create(
-            [through_a(markinggroup_id=g.pk, aspect_id=a) for g, _j, _e, as_ in groups for a in as_]
-        )
-
-        now = timezone.now()
-        rows = []
-        for s in skills:
-            for entry_id, _d in entries.get(s.pk, []):
-                ability = rng.random()
-                judges = panel_of[entry_id]
-                for a in by_skill_aspects[s.pk]:
-                    if a.kind == "M":
-                        top = int(a.max_mark * 100)
-                        cents = min(top, max(0, round(top * (ability + rng.uniform(-0.3, 0.3)))))
-                        rows.append((s.pk, entry_id, a.pk, judges[0], "M", Decimal(cents) / 100))
-                    else:
-                        base = ability * 3
-                        for j in judges:
-                            score = min(3, max(0, round(base + rng.uniform(-1.2, 1.2))))
-                            rows.append((s.pk, entry_id, a.pk, j, "J", Decimal(score)))
-        if connection.vendor == "postgresql":
-            columns = "skill_id, entry_id, aspect_id, judge_id, kind, value, version, updated_at"
-            with connection.cursor() as cur:
-                with cur.copy(f"COPY {Mark._meta.db_table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row((*row, 1, now))
-                cur.execute(f"ANALYZE {Mark._meta.db_table}")
-        else:
-            Mark.objects.bulk_create(
-                (
-                    Mark(skill_id=s, entry_id=e, aspect_id=a, judge_id=j, kind=k, value=v)
-                    for s, e, a, j, k, v in rows
-                ),
-                batch_size=5000,
-            )
     return len(rows)
 
 

@@ -115,8 +115,13 @@ def load(skill_ids: list[int]) -> SkillData:
 
 # The marks are read in (skill, entry) index order and sorted per entry by
 # (aspect, judge) — M marks all under aspect 0 — so each entry's ~120 marks
-# are grouped without a hash table or a sort of the whole skill (no memory
-# to run out of, whatever work_mem is), and each J aspect's judges come out
+# are grouped without a hash table or a sort of the whole skill, and the
+# per-entry totals follow in the same order: max marks, aggregations and
+# tolerances are looked up in arrays indexed by id (``mx``, ``conf``) rather
+# than joined, because a hash join loses that order and the per-entry
+# aggregate then hashed 4,000 groups whose arrays the planner sizes at 8 kB
+# each, spilling to disk at the default work_mem. Nothing is held in memory
+# beyond one entry, whatever the size. Each J aspect's judges come out
 # in judge order: two aspects scored by the same judges have equal arrays,
 # and MIN = MAX of the arrays says every J aspect of the entry was. Should a
 # plan deliver another order, the arrays differ and the entry is merely
@@ -126,7 +131,19 @@ def load(skill_ids: list[int]) -> SkillData:
 # [flagged aspects], [judges if uniform]). 'M' and 'J' are the stored values
 # of AspectKind.
 _LOAD_SQL = """
-WITH g AS (
+WITH dense AS (
+    SELECT (SELECT min(id) FROM {aspect} WHERE skill_id = ANY(%(skills)s)) AS a0,
+           (SELECT max(id) FROM {aspect} WHERE skill_id = ANY(%(skills)s)) AS a1,
+           (SELECT min(id) FROM {skill} WHERE id = ANY(%(skills)s)) AS s0,
+           (SELECT max(id) FROM {skill} WHERE id = ANY(%(skills)s)) AS s1
+), mx AS (
+    SELECT array_agg(COALESCE((a.max_mark * 100)::bigint, 0) ORDER BY i) AS v
+    FROM dense, generate_series(dense.a0, dense.a1) i LEFT JOIN {aspect} a ON a.id = i
+), conf AS (
+    SELECT array_agg(COALESCE(s.judgement_aggregation = 'trimmed', false) ORDER BY i) AS trimmed,
+           array_agg(COALESCE(s.discrepancy_tolerance, 0) ORDER BY i) AS tolerance
+    FROM dense, generate_series(dense.s0, dense.s1) i LEFT JOIN {skill} s ON s.id = i
+), g AS (
     SELECT skill_id, entry_id, a, COUNT(*)::int AS c,
            SUM(CASE WHEN a = 0 THEN (value * 100)::int ELSE value::int END) AS s,
            MIN(value::int) AS lo, MAX(value::int) AS hi,
@@ -137,13 +154,19 @@ WITH g AS (
           ORDER BY skill_id, entry_id, a, judge_id) m
     GROUP BY skill_id, entry_id, a
 ), k AS (
-    SELECT g.entry_id, g.a, g.c, g.s, g.judges, (a.max_mark * 100)::bigint AS mx,
-           CASE WHEN sk.judgement_aggregation = 'trimmed' AND g.c >= %(trim_from)s
-                THEN g.c - 2 ELSE g.c END AS d,
-           CASE WHEN sk.judgement_aggregation = 'trimmed' AND g.c >= %(trim_from)s
-                THEN g.s - g.lo - g.hi ELSE g.s END AS kt,
-           g.a <> 0 AND g.hi - g.lo > sk.discrepancy_tolerance AS flagged
-    FROM g JOIN {skill} sk ON sk.id = g.skill_id LEFT JOIN {aspect} a ON a.id = g.a
+    SELECT skill_id, entry_id, a, c, s, lo, hi, judges,
+           CASE WHEN a = 0 THEN 0 ELSE (SELECT v FROM mx)[a - (SELECT a0 FROM dense) + 1] END
+               AS mx,
+           (SELECT trimmed FROM conf)[skill_id - (SELECT s0 FROM dense) + 1]
+               AND c >= %(trim_from)s AS trim,
+           a <> 0 AND hi - lo > (SELECT tolerance FROM conf)[skill_id - (SELECT s0 FROM dense) + 1]
+               AS flagged
+    FROM g
+), kept AS (
+    SELECT skill_id, entry_id, a, c, s, judges, mx, flagged,
+           CASE WHEN trim THEN c - 2 ELSE c END AS d,
+           CASE WHEN trim THEN s - lo - hi ELSE s END AS kt
+    FROM k
 )
 SELECT NULL::text, entry_id,
        COALESCE(MAX(c) FILTER (WHERE a = 0), 0), COALESCE(MAX(s) FILTER (WHERE a = 0), 0),
@@ -153,7 +176,7 @@ SELECT NULL::text, entry_id,
        array_agg(mx * kt) FILTER (WHERE a <> 0 AND %(lcm)s %% d <> 0),
        array_agg(a) FILTER (WHERE flagged),
        CASE WHEN MIN(judges) = MAX(judges) THEN MIN(judges) END
-FROM k GROUP BY entry_id
+FROM kept GROUP BY skill_id, entry_id
 UNION ALL
 SELECT json_build_object(
     's', (SELECT json_agg(json_build_array(s.id, s.judgement_aggregation,
