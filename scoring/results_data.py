@@ -217,7 +217,9 @@ def _load_postgresql(skill_ids: list[int]) -> SkillData:
             {"skills": skill_ids, "trim_from": rules.TRIM_FROM, "lcm": LCM},
         )
         rows = cursor.fetchall()
-    data = _from_document(json.loads(rows[-1][0]) if rows and rows[-1][0] else {})
+    # The document is the one row with a first column (UNION ALL promises no order).
+    document = next((row[0] for row in rows if row[0] is not None), None)
+    data = _from_document(json.loads(document) if document else {})
     marks = data.marks
     for row in rows:
         if row[0] is not None:
