@@ -216,7 +216,7 @@ def _missing_by_entry(data: SkillData, skill_ids: list[int]) -> dict[int, Gaps]:
     """Entry id → its gaps, for the ranked entries of the skills: from the
     summaries where they tell, else from the marks of those entries (one
     query, only when some entry needs it)."""
-    skill_panels = panels.load_panels(skill_ids)
+    skill_panels = data.panels if data.panels is not None else panels.load_panels(skill_ids)
     aspects, entries = data.aspects, data.entries
     registered = Entry.Status.REGISTERED
     missing: dict[int, Gaps] = {}
@@ -407,19 +407,39 @@ def recompute_skill(skill: Skill) -> SkillResults:
     transaction. The skill's marking row is locked first, as the mark service
     does, so a concurrent mark write cannot slip between load and store."""
     with transaction.atomic():
-        marking, _created = SkillMarking.objects.select_for_update().get_or_create(skill=skill)
+        marking_id = _lock_marking(skill)
         results = compute_skill(skill)
         if connection.vendor == "postgresql":
-            _store_postgresql(marking, results)
+            _store_postgresql(marking_id, skill.pk, results)
         else:
-            _store_orm(marking, results)
+            _store_orm(marking_id, skill.pk, results)
     return results
 
 
-def _store_orm(marking: SkillMarking, results: SkillResults) -> None:
+def _lock_marking(skill: Skill) -> int:
+    """The id of the skill's SkillMarking, its row locked until the end of
+    the transaction (created if missing). One plain statement on PostgreSQL
+    when the row exists: the ORM's get_or_create costs more than the lock."""
+    if connection.vendor == "postgresql":
+        meta = SkillMarking._meta
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {qn(meta.pk.column)} FROM {qn(meta.db_table)}"
+                f" WHERE {qn(meta.get_field('skill').column)} = %s FOR UPDATE",
+                [skill.pk],
+            )
+            row = cursor.fetchone()
+        if row:
+            return row[0]
+    marking, _created = SkillMarking.objects.select_for_update().get_or_create(skill=skill)
+    return marking.pk
+
+
+def _store_orm(marking_id: int, skill_id: int, results: SkillResults) -> None:
     """Upsert the rows, delete those of entries gone, stamp the time."""
     rows = [
-        EntryResult(entry_id=e.entry_id, skill_id=marking.skill_id, **_stored_values(e))
+        EntryResult(entry_id=e.entry_id, skill_id=skill_id, **_stored_values(e))
         for e in results.entries
     ]
     if rows:
@@ -429,11 +449,10 @@ def _store_orm(marking: SkillMarking, results: SkillResults) -> None:
             unique_fields=["entry"],
             update_fields=_STORED_FIELDS,
         )
-    EntryResult.objects.filter(skill_id=marking.skill_id).exclude(
+    EntryResult.objects.filter(skill_id=skill_id).exclude(
         entry_id__in=[e.entry_id for e in results.entries]
     ).delete()
-    marking.results_computed_at = results.computed_at
-    marking.save(update_fields=["results_computed_at"])
+    SkillMarking.objects.filter(pk=marking_id).update(results_computed_at=results.computed_at)
 
 
 def _stored_values(e: EntryOutcome) -> dict[str, object]:
@@ -492,7 +511,7 @@ def _store_sql() -> str:
     )
 
 
-def _store_postgresql(marking: SkillMarking, results: SkillResults) -> None:
+def _store_postgresql(marking_id: int, skill_id: int, results: SkillResults) -> None:
     columns: dict[str, list[object]] = {name: [] for name in _STORED_FIELDS[1:]}
     for e in results.entries:
         for name, value in _stored_values(e).items():
@@ -500,13 +519,12 @@ def _store_postgresql(marking: SkillMarking, results: SkillResults) -> None:
     params: dict[str, Any] = {
         **columns,
         "entry": [e.entry_id for e in results.entries],
-        "skill": marking.skill_id,
+        "skill": skill_id,
         "at": results.computed_at,
-        "marking": marking.pk,
+        "marking": marking_id,
     }
     with connection.cursor() as cursor:
         cursor.execute(_store_sql(), params)
-    marking.results_computed_at = results.computed_at
 
 
 def stored_results(skill: Skill) -> list[EntryResult]:

@@ -32,10 +32,10 @@ from typing import Any
 from django.db import connection
 
 from competitions.models import Event, Programme, Skill
-from teams.models import Entry
+from teams.models import Entry, Judge, JudgeAssignment
 
-from . import rules
-from .models import Aspect, Criterion, Mark, SubCriterion
+from . import panels, rules
+from .models import Aspect, Criterion, Mark, MarkingGroup, SubCriterion
 
 # J marks are summed over this common denominator (every kept count up to
 # 20 divides it); an aspect kept over another count is summed on its own.
@@ -102,6 +102,7 @@ class SkillData:
     entries: dict[int, tuple[int, str, int, str]]  # id → (skill, no, delegation, status)
     by_skill: dict[int, list[int]]  # skill → entry ids
     marks: dict[int, EntryMarks]  # entry id → summary (entries with marks)
+    panels: dict[int, panels.Panel] | None = None  # None: ``panels.load_panels``
 
 
 def load(skill_ids: list[int]) -> SkillData:
@@ -190,7 +191,22 @@ SELECT json_build_object(
           FROM {aspect} a JOIN {sub} sc ON sc.id = a.sub_criterion_id
           JOIN {criterion} c ON c.id = sc.criterion_id WHERE a.skill_id = ANY(%(skills)s)),
     'e', (SELECT json_agg(json_build_array(id, skill_id, competitor_no, delegation_id, status))
-          FROM {entry} WHERE skill_id = ANY(%(skills)s))
+          FROM {entry} WHERE skill_id = ANY(%(skills)s)),
+    'j', (SELECT json_agg(json_build_array(ja.skill_id, ja.judge_id, j.delegation_id, ja.role))
+          FROM {assignment} ja JOIN {judge} j ON j.id = ja.judge_id
+          WHERE ja.skill_id = ANY(%(skills)s)),
+    'g', (SELECT json_agg(json_build_array(what, grp, x, y)) FROM (
+            SELECT 0 AS what, t.markinggroup_id AS grp, g.skill_id AS x, t.judge_id AS y
+            FROM {group_judges} t JOIN {group} g ON g.id = t.markinggroup_id
+            WHERE g.skill_id = ANY(%(skills)s)
+            UNION ALL
+            SELECT 1, t.markinggroup_id, t.entry_id, 0
+            FROM {group_entries} t JOIN {group} g ON g.id = t.markinggroup_id
+            WHERE g.skill_id = ANY(%(skills)s)
+            UNION ALL
+            SELECT 2, t.markinggroup_id, t.aspect_id, 0
+            FROM {group_aspects} t JOIN {group} g ON g.id = t.markinggroup_id
+            WHERE g.skill_id = ANY(%(skills)s)) r)
 )::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 """
 
@@ -207,6 +223,12 @@ def _load_sql() -> str:
         criterion=qn(Criterion._meta.db_table),
         entry=qn(Entry._meta.db_table),
         order=qn("order"),
+        assignment=qn(JudgeAssignment._meta.db_table),
+        judge=qn(Judge._meta.db_table),
+        group=qn(MarkingGroup._meta.db_table),
+        group_judges=qn(MarkingGroup.judges.through._meta.db_table),
+        group_entries=qn(MarkingGroup.entries.through._meta.db_table),
+        group_aspects=qn(MarkingGroup.aspects.through._meta.db_table),
     )
 
 
@@ -257,7 +279,8 @@ def _from_document(doc: dict[str, Any]) -> SkillData:
     for eid, sid, no, did, status in doc.get("e") or ():
         entries[eid] = (sid, no, did, status)
         by_skill[sid].append(eid)
-    return SkillData(settings, aspects, aspect_order, entries, by_skill, {})
+    skill_panels = panels.panels_from_rows(settings, doc.get("j") or (), doc.get("g") or ())
+    return SkillData(settings, aspects, aspect_order, entries, by_skill, {}, skill_panels)
 
 
 # -- elsewhere: the ORM and Python ---------------------------------------------------------
