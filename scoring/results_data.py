@@ -139,11 +139,13 @@ WITH dense AS (
            (SELECT max(id) FROM {skill} WHERE id = ANY(%(skills)s)) AS s1
 ), mx AS (
     SELECT array_agg(COALESCE((a.max_mark * 100)::bigint, 0) ORDER BY i) AS v
-    FROM dense, generate_series(dense.a0, dense.a1) i LEFT JOIN {aspect} a ON a.id = i
+    FROM dense, generate_series(dense.a0, dense.a1) i
+    LEFT JOIN (SELECT id, max_mark FROM {aspect} WHERE skill_id = ANY(%(skills)s)) a ON a.id = i
 ), conf AS (
     SELECT array_agg(COALESCE(s.judgement_aggregation = 'trimmed', false) ORDER BY i) AS trimmed,
            array_agg(COALESCE(s.discrepancy_tolerance, 0) ORDER BY i) AS tolerance
-    FROM dense, generate_series(dense.s0, dense.s1) i LEFT JOIN {skill} s ON s.id = i
+    FROM dense, generate_series(dense.s0, dense.s1) i
+    LEFT JOIN (SELECT * FROM {skill} WHERE id = ANY(%(skills)s)) s ON s.id = i
 ), g AS (
     SELECT skill_id, entry_id, a, COUNT(*)::int AS c,
            SUM(CASE WHEN a = 0 THEN (value * 100)::int ELSE value::int END) AS s,
@@ -192,9 +194,10 @@ SELECT json_build_object(
           JOIN {criterion} c ON c.id = sc.criterion_id WHERE a.skill_id = ANY(%(skills)s)),
     'e', (SELECT json_agg(json_build_array(id, skill_id, competitor_no, delegation_id, status))
           FROM {entry} WHERE skill_id = ANY(%(skills)s)),
-    'j', (SELECT json_agg(json_build_array(ja.skill_id, ja.judge_id, j.delegation_id, ja.role))
-          FROM {assignment} ja JOIN {judge} j ON j.id = ja.judge_id
-          WHERE ja.skill_id = ANY(%(skills)s)),
+    'j', (SELECT json_agg(json_build_array(
+                      ja.skill_id, ja.judge_id,
+                      (SELECT j.delegation_id FROM {judge} j WHERE j.id = ja.judge_id), ja.role))
+          FROM {assignment} ja WHERE ja.skill_id = ANY(%(skills)s)),
     'g', (SELECT json_agg(json_build_array(what, grp, x, y)) FROM (
             SELECT 0 AS what, t.markinggroup_id AS grp, g.skill_id AS x, t.judge_id AS y
             FROM {group_judges} t JOIN {group} g ON g.id = t.markinggroup_id
