@@ -481,3 +481,40 @@ def allowed_by_entry(
                 shared[key] = frozenset(found)
             result[entry_id] = shared[key]
     return result
+
+
+def panels_from_rows(
+    skill_ids: Iterable[int],
+    assignments: Iterable[tuple[int, int, int, str]],
+    group_rows: Iterable[tuple[int, int, int, int]],
+) -> dict[int, Panel]:
+    """What ``load_panels`` returns for all judges, from rows the caller
+    read itself: ``assignments`` as (skill, judge, judge's delegation, role)
+    and ``group_rows`` as ``_group_rows`` gives them. The results engine
+    reads both inside its one statement (``scoring.results_data``) instead
+    of two more round trips."""
+    panels = {sid: Panel(skill_id=sid) for sid in skill_ids}
+    chiefs: dict[int, set[int]] = defaultdict(set)
+    for skill_id, judge_id, delegation_id, role in assignments:
+        panels[skill_id].judges[judge_id] = delegation_id
+        if role == JudgeAssignment.Role.CHIEF:
+            chiefs[skill_id].add(judge_id)
+    for skill_id, judge_ids in chiefs.items():
+        panels[skill_id].chiefs = frozenset(judge_ids)
+    members: list[tuple[int, int, int]] = []  # (group, skill, judge)
+    listed: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    for what, group_id, a, b in group_rows:
+        if what == 0:
+            members.append((group_id, a, b))
+        else:
+            listed[group_id][what - 1].add(a)
+    covers: dict[int, GroupCover] = {}
+    for group_id, skill_id, judge_id in members:
+        cover = covers.get(group_id)
+        if cover is None:
+            entries, aspects = listed.get(group_id, (set(), set()))
+            cover = covers[group_id] = GroupCover(
+                frozenset(entries) if entries else None, frozenset(aspects) if aspects else None
+            )
+        panels[skill_id].groups.setdefault(judge_id, []).append(cover)
+    return panels

@@ -162,6 +162,17 @@ def final_score(total: Fraction) -> Decimal:
     return round_half_up(total, 2)
 
 
+def final_cents(total: Fraction) -> int:
+    """F in hundredths: floor(100 · total + 1/2), the integer behind
+    ``final_score`` (``cents_decimal`` turns it into the same Decimal)."""
+    return (200 * total.numerator + total.denominator) // (2 * total.denominator)
+
+
+def cents_decimal(n: int) -> Decimal:
+    """n hundredths as the Decimal ``round_half_up(…, 2)`` gives."""
+    return Decimal(f"{n}e-2")
+
+
 # -- ranking ----------------------------------------------------------------------
 
 
@@ -251,6 +262,50 @@ class RankedScore:
     final_score: Decimal
     rank: int
     scale_score: int
+
+
+def _twice_median(ordered: Sequence[int]) -> int:
+    """2 × the median of sorted integers (an integer, even for an even count)."""
+    mid = len(ordered) // 2
+    return 2 * ordered[mid] if len(ordered) % 2 else ordered[mid - 1] + ordered[mid]
+
+
+def scale_scores_cents(finals: Sequence[int], median_const: int, spread: int) -> list[int]:
+    """``scale_scores`` of F given in hundredths, in integers: the same
+    numbers (a property test compares them). With F = c/100 and
+    M2 = 2 × median(c), F − med = (2c − M2)/200 and, writing m2 for twice
+    the median of |2c − M2|, D = 1.4826 × MAD = 14826 · m2 / 4,000,000, so
+    spread × (F − med) / D = p / q with p = spread · (2c − M2) · 20000 and
+    q = 14826 · m2, rounded half up as (2p + q) // (2q). When MAD = 0 the
+    population deviation is irrational in general: ``scale_scores`` then."""
+    if not finals:
+        return []
+    m2_f = _twice_median(sorted(finals))
+    m2 = _twice_median(sorted(abs(2 * c - m2_f) for c in finals))
+    if not m2:
+        return scale_scores([cents_decimal(c) for c in finals], median_const, spread)
+    q = 14826 * m2
+    out = []
+    for c in finals:
+        p = spread * (2 * c - m2_f) * 20000
+        s = median_const + (2 * p + q) // (2 * q)
+        out.append(min(max(s, SCALE_MIN), SCALE_MAX))
+    return out
+
+
+def rank_skill_cents(
+    finals: Mapping[int, int], median_const: int, spread: int
+) -> dict[int, RankedScore]:
+    """``rank_skill`` of F given in hundredths (keyed by entry id): the same
+    result, without a Fraction per entry."""
+    keys = list(finals)
+    values = [finals[k] for k in keys]
+    ranks = competition_ranks(values)
+    scales = scale_scores_cents(values, median_const, spread)
+    return {
+        k: RankedScore(final_score=cents_decimal(values[i]), rank=ranks[i], scale_score=scales[i])
+        for i, k in enumerate(keys)
+    }
 
 
 def rank_skill(

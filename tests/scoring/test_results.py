@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 from competitions.models import Skill
-from scoring import results
+from scoring import panels, results, results_data
 from scoring.models import (
     Aspect,
     AspectKind,
@@ -21,7 +21,7 @@ from scoring.models import (
     SkillMarking,
     SubCriterion,
 )
-from teams.models import Entry, Judge
+from teams.models import Entry, Judge, JudgeAssignment
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -245,3 +245,23 @@ def test_python_grouping_matches_database_grouping(monkeypatch):
     monkeypatch.setattr(results.connection, "vendor", "sqlite")
     in_python = results.compute_skill(s.skill)
     assert on_db.entries == in_python.entries
+
+
+def test_results_read_the_same_panels_as_load_panels():
+    """The results statement reads panels itself (PostgreSQL); they must be
+    the panels ``load_panels`` gives: judges, chief, groups and their covers."""
+    s = build_scheme(SIMPLE, entries=["1", "2", "3"], judges=4)
+    by_entries = MarkingGroup.objects.create(skill=s.skill, name="E")
+    by_entries.judges.add(s.judges[0], s.judges[1])
+    by_entries.entries.add(s.entries["1"], s.entries["2"])
+    by_aspects = MarkingGroup.objects.create(skill=s.skill, name="A")
+    by_aspects.judges.add(s.judges[1], s.judges[2])
+    by_aspects.aspects.add(s.aspects["J2"])
+    expected = panels.load_panels([s.skill.pk])
+    rows = panels._group_rows([s.skill.pk], None)
+    assignments = JudgeAssignment.objects.filter(skill=s.skill).values_list(
+        "skill_id", "judge_id", "judge__delegation_id", "role"
+    )
+    assert panels.panels_from_rows([s.skill.pk], assignments, rows) == expected
+    loaded = results_data.load([s.skill.pk]).panels
+    assert loaded is None or loaded == expected  # None: the ORM path loads them

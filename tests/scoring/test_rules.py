@@ -285,6 +285,35 @@ def test_scale_and_ranks_match_naive(finals, c, spread):
     assert all(a[1] <= b[1] for a, b in itertools.pairwise(pairs))
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    finals=finals_st | tied_finals_st,
+    c=st.sampled_from([700, 500, 0, 1000]),
+    spread=st.sampled_from([30, 1, 100, 700, 5000]),
+)
+@example(finals=[Decimal(60)] * 3 + [Decimal(10)], c=700, spread=30)  # MAD = 0
+@example(finals=[Decimal("50.00"), Decimal("50.01")], c=700, spread=30)
+def test_cents_ranking_matches_naive(finals, c, spread):
+    """The integer path the results engine takes gives the naive figures."""
+    cents = [rules.cents(f) for f in finals]
+    assert rules.scale_scores_cents(cents, c, spread) == Naive.scale(finals, c, spread)
+    ranked = rules.rank_skill_cents(dict(enumerate(cents)), c, spread)
+    assert [ranked[i].rank for i in range(len(cents))] == Naive.ranks(finals)
+    for i, f in enumerate(finals):
+        assert ranked[i].final_score == f
+        assert str(ranked[i].final_score) == str(rules.round_half_up(f, 2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(skills())
+def test_final_cents_matches_naive(case):
+    aspects, aggregation, entries = case
+    for m_marks, j_scores in entries:
+        total = Naive.total(aspects, m_marks, j_scores, aggregation)
+        assert rules.cents_decimal(rules.final_cents(total)) == Naive.final(total)
+        assert str(rules.cents_decimal(rules.final_cents(total))) == str(rules.final_score(total))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([Decimal("70.00"), Decimal("80.5")]), min_size=1, max_size=9))
 def test_mad_zero_uses_population_sd(finals):
