@@ -521,6 +521,8 @@ RERANK_TARGET = 2.0  # one skill re-ranked, against its floor of totals and rank
 
 
 def _run(args: argparse.Namespace, database: str, migrate_seconds: float) -> int:
+    """Build or reuse, time floor and engine in turns, print, verify. Long because it is the
+    benchmark's script, step by step."""
     from django.db import connection
 
     from competitions.models import Event, Skill

@@ -137,6 +137,8 @@ def _floor(sheets: list[tuple[str, list[tuple]]], target) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Build, time the floor and the workbook in turns, print. Long because it is the benchmark's
+    script, step by step."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-workbook-"))
     database, _migrate = django_env.setup(tmp / "bench.sqlite3")
 

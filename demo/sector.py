@@ -96,6 +96,7 @@ def release(skill_ids: list[int]) -> int:
 
 
 def _programme(today: dt.date) -> tuple[Programme, Event, Event, Event]:
+    """The sector programme, its stages and three events. Long because it is declarative data."""
     year = today.year
     programme = Programme.objects.create(
         code=PROGRAMME_CODE,

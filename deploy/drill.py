@@ -1004,6 +1004,8 @@ class Day:
     # ------------------------------------------------------------ the organiser's morning
 
     def _plan(self) -> dict:
+        """The day's people, schemes and the tablets' plan of marks. Long because it lists the
+        setup in the order the data depends on."""
         from django.contrib.auth.hashers import make_password
         from django.contrib.auth.models import Group, User
         from django.db import connections, transaction
@@ -1208,6 +1210,8 @@ class Day:
     # ------------------------------------------------------------ checks
 
     def _check_marks(self, plan: dict, stats: dict, phase: Phase) -> None:
+        """Every planned mark stored once, one ledger record per client key, the chain verified.
+        Long because each check reports its own figures."""
         from django.db.models import Count
 
         from scoring.models import LedgerRecord, Mark
@@ -1396,6 +1400,9 @@ class Day:
             self.fail(phase, f"awards computed for {done} of {len(skills)} skills in 180 s")
 
     def _certificates(self, phase: Phase) -> None:
+        """The certificate phase: start a batch, SIGKILL a worker holding a chunk, wait, then check
+        what was issued and stored. Long because it is one scenario, step by step, and its
+        report."""
         from django.contrib.auth.models import User
         from django.core.files.storage import default_storage
         from django.db import transaction
@@ -1703,6 +1710,7 @@ def _aware(epoch: float):
 
 
 def render_report(day: Day, ok: bool) -> str:
+    """The drill's Markdown report. Long because it is the report's text, section by section."""
     f = day.facts
     p = day.preset
     lines = [
