@@ -69,46 +69,34 @@ def skill_draws(request: HttpRequest, event_code: str, skill_code: str) -> HttpR
 def manage(request: HttpRequest, event_code: str, skill_code: str) -> HttpResponse:
     event = _event(event_code)
     skill = _skill(event, skill_code)
-    close_form = CloseForm(final=skill)
-    draw_form = DrawForm(final=skill)
+    action = request.POST.get("action") if request.method == "POST" else None
+    close_form = CloseForm(request.POST if action == "close" else None, final=skill)
+    draw_form = DrawForm(request.POST if action == "draw" else None, final=skill)
     error = ""
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "close":
-                close_form = CloseForm(request.POST, final=skill)
-                if close_form.is_valid():
-                    services.close_pool(
-                        skill,
-                        close_form.cleaned_data["source_event"],
-                        close_form.cleaned_data["seed_source"],
-                        request.user,
-                    )
-                    messages.success(request, _("The pool is closed and announced."))
-                    return redirect("draws:manage", event.code, skill.code)
-            elif action == "draw":
-                draw_form = DrawForm(request.POST, final=skill)
-                if draw_form.is_valid():
-                    done = services.draw(
-                        skill,
-                        draw_form.cleaned_data["source_event"],
-                        count=draw_form.cleaned_data["count"],
-                        seed=draw_form.cleaned_data["seed"],
-                        reason=draw_form.cleaned_data["reason"],
-                        user=request.user,
-                    )
-                    messages.success(
-                        request,
-                        _("%(n)d entries drawn and entered in the final.")
-                        % {"n": len(done.result)},
-                    )
-                    return redirect("draws:manage", event.code, skill.code)
-        except services.DrawRefused as exc:
-            error = exc.message
+    try:
+        if action == "close" and close_form.is_valid():
+            data = close_form.cleaned_data
+            services.close_pool(skill, data["source_event"], data["seed_source"], request.user)
+            messages.success(request, _("The pool is closed and announced."))
+            return redirect("draws:manage", event.code, skill.code)
+        if action == "draw" and draw_form.is_valid():
+            data = draw_form.cleaned_data
+            done = services.draw(
+                skill,
+                data["source_event"],
+                count=data["count"],
+                seed=data["seed"],
+                reason=data["reason"],
+                user=request.user,
+            )
+            messages.success(
+                request,
+                _("%(n)d entries drawn and entered in the final.") % {"n": len(done.result)},
+            )
+            return redirect("draws:manage", event.code, skill.code)
+    except services.DrawRefused as exc:
+        error = exc.message
     closure = services.open_closure(skill)
-    pool = []
-    if closure is not None:
-        pool = services.pool_entries(skill, closure.source_skill)
     return render(
         request,
         "draws/manage.html",
@@ -119,7 +107,7 @@ def manage(request: HttpRequest, event_code: str, skill_code: str) -> HttpRespon
             "draw_form": draw_form,
             "error": error,
             "closure": closure,
-            "pool": pool,
+            "pool": services.pool_entries(skill, closure.source_skill) if closure else [],
             "draws": services.draws_of(skill),
             "nominations": Nomination.objects.filter(skill=skill).select_related(
                 "delegation", "created_entry"
